@@ -1,0 +1,93 @@
+//! A project's identity: its name, ports, database and keys, kept on disk so that a restart
+//! hands every client the same keys.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use base64::Engine;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+use crate::jwt::JwtSigner;
+
+/// Ten years, like the keys `supabase start` prints.
+const API_KEY_LIFETIME_SECS: i64 = 10 * 365 * 24 * 3600;
+
+/// Everything a client needs to talk to one project, as `supabase status` shows it.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct ProjectConfig {
+    pub name: String,
+    pub api_port: u16,
+    pub db_name: String,
+    pub jwt_secret: String,
+    /// Legacy JWT keys, signed with `jwt_secret`.
+    pub anon_key: String,
+    pub service_role_key: String,
+    /// The newer opaque keys, which the gateway maps to the same two roles.
+    pub publishable_key: String,
+    pub secret_key: String,
+}
+
+impl ProjectConfig {
+    /// Loads the project's saved config, or creates one with fresh keys.
+    /// The port and database name always come from the command line.
+    pub fn load_or_create(
+        dir: &Path,
+        name: &str,
+        api_port: u16,
+        db_name: &str,
+    ) -> anyhow::Result<Self> {
+        let path = Self::path(dir, name);
+        let mut config = match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice::<ProjectConfig>(&bytes)
+                .with_context(|| format!("reading {}", path.display()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::generate(name)?,
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        config.api_port = api_port;
+        config.db_name = db_name.to_owned();
+        std::fs::create_dir_all(dir)?;
+        std::fs::write(&path, serde_json::to_vec_pretty(&config)?)?;
+        Ok(config)
+    }
+
+    fn path(dir: &Path, name: &str) -> PathBuf {
+        dir.join(format!("project-{name}.json"))
+    }
+
+    fn generate(name: &str) -> anyhow::Result<Self> {
+        let jwt_secret = random_token(40);
+        let signer = JwtSigner::new(jwt_secret.as_bytes());
+        let now = chrono::Utc::now().timestamp();
+        let api_key = |role: &str| {
+            signer.sign(&serde_json::json!({
+                "iss": "supabase-devstack",
+                "ref": name,
+                "role": role,
+                "iat": now,
+                "exp": now + API_KEY_LIFETIME_SECS,
+            }))
+        };
+        Ok(Self {
+            name: name.to_owned(),
+            api_port: 0,
+            db_name: String::new(),
+            anon_key: api_key("anon")?,
+            service_role_key: api_key("service_role")?,
+            publishable_key: format!("sb_publishable_{}", random_token(22)),
+            secret_key: format!("sb_secret_{}", random_token(22)),
+            jwt_secret,
+        })
+    }
+
+    pub fn api_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.api_port)
+    }
+}
+
+/// A URL-safe random string of `bytes` random bytes.
+pub fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::thread_rng().fill_bytes(&mut buf);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}

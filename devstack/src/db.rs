@@ -1,0 +1,144 @@
+//! Connection pools, the Supabase bootstrap and the migrations runner for one project database.
+
+use std::path::Path;
+
+use anyhow::Context;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::NoTls;
+
+use crate::postgres::SUPERUSER_PASSWORD;
+
+const BOOTSTRAP_SQL: &str = include_str!("../sql/bootstrap.sql");
+
+/// The two ways devstack reaches a project database.
+#[derive(Clone)]
+pub struct Pools {
+    /// As `postgres`: what Supabase Auth and the migrations runner use.
+    pub admin: Pool,
+    /// As `authenticator`, which only becomes `anon`/`authenticated`/`service_role` per request,
+    /// exactly as PostgREST connects.
+    pub api: Pool,
+}
+
+pub fn pg_config(port: u16, db: &str, user: &str) -> tokio_postgres::Config {
+    let mut cfg = tokio_postgres::Config::new();
+    cfg.host("127.0.0.1")
+        .port(port)
+        .dbname(db)
+        .user(user)
+        .password(SUPERUSER_PASSWORD);
+    cfg.application_name("devstack");
+    cfg
+}
+
+fn pool(cfg: tokio_postgres::Config, size: usize) -> anyhow::Result<Pool> {
+    let manager = Manager::from_config(
+        cfg,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Ok(Pool::builder(manager).max_size(size).build()?)
+}
+
+impl Pools {
+    pub fn new(port: u16, db: &str) -> anyhow::Result<Self> {
+        Ok(Self {
+            admin: pool(pg_config(port, db, "postgres"), 8)?,
+            api: pool(pg_config(port, db, "authenticator"), 16)?,
+        })
+    }
+}
+
+/// Creates the project's database when missing (connecting to `postgres` to do so).
+pub async fn ensure_database(port: u16, db: &str) -> anyhow::Result<()> {
+    if db == "postgres" {
+        return Ok(());
+    }
+    let (client, conn) = pg_config(port, "postgres", "postgres")
+        .connect(NoTls)
+        .await?;
+    tokio::spawn(conn);
+    let exists = client
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&db])
+        .await?
+        .is_some();
+    if !exists {
+        let quoted = db.replace('"', "\"\"");
+        client
+            .batch_execute(&format!("CREATE DATABASE \"{quoted}\""))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Runs the Supabase bootstrap (idempotent), then every migration not yet recorded.
+pub async fn prepare(pools: &Pools, migrations: Option<&Path>) -> anyhow::Result<Vec<String>> {
+    let mut client = pools.admin.get().await?;
+    client
+        .batch_execute(BOOTSTRAP_SQL)
+        .await
+        .context("applying the Supabase bootstrap")?;
+    let mut applied = Vec::new();
+    if let Some(dir) = migrations {
+        for (version, name, path) in migration_files(dir)? {
+            let done = client
+                .query_opt(
+                    "SELECT 1 FROM supabase_migrations.schema_migrations WHERE version = $1",
+                    &[&version],
+                )
+                .await?
+                .is_some();
+            if done {
+                continue;
+            }
+            let sql = std::fs::read_to_string(&path)?;
+            let tx = client.transaction().await?;
+            tx.batch_execute(&sql)
+                .await
+                .with_context(|| format!("migration {} failed", path.display()))?;
+            tx.execute(
+                "INSERT INTO supabase_migrations.schema_migrations (version, name, statements) VALUES ($1, $2, ARRAY[$3])",
+                &[&version, &name, &sql],
+            )
+            .await?;
+            tx.commit().await?;
+            applied.push(format!("{version}_{name}"));
+        }
+    }
+    client
+        .batch_execute("NOTIFY pgrst, 'reload schema'")
+        .await?;
+    Ok(applied)
+}
+
+/// `migrations/*.sql` named `<version>_<name>.sql`, in version order.
+fn migration_files(dir: &Path) -> anyhow::Result<Vec<(String, String, std::path::PathBuf)>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        let Some(stem) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".sql"))
+        else {
+            continue;
+        };
+        let Some((version, name)) = stem.split_once('_') else {
+            anyhow::bail!(
+                "migration {} is not named <version>_<name>.sql",
+                path.display()
+            );
+        };
+        if version.is_empty() || !version.bytes().all(|b| b.is_ascii_digit()) {
+            anyhow::bail!(
+                "migration {} does not start with a numeric version",
+                path.display()
+            );
+        }
+        files.push((version.to_owned(), name.to_owned(), path));
+    }
+    files.sort();
+    Ok(files)
+}

@@ -1,0 +1,249 @@
+//! devstack: a local Supabase-compatible stack with no Docker. See the project README.
+#![forbid(unsafe_code)]
+
+mod auth;
+mod config;
+mod db;
+mod functions_proxy;
+mod gateway;
+mod jwt;
+mod postgres;
+mod project;
+mod rest;
+mod server;
+mod status;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::config::ProjectConfig;
+use crate::jwt::JwtSigner;
+use crate::project::Project;
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "A local Supabase-compatible stack: Postgres, /rest/v1, /auth/v1, /functions/v1"
+)]
+struct Cli {
+    /// The project directory: `migrations/` is read from it, `.devstack/` and `.dev.vars` written in it.
+    #[arg(long, global = true, default_value = ".")]
+    root: PathBuf,
+    /// Port of the main project's API (Supabase CLI's default).
+    #[arg(long, global = true, default_value_t = 54321)]
+    port: u16,
+    /// Port of the Postgres server.
+    #[arg(long, global = true, default_value_t = 54322)]
+    db_port: u16,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start Postgres and serve the API until interrupted (the default).
+    Start(StartArgs),
+    /// Print URLs and keys, like `supabase status`.
+    Status {
+        #[arg(long, conflicts_with = "env")]
+        json: bool,
+        #[arg(long)]
+        env: bool,
+    },
+}
+
+#[derive(clap::Args, Default)]
+struct StartArgs {
+    /// Delete all data (database and keys) and start clean.
+    #[arg(long)]
+    reset: bool,
+    /// Where `wrangler dev` serves the functions; `/functions/v1/*` is forwarded there.
+    #[arg(long, env = "DEVSTACK_FUNCTIONS_URL")]
+    functions_url: Option<String>,
+    /// An extra isolated project (own database, keys and port) to stand in for a tenant:
+    /// `NAME=PORT`, or `NAME=PORT=MIGRATIONS_DIR` to give it tables of its own.
+    #[arg(long = "tenant", value_parser = parse_tenant)]
+    tenants: Vec<TenantSpec>,
+}
+
+#[derive(Clone)]
+struct TenantSpec {
+    name: String,
+    port: u16,
+    migrations: Option<PathBuf>,
+}
+
+fn parse_tenant(spec: &str) -> Result<TenantSpec, String> {
+    let mut parts = spec.splitn(3, '=');
+    let name = parts
+        .next()
+        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+    let name = name.ok_or("tenant name must be letters, digits or _")?;
+    let port = parts
+        .next()
+        .and_then(|p| p.parse().ok())
+        .ok_or("expected NAME=PORT[=MIGRATIONS_DIR]")?;
+    Ok(TenantSpec {
+        name: name.to_owned(),
+        port,
+        migrations: parts.next().map(PathBuf::from),
+    })
+}
+
+const MAIN_PROJECT: &str = "default";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "devstack=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let root = std::fs::canonicalize(&cli.root)
+        .with_context(|| format!("project root {}", cli.root.display()))?;
+    let state_dir = root.join(".devstack");
+    match cli.command {
+        Some(Command::Status { json, env }) => {
+            print_status(&state_dir, cli.port, cli.db_port, json, env)
+        }
+        Some(Command::Start(args)) => start(&root, &state_dir, cli.port, cli.db_port, args).await,
+        None => {
+            start(
+                &root,
+                &state_dir,
+                cli.port,
+                cli.db_port,
+                StartArgs::default(),
+            )
+            .await
+        }
+    }
+}
+
+fn print_status(
+    state_dir: &Path,
+    port: u16,
+    db_port: u16,
+    json: bool,
+    env: bool,
+) -> anyhow::Result<()> {
+    let path = state_dir.join(format!("project-{MAIN_PROJECT}.json"));
+    let bytes = std::fs::read(&path)
+        .with_context(|| format!("{} not found: start devstack first", path.display()))?;
+    let mut main: ProjectConfig = serde_json::from_slice(&bytes)?;
+    main.api_port = port;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&status::as_json(&[main], db_port))?
+        );
+    } else if env {
+        for (k, v) in status::as_env(&main, db_port) {
+            println!("{k}=\"{v}\"");
+        }
+    } else {
+        print!("{}", status::as_text(&[main], db_port));
+    }
+    Ok(())
+}
+
+async fn start(
+    root: &Path,
+    state_dir: &Path,
+    port: u16,
+    db_port: u16,
+    args: StartArgs,
+) -> anyhow::Result<()> {
+    let mut cluster = postgres::PostgresCluster::new(state_dir.join("pgdata"), db_port)?;
+    if args.reset {
+        cluster.stop();
+        cluster.wipe()?;
+        for entry in std::fs::read_dir(state_dir).into_iter().flatten().flatten() {
+            if entry.file_name().to_string_lossy().starts_with("project-") {
+                std::fs::remove_file(entry.path())?;
+            }
+        }
+        tracing::info!("reset: data and keys deleted");
+    }
+    std::fs::create_dir_all(state_dir)?;
+    cluster.start()?;
+
+    let mut specs = vec![TenantSpec {
+        name: MAIN_PROJECT.to_owned(),
+        port,
+        migrations: Some(root.join("migrations")),
+    }];
+    specs.extend(args.tenants);
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let mut configs = Vec::new();
+    let mut servers = tokio::task::JoinSet::new();
+    for spec in specs {
+        let db_name = if spec.name == MAIN_PROJECT {
+            "postgres".to_owned()
+        } else {
+            format!("tenant_{}", spec.name)
+        };
+        let config = ProjectConfig::load_or_create(state_dir, &spec.name, spec.port, &db_name)?;
+        db::ensure_database(cluster.port(), &db_name).await?;
+        let pools = db::Pools::new(cluster.port(), &db_name)?;
+        let migrations = spec
+            .migrations
+            .map(|m| if m.is_absolute() { m } else { root.join(m) });
+        let applied = db::prepare(&pools, migrations.as_deref())
+            .await
+            .with_context(|| format!("preparing project {}", spec.name))?;
+        for m in applied {
+            tracing::info!(project = %spec.name, "applied migration {m}");
+        }
+        let rest = rest::RestState::load(&pools).await?;
+        let project = Arc::new(Project {
+            signer: JwtSigner::new(config.jwt_secret.as_bytes()),
+            config: config.clone(),
+            pools,
+            rest,
+            functions_url: if spec.name == MAIN_PROJECT {
+                args.functions_url.clone()
+            } else {
+                None
+            },
+            http: http.clone(),
+        });
+        rest::spawn_schema_listener(project.clone(), cluster.port());
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", spec.port))
+            .await
+            .with_context(|| format!("binding 127.0.0.1:{}", spec.port))?;
+        servers.spawn(async move { axum::serve(listener, server::router(project)).await });
+        configs.push(config);
+    }
+    status::update_dev_vars(&root.join(".dev.vars"), &status::worker_vars(&configs[0]))?;
+    std::fs::write(
+        state_dir.join("status.json"),
+        serde_json::to_vec_pretty(&status::as_json(&configs, db_port))?,
+    )?;
+    println!("{}", status::as_text(&configs, db_port));
+
+    tokio::select! {
+        _ = shutdown_signal() => tracing::info!("shutting down"),
+        Some(result) = servers.join_next() => tracing::error!("a server stopped: {result:?}"),
+    }
+    drop(servers);
+    cluster.stop();
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

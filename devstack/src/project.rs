@@ -1,0 +1,19 @@
+//! One running project: its config, keys, pools and the state its APIs keep.
+
+use std::sync::Arc;
+
+use crate::config::ProjectConfig;
+use crate::db::Pools;
+use crate::jwt::JwtSigner;
+
+pub type SharedProject = Arc<Project>;
+
+pub struct Project {
+    pub config: ProjectConfig,
+    pub signer: JwtSigner,
+    pub pools: Pools,
+    pub rest: crate::rest::RestState,
+    /// Where `/functions/v1/*` is forwarded (`wrangler dev`), if anywhere.
+    pub functions_url: Option<String>,
+    pub http: reqwest::Client,
+}

@@ -1,0 +1,48 @@
+//! The HTTP front of one project on one port, the way Supabase's gateway lays it out.
+
+use axum::Router;
+use axum::http::{HeaderName, Method};
+use axum::routing::any;
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
+
+use crate::project::SharedProject;
+
+/// Headers a browser client must be able to read (supabase-js reads these).
+const EXPOSED_HEADERS: [&str; 5] = [
+    "content-range",
+    "content-location",
+    "location",
+    "x-supabase-api-version",
+    "preference-applied",
+];
+
+pub fn router(project: SharedProject) -> Router {
+    Router::new()
+        .nest("/rest/v1", crate::rest::router())
+        .nest("/auth/v1", crate::auth::router())
+        .route(
+            "/functions/v1/{*path}",
+            any(crate::functions_proxy::forward),
+        )
+        .layer(cors())
+        .with_state(project)
+}
+
+/// Any origin, any requested header, as the Supabase gateway's CORS plugin answers.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_headers(AllowHeaders::mirror_request())
+        .allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_credentials(true)
+        .expose_headers(EXPOSED_HEADERS.map(HeaderName::from_static))
+        .max_age(std::time::Duration::from_secs(3600))
+}
