@@ -1,6 +1,6 @@
 //! Connection pools, the Supabase bootstrap and the migrations runner for one project database.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -74,14 +74,14 @@ pub async fn ensure_database(port: u16, db: &str) -> anyhow::Result<()> {
 }
 
 /// Runs the Supabase bootstrap (idempotent), then every migration not yet recorded.
-pub async fn prepare(pools: &Pools, migrations: Option<&Path>) -> anyhow::Result<Vec<String>> {
+pub async fn prepare(pools: &Pools, migration_dirs: &[PathBuf]) -> anyhow::Result<Vec<String>> {
     let mut client = pools.admin.get().await?;
     client
         .batch_execute(BOOTSTRAP_SQL)
         .await
         .context("applying the Supabase bootstrap")?;
     let mut applied = Vec::new();
-    if let Some(dir) = migrations {
+    for dir in migration_dirs {
         for (version, name, path) in migration_files(dir)? {
             let done = client
                 .query_opt(
@@ -114,7 +114,7 @@ pub async fn prepare(pools: &Pools, migrations: Option<&Path>) -> anyhow::Result
 }
 
 /// `migrations/*.sql` named `<version>_<name>.sql`, in version order.
-fn migration_files(dir: &Path) -> anyhow::Result<Vec<(String, String, std::path::PathBuf)>> {
+fn migration_files(dir: &Path) -> anyhow::Result<Vec<(String, String, PathBuf)>> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
         let path = entry?.path();

@@ -38,6 +38,9 @@ struct Cli {
     /// Port of the Postgres server.
     #[arg(long, global = true, default_value_t = 54322)]
     db_port: u16,
+    /// Where data and keys live (default `<root>/.devstack`); give the tests their own.
+    #[arg(long, global = true)]
+    state_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -63,6 +66,12 @@ struct StartArgs {
     /// Where `wrangler dev` serves the functions; `/functions/v1/*` is forwarded there.
     #[arg(long, env = "DEVSTACK_FUNCTIONS_URL")]
     functions_url: Option<String>,
+    /// Migration folders for the main project, applied in order (default: `<root>/migrations`).
+    #[arg(long = "migrations")]
+    migrations: Vec<PathBuf>,
+    /// The file `wrangler dev` reads local secrets from (default: `<root>/.dev.vars`).
+    #[arg(long)]
+    dev_vars: Option<PathBuf>,
     /// An extra isolated project (own database, keys and port) to stand in for a tenant:
     /// `NAME=PORT`, or `NAME=PORT=MIGRATIONS_DIR` to give it tables of its own.
     #[arg(long = "tenant", value_parser = parse_tenant)]
@@ -73,7 +82,7 @@ struct StartArgs {
 struct TenantSpec {
     name: String,
     port: u16,
-    migrations: Option<PathBuf>,
+    migrations: Vec<PathBuf>,
 }
 
 fn parse_tenant(spec: &str) -> Result<TenantSpec, String> {
@@ -89,7 +98,7 @@ fn parse_tenant(spec: &str) -> Result<TenantSpec, String> {
     Ok(TenantSpec {
         name: name.to_owned(),
         port,
-        migrations: parts.next().map(PathBuf::from),
+        migrations: parts.next().map(PathBuf::from).into_iter().collect(),
     })
 }
 
@@ -107,7 +116,13 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let root = std::fs::canonicalize(&cli.root)
         .with_context(|| format!("project root {}", cli.root.display()))?;
-    let state_dir = root.join(".devstack");
+    let state_dir = match &cli.state_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            std::fs::canonicalize(dir)?
+        }
+        None => root.join(".devstack"),
+    };
     match cli.command {
         Some(Command::Status { json, env }) => {
             print_status(&state_dir, cli.port, cli.db_port, json, env)
@@ -174,10 +189,15 @@ async fn start(
     std::fs::create_dir_all(state_dir)?;
     cluster.start()?;
 
+    let main_migrations = if args.migrations.is_empty() {
+        vec![PathBuf::from("migrations")]
+    } else {
+        args.migrations
+    };
     let mut specs = vec![TenantSpec {
         name: MAIN_PROJECT.to_owned(),
         port,
-        migrations: Some(root.join("migrations")),
+        migrations: main_migrations,
     }];
     specs.extend(args.tenants);
     let http = reqwest::Client::builder()
@@ -194,10 +214,8 @@ async fn start(
         let config = ProjectConfig::load_or_create(state_dir, &spec.name, spec.port, &db_name)?;
         db::ensure_database(cluster.port(), &db_name).await?;
         let pools = db::Pools::new(cluster.port(), &db_name)?;
-        let migrations = spec
-            .migrations
-            .map(|m| if m.is_absolute() { m } else { root.join(m) });
-        let applied = db::prepare(&pools, migrations.as_deref())
+        let migrations: Vec<PathBuf> = spec.migrations.iter().map(|m| root.join(m)).collect();
+        let applied = db::prepare(&pools, &migrations)
             .await
             .with_context(|| format!("preparing project {}", spec.name))?;
         for m in applied {
@@ -223,7 +241,11 @@ async fn start(
         servers.spawn(async move { axum::serve(listener, server::router(project)).await });
         configs.push(config);
     }
-    status::update_dev_vars(&root.join(".dev.vars"), &status::worker_vars(&configs[0]))?;
+    let dev_vars = args
+        .dev_vars
+        .map(|p| root.join(p))
+        .unwrap_or_else(|| root.join(".dev.vars"));
+    status::update_dev_vars(&dev_vars, &status::worker_vars(&configs[0]))?;
     std::fs::write(
         state_dir.join("status.json"),
         serde_json::to_vec_pretty(&status::as_json(&configs, db_port))?,
