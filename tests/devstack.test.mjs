@@ -1,0 +1,101 @@
+// devstack itself: data survives a restart, --reset starts clean, keys stay stable, a tenant
+// project is isolated from the main one. Runs its own devstack on ports of its own.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient } from '@supabase/supabase-js';
+
+const repo = new URL('..', import.meta.url).pathname;
+const binary = join(repo, 'target/debug/devstack');
+const stateDir = mkdtempSync(join(tmpdir(), 'devstack-lifecycle-'));
+chmodSync(stateDir, 0o755); // Postgres runs as its own user and must reach its data dir
+const PORT = 54521;
+const DB_PORT = 54522;
+const TENANT_PORT = 54531;
+
+async function startStack(extra = []) {
+  const child = spawn(
+    binary,
+    ['--root', repo, '--port', String(PORT), '--db-port', String(DB_PORT), '--state-dir', stateDir, 'start',
+      '--dev-vars', join(stateDir, 'dev.vars'), '--tenant', `lifecycle=${TENANT_PORT}=tests/fixtures/tenant`, ...extra],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  for (let i = 0; i < 120; i++) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${PORT}/auth/v1/health`);
+      if (res.ok) return { child, exited, output: () => output };
+    } catch {
+      // not up yet
+    }
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  child.kill('SIGTERM');
+  throw new Error(`devstack did not start:\n${output}`);
+}
+
+async function stopStack({ child, exited }) {
+  child.kill('SIGTERM');
+  const code = await exited;
+  assert.equal(code, 0, 'devstack exits cleanly on SIGTERM');
+}
+
+function status() {
+  return JSON.parse(readFileSync(join(stateDir, 'status.json'), 'utf8')).projects;
+}
+
+function psql(dbUrl, query) {
+  return execFileSync('psql', [dbUrl, '-X', '-A', '-t', '-c', query], { encoding: 'utf8' }).trim();
+}
+
+test('data and keys survive a restart; --reset clears both; Postgres stops with devstack', async () => {
+  let stack = await startStack(['--reset']);
+  const [main, tenant] = status();
+  assert.equal(main.API_URL, `http://127.0.0.1:${PORT}`);
+  assert.equal(tenant.name, 'lifecycle');
+  const email = `persist-${Date.now()}@example.test`;
+  const client = createClient(main.API_URL, main.ANON_KEY, { auth: { persistSession: false } });
+  const { error } = await client.auth.signUp({ email, password: 'correct-horse-battery' });
+  assert.equal(error, null);
+  await stopStack(stack);
+  assert.throws(() => psql(main.DB_URL, 'select 1'), 'Postgres is stopped after devstack exits');
+
+  stack = await startStack();
+  const [again] = status();
+  assert.equal(again.ANON_KEY, main.ANON_KEY, 'keys are stable across restarts');
+  assert.equal(again.JWT_SECRET, main.JWT_SECRET);
+  const client2 = createClient(again.API_URL, again.ANON_KEY, { auth: { persistSession: false } });
+  const signIn = await client2.auth.signInWithPassword({ email, password: 'correct-horse-battery' });
+  assert.equal(signIn.error, null, 'the account is still there after a restart');
+  assert.equal(psql(main.DB_URL, `select count(*) from auth.users where email = '${email}'`), '1');
+  await stopStack(stack);
+
+  stack = await startStack(['--reset']);
+  const [fresh] = status();
+  assert.notEqual(fresh.JWT_SECRET, main.JWT_SECRET, '--reset makes new keys');
+  assert.equal(psql(fresh.DB_URL, 'select count(*) from auth.users'), '0', '--reset deletes the data');
+  await stopStack(stack);
+});
+
+test('a tenant project has its own database, keys and port', async () => {
+  const stack = await startStack();
+  try {
+    const [main, tenant] = status();
+    assert.notEqual(tenant.JWT_SECRET, main.JWT_SECRET);
+    assert.notEqual(tenant.DB_URL, main.DB_URL);
+    assert.equal(psql(tenant.DB_URL, 'select count(*) from public.orders'), '5');
+    assert.equal(psql(main.DB_URL, "select count(*) from pg_tables where tablename = 'orders'"), '0');
+    // A main-project key means nothing to the tenant.
+    const res = await fetch(`${tenant.API_URL}/rest/v1/orders`, { headers: { apikey: main.SERVICE_ROLE_KEY } });
+    assert.equal(res.status, 401);
+  } finally {
+    await stopStack(stack);
+  }
+});

@@ -1,0 +1,91 @@
+// The running local stack, as devstack describes it in <state-dir>/status.json.
+// scripts/test.sh points DEVSTACK_STATUS at the test stack; by default the dev stack is used.
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHmac, randomUUID } from 'node:crypto';
+import { createClient } from '@supabase/supabase-js';
+
+const statusPath = process.env.DEVSTACK_STATUS ?? new URL('../../.devstack/status.json', import.meta.url).pathname;
+
+function loadProjects() {
+  let status;
+  try {
+    status = JSON.parse(readFileSync(statusPath, 'utf8'));
+  } catch (e) {
+    throw new Error(`cannot read ${statusPath}: start the stack first (scripts/dev.sh) or run scripts/test.sh (${e.message})`);
+  }
+  const byName = Object.fromEntries(status.projects.map((p) => [p.name, describe(p)]));
+  return { main: describe(status.projects[0]), byName };
+}
+
+function describe(p) {
+  return {
+    name: p.name,
+    url: p.API_URL,
+    restUrl: p.REST_URL,
+    functionsUrl: p.FUNCTIONS_URL,
+    dbUrl: p.DB_URL,
+    jwtSecret: p.JWT_SECRET,
+    anonKey: p.ANON_KEY,
+    serviceKey: p.SERVICE_ROLE_KEY,
+    publishableKey: p.PUBLISHABLE_KEY,
+    secretKey: p.SECRET_KEY,
+  };
+}
+
+const projects = loadProjects();
+
+/** The main project (where the functions' tables live). */
+export const stack = projects.main;
+
+/** An extra project started with `--tenant NAME=PORT`, standing in for a tenant's Supabase. */
+export function tenantProject(name) {
+  const p = projects.byName[name];
+  if (!p) throw new Error(`no tenant project named ${name} in ${statusPath}`);
+  return p;
+}
+
+const nodeClientOptions = { auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false } };
+
+/** A supabase-js client with the anon key, as a browser app has. */
+export function anonClient(project = stack) {
+  return createClient(project.url, project.anonKey, nodeClientOptions);
+}
+
+/** A supabase-js client with the service key, as a server has. */
+export function serviceClient(project = stack) {
+  return createClient(project.url, project.serviceKey, nodeClientOptions);
+}
+
+/** A unique e-mail address for one test. */
+export function uniqueEmail(tag = 'user') {
+  return `${tag}-${randomUUID()}@example.test`;
+}
+
+/** Signs up a fresh user; returns its signed-in client, user and session. */
+export async function signedUpUser(project = stack, tag = 'user') {
+  const client = anonClient(project);
+  const email = uniqueEmail(tag);
+  const password = `pw-${randomUUID()}`;
+  const { data, error } = await client.auth.signUp({ email, password });
+  if (error) throw error;
+  return { client, user: data.user, session: data.session, email, password };
+}
+
+/** An HS256 JWT signed with a secret, for tests that need a token Auth did not issue. */
+export function signJwt(claims, secret = stack.jwtSecret, header = { alg: 'HS256', typ: 'JWT' }) {
+  const b64 = (obj) => Buffer.from(JSON.stringify(obj)).toString('base64url');
+  const body = `${b64(header)}.${b64(claims)}`;
+  return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
+}
+
+/** Runs SQL as the superuser (for checks the API must not allow) and returns rows as arrays. */
+export function sql(query, project = stack) {
+  const out = execFileSync('psql', [project.dbUrl, '-X', '-A', '-t', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-c', query], {
+    encoding: 'utf8',
+  });
+  return out
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => line.split('\t'));
+}
