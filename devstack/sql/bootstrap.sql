@@ -112,6 +112,16 @@ CREATE TABLE IF NOT EXISTS auth.sessions (
 );
 CREATE INDEX IF NOT EXISTS sessions_user_id_idx ON auth.sessions (user_id);
 
+-- How each session was authenticated: the access token's `amr` claim.
+CREATE TABLE IF NOT EXISTS auth.mfa_amr_claims (
+  session_id uuid NOT NULL REFERENCES auth.sessions (id) ON DELETE CASCADE,
+  created_at timestamptz NOT NULL,
+  updated_at timestamptz NOT NULL,
+  authentication_method text NOT NULL,
+  id uuid PRIMARY KEY,
+  CONSTRAINT mfa_amr_claims_session_id_authentication_method_pkey UNIQUE (session_id, authentication_method)
+);
+
 CREATE TABLE IF NOT EXISTS auth.refresh_tokens (
   id bigserial PRIMARY KEY,
   token varchar(255) UNIQUE,
@@ -128,6 +138,7 @@ ALTER TABLE auth.users OWNER TO supabase_auth_admin;
 ALTER TABLE auth.identities OWNER TO supabase_auth_admin;
 ALTER TABLE auth.sessions OWNER TO supabase_auth_admin;
 ALTER TABLE auth.refresh_tokens OWNER TO supabase_auth_admin;
+ALTER TABLE auth.mfa_amr_claims OWNER TO supabase_auth_admin;
 
 -- Helpers that RLS policies call; they read the claims PostgREST puts in request.jwt.claims.
 CREATE OR REPLACE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS $$

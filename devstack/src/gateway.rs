@@ -97,7 +97,7 @@ pub fn credentials_for_token(
     })
 }
 
-fn is_project_key(key: &str, project: &ProjectConfig) -> bool {
+pub fn is_project_key(key: &str, project: &ProjectConfig) -> bool {
     [
         &project.anon_key,
         &project.service_role_key,
