@@ -1,0 +1,578 @@
+//! The HTTP side of `/rest/v1`: one handler for tables and views, one for functions. Each
+//! authenticates, negotiates, builds one statement, runs it and shapes the response.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value};
+
+use super::error::ApiError;
+use super::executor::{self, RequestScope, StatementResult};
+use super::preferences::{
+    MediaType, Preferences, ReturnPreference, negotiate, row_range, schema_for,
+};
+use super::query_params::QueryParams;
+use super::response::{Reply, content_range, range_status};
+use super::rpc::{self, CallArgs};
+use super::schema_cache::{ReturnKind, SchemaCache, Table};
+use super::select_query::SelectBuilder;
+use super::table_statements::{self, InsertSpec, Returning};
+use crate::gateway::authenticate;
+use crate::project::SharedProject;
+
+/// Bodies above this are refused with 413 before any parsing.
+const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+
+/// What every request resolves before its statement is built.
+struct Prepared {
+    scope: RequestScope,
+    media: MediaType,
+    prefs: Preferences,
+    /// The schema was picked by a profile header, so the response names it.
+    profile_negotiated: bool,
+    body: Bytes,
+}
+
+async fn prepare(
+    project: &SharedProject,
+    method: &Method,
+    path: String,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Prepared, ApiError> {
+    let auth = authenticate(headers, &project.config, &project.signer)
+        .map_err(|e| ApiError::from_gateway(&e))?;
+    let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| ApiError::body_too_large())?;
+    let is_read = matches!(*method, Method::GET | Method::HEAD);
+    let (schema, profile_negotiated) = schema_for(headers, is_read)?;
+    let media = negotiate(headers)?;
+    let headers_json: Map<String, Value> = headers
+        .iter()
+        .filter_map(|(k, v)| {
+            Some((
+                k.as_str().to_owned(),
+                Value::String(v.to_str().ok()?.to_owned()),
+            ))
+        })
+        .collect();
+    Ok(Prepared {
+        scope: RequestScope {
+            role: auth.role().to_owned(),
+            claims_json: auth.claims.to_string(),
+            method: method.as_str().to_owned(),
+            path,
+            headers_json: Value::Object(headers_json).to_string(),
+            schema,
+            read_only: is_read,
+        },
+        media,
+        prefs: Preferences::from_headers(headers),
+        profile_negotiated,
+        body,
+    })
+}
+
+pub async fn table(
+    State(project): State<SharedProject>,
+    Path(table): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let result = async {
+        let req = prepare(&project, &method, format!("/{table}"), &headers, body).await?;
+        let cache = project.rest.cache();
+        let Some(target) = cache.table(&req.scope.schema, &table) else {
+            return Err(ApiError::table_not_found(&cache, &req.scope.schema, &table));
+        };
+        let params = QueryParams::parse(uri.query().unwrap_or(""), |_| false)?;
+        let reply = match method {
+            Method::GET | Method::HEAD => {
+                read_table(
+                    &project,
+                    &cache,
+                    target,
+                    &params,
+                    &req,
+                    &headers,
+                    method == Method::HEAD,
+                )
+                .await?
+            }
+            Method::POST => insert(&project, &cache, target, &params, &req).await?,
+            Method::PATCH => update(&project, &cache, target, &params, &req).await?,
+            Method::DELETE => delete(&project, &cache, target, &params, &req).await?,
+            Method::OPTIONS => {
+                Reply::new(StatusCode::OK).header("allow", "OPTIONS,GET,HEAD,POST,PATCH,DELETE")
+            }
+            other => return Err(unsupported_method(&other)),
+        };
+        Ok(finish(reply, &req))
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+pub async fn rpc(
+    State(project): State<SharedProject>,
+    Path(function): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let result = async {
+        let req = prepare(
+            &project,
+            &method,
+            format!("/rpc/{function}"),
+            &headers,
+            body,
+        )
+        .await?;
+        let cache = project.rest.cache();
+        let is_post = match method {
+            Method::POST => true,
+            Method::GET | Method::HEAD => false,
+            Method::OPTIONS => {
+                // Volatile functions may write, so only POST (PostgREST's Allow).
+                let read_only = cache
+                    .functions(&req.scope.schema, &function)
+                    .iter()
+                    .all(|f| f.volatility != 'v');
+                let allow = if read_only {
+                    "OPTIONS,GET,HEAD,POST"
+                } else {
+                    "OPTIONS,POST"
+                };
+                return Ok(finish(
+                    Reply::new(StatusCode::OK).header("allow", allow),
+                    &req,
+                ));
+            }
+            other => {
+                return Err(ApiError::new(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "PGRST101",
+                    format!("Cannot use the {other} method on RPC"),
+                    None,
+                    None,
+                ));
+            }
+        };
+        let overloads = cache.functions(&req.scope.schema, &function);
+        let is_param = |name: &str| {
+            !is_post
+                && overloads
+                    .iter()
+                    .any(|f| f.params.iter().any(|p| p.name == name))
+        };
+        let params = QueryParams::parse(uri.query().unwrap_or(""), is_param)?;
+        // The arguments as one JSON object (or the raw body for a single json parameter).
+        let (arg_text, keys) = if is_post {
+            let text = std::str::from_utf8(&req.body)
+                .map_err(|_| ApiError::invalid_body("Empty or invalid json"))?;
+            let text = if text.trim().is_empty() { "{}" } else { text };
+            let value: Value = serde_json::from_str(text)
+                .map_err(|_| ApiError::invalid_body("Empty or invalid json"))?;
+            let keys = match &value {
+                Value::Object(o) => o.keys().cloned().collect(),
+                _ => Vec::new(),
+            };
+            (text.to_owned(), keys)
+        } else {
+            let object: Map<String, Value> = params
+                .rpc_args
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect();
+            let keys = object.keys().cloned().collect();
+            (Value::Object(object).to_string(), keys)
+        };
+        let (chosen, args) = rpc::choose(
+            &cache,
+            &req.scope.schema,
+            &function,
+            &keys,
+            req.prefs.single_object,
+            is_post,
+        )?;
+        if is_post && matches!(args, CallArgs::Named(_)) && !arg_text.trim_start().starts_with('{')
+        {
+            return Err(ApiError::invalid_body("Empty or invalid json"));
+        }
+        let range = row_range(&headers, params.limit(&[]), params.offset(&[]))?;
+        let mut builder = SelectBuilder::new(&cache, &params);
+        let with_count = req.prefs.count.is_some();
+        let sql = rpc::call(&mut builder, chosen, &args, &params, range, with_count)?;
+        let returns_rows = chosen.returns == ReturnKind::Rows && chosen.returns_set;
+        let singular = req.media == MediaType::SingleObject;
+        let result = executor::run(&project.pools, &req.scope, &sql, &[arg_text], |r| {
+            check_singular(singular && chosen.returns_set, r)
+        })
+        .await?;
+        if chosen.returns == ReturnKind::Void {
+            return Ok(finish(Reply::new(StatusCode::NO_CONTENT), &req));
+        }
+        let mut reply = if returns_rows {
+            let status = range_status(range.offset, result.page_total, result.total)?;
+            Reply::new(status).header(
+                "content-range",
+                content_range(range.offset, result.page_total, result.total),
+            )
+        } else {
+            Reply::new(StatusCode::OK)
+        };
+        reply = reply.header_opt(
+            "preference-applied",
+            req.prefs.applied(false, false).filter(|_| with_count),
+        );
+        if method != Method::HEAD {
+            let media = if chosen.returns_set || req.media == MediaType::Csv {
+                req.media
+            } else {
+                MediaType::Json
+            };
+            reply = reply.body(media, result.body.unwrap_or_else(|| "null".to_owned()))?;
+        }
+        Ok(finish(reply, &req))
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+pub async fn invalid_path() -> Response {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "PGRST125",
+        "Invalid path specified in request URL",
+        None,
+        None,
+    )
+    .into_response()
+}
+
+fn unsupported_method(method: &Method) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "PGRST117",
+        format!("Unsupported HTTP method: {method}"),
+        None,
+        None,
+    )
+}
+
+fn finish(reply: Reply, req: &Prepared) -> Response {
+    let reply = if req.profile_negotiated {
+        reply.header("content-profile", req.scope.schema.clone())
+    } else {
+        reply
+    };
+    reply.into_response()
+}
+
+/// `Accept: application/vnd.pgrst.object+json` needs exactly one row; otherwise PGRST116,
+/// and a mutation is rolled back.
+fn check_singular(singular: bool, result: &StatementResult) -> Result<(), ApiError> {
+    if singular && result.page_total != 1 {
+        return Err(ApiError::singular(result.page_total));
+    }
+    Ok(())
+}
+
+async fn read_table(
+    project: &SharedProject,
+    cache: &SchemaCache,
+    table: &Table,
+    params: &QueryParams,
+    req: &Prepared,
+    headers: &HeaderMap,
+    head: bool,
+) -> Result<Reply, ApiError> {
+    let range = row_range(headers, params.limit(&[]), params.offset(&[]))?;
+    let with_count = req.prefs.count.is_some();
+    let mut builder = SelectBuilder::new(cache, params);
+    let sql = table_statements::read(&mut builder, table, params, range, with_count, !head)?;
+    let singular = req.media == MediaType::SingleObject;
+    let result = executor::run(&project.pools, &req.scope, &sql, &[], |r| {
+        check_singular(singular, r)
+    })
+    .await?;
+    let status = range_status(range.offset, result.page_total, result.total)?;
+    let mut reply = Reply::new(status)
+        .header(
+            "content-range",
+            content_range(range.offset, result.page_total, result.total),
+        )
+        .header_opt(
+            "preference-applied",
+            req.prefs.applied(false, false).filter(|_| with_count),
+        );
+    if !head {
+        reply = reply.body(req.media, result.body.unwrap_or_else(|| "[]".to_owned()))?;
+    }
+    Ok(reply)
+}
+
+/// The request body as a list of objects (an object is a list of one) and its keys, which
+/// every object must share (PGRST102 otherwise).
+fn body_rows(body: &[u8]) -> Result<(String, Vec<String>, bool), ApiError> {
+    let invalid = || ApiError::invalid_body("Empty or invalid json");
+    let value: Value = serde_json::from_slice(body).map_err(|_| invalid())?;
+    let (rows, was_array) = match value {
+        Value::Array(rows) => (rows, true),
+        object @ Value::Object(_) => (vec![object], false),
+        _ => return Err(invalid()),
+    };
+    let mut keys: Option<Vec<String>> = None;
+    for row in &rows {
+        let Value::Object(object) = row else {
+            return Err(invalid());
+        };
+        let mut these: Vec<String> = object.keys().cloned().collect();
+        these.sort();
+        match &keys {
+            None => keys = Some(these),
+            Some(k) if *k != these => {
+                return Err(ApiError::invalid_body("All object keys must match"));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok((
+        Value::Array(rows).to_string(),
+        keys.unwrap_or_default(),
+        was_array,
+    ))
+}
+
+/// The columns a write sets: `columns=` when given, else the body's keys; each must exist.
+fn write_columns(
+    table: &Table,
+    params: &QueryParams,
+    body_keys: Vec<String>,
+) -> Result<Vec<String>, ApiError> {
+    let columns = params.columns.clone().unwrap_or(body_keys);
+    if let Some(missing) = columns.iter().find(|c| table.column(c).is_none()) {
+        return Err(ApiError::column_not_found(&table.name, missing));
+    }
+    Ok(columns)
+}
+
+fn returning_for(prefs: &Preferences) -> Returning {
+    match prefs.return_ {
+        Some(ReturnPreference::Representation) => Returning::Rows,
+        Some(ReturnPreference::HeadersOnly) => Returning::Location,
+        _ => Returning::Count,
+    }
+}
+
+/// The mutation's rows count for `Content-Range` when a count was asked for.
+fn mutation_total(req: &Prepared, result: &StatementResult) -> Option<i64> {
+    req.prefs.count.map(|_| result.page_total)
+}
+
+async fn insert(
+    project: &SharedProject,
+    cache: &SchemaCache,
+    table: &Table,
+    params: &QueryParams,
+    req: &Prepared,
+) -> Result<Reply, ApiError> {
+    let (rows_json, keys, _) = body_rows(&req.body)?;
+    let columns = write_columns(table, params, keys)?;
+    let conflict_keys = match &params.on_conflict {
+        Some(cols) => cols.clone(),
+        None => table.primary_key.clone(),
+    };
+    if let Some(missing) = conflict_keys.iter().find(|c| table.column(c).is_none()) {
+        return Err(ApiError::column_not_found(&table.name, missing));
+    }
+    let upsert = match req.prefs.resolution {
+        Some(resolution) if !conflict_keys.is_empty() => Some((conflict_keys, resolution)),
+        _ => None,
+    };
+    let resolution_applied = upsert.is_some();
+    let spec = InsertSpec {
+        columns: &columns,
+        missing_default: req.prefs.missing_default,
+        upsert,
+    };
+    let returning = returning_for(&req.prefs);
+    let mut builder = SelectBuilder::new(cache, params);
+    let sql = table_statements::insert(&mut builder, table, params, &spec, returning)?;
+    let singular = req.media == MediaType::SingleObject && returning == Returning::Rows;
+    let result = executor::run(&project.pools, &req.scope, &sql, &[rows_json], |r| {
+        check_singular(singular, r)
+    })
+    .await?;
+    let total = mutation_total(req, &result);
+    let mut reply = Reply::new(StatusCode::CREATED)
+        .header(
+            "content-range",
+            format!("*/{}", total.map_or("*".to_owned(), |t| t.to_string())),
+        )
+        .header_opt(
+            "preference-applied",
+            req.prefs.applied(resolution_applied, true),
+        );
+    if let Some(location) = result
+        .location
+        .as_deref()
+        .and_then(|l| location_header(&table.name, l))
+    {
+        reply = reply.header("location", location);
+    }
+    if returning == Returning::Rows {
+        reply = reply.body(req.media, result.body.unwrap_or_else(|| "[]".to_owned()))?;
+    }
+    Ok(reply)
+}
+
+/// `/todos?id=eq.1` from the inserted row's primary key values (a JSON object).
+fn location_header(table: &str, pk_json: &str) -> Option<String> {
+    let Value::Object(pk) = serde_json::from_str(pk_json).ok()? else {
+        return None;
+    };
+    let pairs: Vec<String> = pk
+        .iter()
+        .map(|(k, v)| {
+            let v = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            format!("{}=eq.{}", url_encode(k), url_encode(&v))
+        })
+        .collect();
+    Some(format!("/{table}?{}", pairs.join("&")))
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn update(
+    project: &SharedProject,
+    cache: &SchemaCache,
+    table: &Table,
+    params: &QueryParams,
+    req: &Prepared,
+) -> Result<Reply, ApiError> {
+    let (rows_json, keys, was_array) = body_rows(&req.body)?;
+    if was_array {
+        return Err(ApiError::invalid_body("Empty or invalid json"));
+    }
+    let columns = write_columns(table, params, keys)?;
+    // The single object, not the one-element list `body_rows` made of it.
+    let object = rows_json
+        .strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+        .unwrap_or("{}")
+        .to_owned();
+    let returning = returning_for(&req.prefs);
+    let mut builder = SelectBuilder::new(cache, params);
+    let sql = table_statements::update(&mut builder, table, params, &columns, returning)?;
+    let singular = req.media == MediaType::SingleObject && returning == Returning::Rows;
+    let params_sql = if columns.is_empty() {
+        vec![]
+    } else {
+        vec![object]
+    };
+    let result = executor::run(&project.pools, &req.scope, &sql, &params_sql, |r| {
+        check_singular(singular, r)
+    })
+    .await?;
+    mutation_reply(req, &result, returning, true)
+}
+
+async fn delete(
+    project: &SharedProject,
+    cache: &SchemaCache,
+    table: &Table,
+    params: &QueryParams,
+    req: &Prepared,
+) -> Result<Reply, ApiError> {
+    let returning = returning_for(&req.prefs);
+    let mut builder = SelectBuilder::new(cache, params);
+    let sql = table_statements::delete(&mut builder, table, params, returning)?;
+    let singular = req.media == MediaType::SingleObject && returning == Returning::Rows;
+    let result = executor::run(&project.pools, &req.scope, &sql, &[], |r| {
+        check_singular(singular, r)
+    })
+    .await?;
+    mutation_reply(req, &result, returning, false)
+}
+
+/// PATCH and DELETE: 200 with the rows for `return=representation`, else 204.
+fn mutation_reply(
+    req: &Prepared,
+    result: &StatementResult,
+    returning: Returning,
+    ranged: bool,
+) -> Result<Reply, ApiError> {
+    let total = mutation_total(req, result);
+    let range = if ranged {
+        content_range(0, result.page_total, total)
+    } else {
+        format!("*/{}", total.map_or("*".to_owned(), |t| t.to_string()))
+    };
+    let status = if returning == Returning::Rows {
+        StatusCode::OK
+    } else {
+        StatusCode::NO_CONTENT
+    };
+    let mut reply = Reply::new(status)
+        .header("content-range", range)
+        .header_opt("preference-applied", req.prefs.applied(false, ranged));
+    if returning == Returning::Rows {
+        reply = reply.body(
+            req.media,
+            result.body.clone().unwrap_or_else(|| "[]".to_owned()),
+        )?;
+    }
+    Ok(reply)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_become_row_lists() {
+        let (json, keys, array) = body_rows(br#"{"b":1,"a":"x"}"#).unwrap();
+        assert_eq!(json, r#"[{"a":"x","b":1}]"#);
+        assert_eq!(keys, vec!["a", "b"]);
+        assert!(!array);
+        let (_, keys, array) = body_rows(br#"[{"a":1},{"a":2}]"#).unwrap();
+        assert_eq!(keys, vec!["a"]);
+        assert!(array);
+        assert_eq!(body_rows(b"[]").unwrap().1, Vec::<String>::new());
+        assert_eq!(body_rows(b"{oops").unwrap_err().status, 400);
+        assert_eq!(body_rows(b"").unwrap_err().status, 400);
+        assert_eq!(body_rows(b"42").unwrap_err().status, 400);
+        assert_eq!(body_rows(br#"[{"a":1},{"b":2}]"#).unwrap_err().status, 400);
+    }
+
+    #[test]
+    fn locations_are_encoded() {
+        assert_eq!(
+            location_header("todos", r#"{"id":1}"#).unwrap(),
+            "/todos?id=eq.1"
+        );
+        assert_eq!(
+            location_header("t", r#"{"k":"a b&c"}"#).unwrap(),
+            "/t?k=eq.a%20b%26c"
+        );
+    }
+}

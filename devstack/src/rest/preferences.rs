@@ -1,0 +1,377 @@
+//! The request headers that shape a PostgREST response: `Prefer`, `Accept`, `Range`, and the
+//! `Accept-Profile`/`Content-Profile` schema choice.
+
+use axum::http::{HeaderMap, StatusCode};
+
+use super::error::ApiError;
+use super::schema_cache::EXPOSED_SCHEMAS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReturnPreference {
+    Minimal,
+    HeadersOnly,
+    Representation,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    MergeDuplicates,
+    IgnoreDuplicates,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CountPreference {
+    Exact,
+    Planned,
+    Estimated,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Preferences {
+    pub return_: Option<ReturnPreference>,
+    pub count: Option<CountPreference>,
+    pub resolution: Option<Resolution>,
+    /// `missing=default`: absent keys take the column default rather than NULL.
+    pub missing_default: bool,
+    /// `params=single-object`: the whole body is the function's one json argument.
+    pub single_object: bool,
+}
+
+impl Preferences {
+    /// Every `Prefer` header, comma-separated values; the first of each kind wins and
+    /// unknown ones are ignored (PostgREST's lenient handling).
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        let mut prefs = Preferences::default();
+        let values = headers
+            .get_all("prefer")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim);
+        for value in values {
+            match value {
+                "return=minimal" => set_once(&mut prefs.return_, ReturnPreference::Minimal),
+                "return=headers-only" => {
+                    set_once(&mut prefs.return_, ReturnPreference::HeadersOnly)
+                }
+                "return=representation" => {
+                    set_once(&mut prefs.return_, ReturnPreference::Representation)
+                }
+                "count=exact" => set_once(&mut prefs.count, CountPreference::Exact),
+                "count=planned" => set_once(&mut prefs.count, CountPreference::Planned),
+                "count=estimated" => set_once(&mut prefs.count, CountPreference::Estimated),
+                "resolution=merge-duplicates" => {
+                    set_once(&mut prefs.resolution, Resolution::MergeDuplicates)
+                }
+                "resolution=ignore-duplicates" => {
+                    set_once(&mut prefs.resolution, Resolution::IgnoreDuplicates)
+                }
+                "missing=default" => prefs.missing_default = true,
+                "params=single-object" => prefs.single_object = true,
+                _ => {}
+            }
+        }
+        prefs
+    }
+
+    /// The `Preference-Applied` value, in PostgREST's order, of what was honoured.
+    pub fn applied(&self, resolution_applied: bool, missing_applied: bool) -> Option<String> {
+        let mut parts = Vec::new();
+        match self.resolution {
+            Some(Resolution::MergeDuplicates) if resolution_applied => {
+                parts.push("resolution=merge-duplicates")
+            }
+            Some(Resolution::IgnoreDuplicates) if resolution_applied => {
+                parts.push("resolution=ignore-duplicates")
+            }
+            _ => {}
+        }
+        if self.missing_default && missing_applied {
+            parts.push("missing=default");
+        }
+        match self.return_ {
+            Some(ReturnPreference::Minimal) => parts.push("return=minimal"),
+            Some(ReturnPreference::HeadersOnly) => parts.push("return=headers-only"),
+            Some(ReturnPreference::Representation) => parts.push("return=representation"),
+            None => {}
+        }
+        match self.count {
+            Some(CountPreference::Exact) => parts.push("count=exact"),
+            Some(CountPreference::Planned) => parts.push("count=planned"),
+            Some(CountPreference::Estimated) => parts.push("count=estimated"),
+            None => {}
+        }
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+}
+
+fn set_once<T>(slot: &mut Option<T>, value: T) {
+    if slot.is_none() {
+        *slot = Some(value);
+    }
+}
+
+/// The response's media type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaType {
+    Json,
+    /// `application/vnd.pgrst.object+json`: exactly one row, as an object.
+    SingleObject,
+    Csv,
+}
+
+impl MediaType {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Json => "application/json; charset=utf-8",
+            Self::SingleObject => "application/vnd.pgrst.object+json; charset=utf-8",
+            Self::Csv => "text/csv; charset=utf-8",
+        }
+    }
+}
+
+/// The first acceptable type in `Accept` (quality values are not weighed; clients list their
+/// preference first), or PGRST107.
+pub fn negotiate(headers: &HeaderMap) -> Result<MediaType, ApiError> {
+    let Some(accept) = headers.get("accept").and_then(|v| v.to_str().ok()) else {
+        return Ok(MediaType::Json);
+    };
+    if accept.trim().is_empty() {
+        return Ok(MediaType::Json);
+    }
+    let mut offered = Vec::new();
+    for item in accept.split(',') {
+        let essence = item
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let media = match essence.as_str() {
+            "application/json" | "*/*" | "application/*" => MediaType::Json,
+            "application/vnd.pgrst.object+json" | "application/vnd.pgrst.object" => {
+                MediaType::SingleObject
+            }
+            "text/csv" | "text/*" => MediaType::Csv,
+            _ => {
+                offered.push(essence);
+                continue;
+            }
+        };
+        return Ok(media);
+    }
+    Err(ApiError::new(
+        StatusCode::NOT_ACCEPTABLE,
+        "PGRST107",
+        format!(
+            "None of these media types are available: {}",
+            offered.join(", ")
+        ),
+        None,
+        None,
+    ))
+}
+
+/// The schema a request addresses: `Accept-Profile` for reads, `Content-Profile` for writes;
+/// the first exposed schema when absent. Returns whether it was chosen by a header, which
+/// makes the response echo `Content-Profile`.
+pub fn schema_for(headers: &HeaderMap, is_read: bool) -> Result<(String, bool), ApiError> {
+    let name = if is_read {
+        "accept-profile"
+    } else {
+        "content-profile"
+    };
+    match headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+    {
+        None | Some("") => Ok((EXPOSED_SCHEMAS[0].to_owned(), false)),
+        Some(schema) if EXPOSED_SCHEMAS.contains(&schema) => Ok((schema.to_owned(), true)),
+        Some(schema) => Err(ApiError::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "PGRST106",
+            format!("Invalid schema: {schema}"),
+            None,
+            Some(&format!(
+                "Only the following schemas are exposed: {}",
+                EXPOSED_SCHEMAS.join(", ")
+            )),
+        )),
+    }
+}
+
+/// The rows a request wants: an offset and an optional limit, from the `Range` header
+/// (`0-9`, items) intersected with `limit`/`offset`, as PostgREST combines them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowRange {
+    pub offset: i64,
+    pub limit: Option<i64>,
+}
+
+pub fn row_range(
+    headers: &HeaderMap,
+    limit: Option<i64>,
+    offset: Option<i64>,
+) -> Result<RowRange, ApiError> {
+    if limit.is_some_and(|n| n < 0) {
+        return Err(ApiError::range_not_satisfiable(
+            "Limit should be greater than or equal to zero.",
+        ));
+    }
+    let offset = offset.unwrap_or(0).max(0);
+    // The header's range, when it is a well-formed `from-[to]`; anything else is ignored.
+    let header = headers
+        .get("range")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (from, to) = v.trim().split_once('-')?;
+            let from: i64 = from.parse().ok()?;
+            let to: Option<i64> = if to.is_empty() {
+                None
+            } else {
+                Some(to.parse().ok()?)
+            };
+            Some((from, to))
+        });
+    let (mut lower, mut upper) = (offset, limit.map(|n| offset + n - 1));
+    if let Some((from, to)) = header {
+        if to.is_some_and(|to| to < from) {
+            return Err(ApiError::range_not_satisfiable(
+                "The lower boundary must be lower than or equal to the upper boundary in the Range header.",
+            ));
+        }
+        // A header range and limit/offset both given: PostgREST intersects them, the
+        // query-string offset counting from the header's start.
+        lower = from + offset;
+        upper = match (to, limit) {
+            (Some(to), Some(n)) => Some(to.min(lower + n - 1)),
+            (Some(to), None) => Some(to),
+            (None, Some(n)) => Some(lower + n - 1),
+            (None, None) => None,
+        };
+    }
+    Ok(RowRange {
+        offset: lower,
+        limit: upper.map(|u| (u - lower + 1).max(0)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn prefer_values() {
+        let p = Preferences::from_headers(&headers(&[
+            ("prefer", "return=representation, count=exact"),
+            (
+                "prefer",
+                "resolution=merge-duplicates,missing=default,bogus=1",
+            ),
+        ]));
+        assert_eq!(p.return_, Some(ReturnPreference::Representation));
+        assert_eq!(p.count, Some(CountPreference::Exact));
+        assert_eq!(p.resolution, Some(Resolution::MergeDuplicates));
+        assert!(p.missing_default);
+        assert_eq!(
+            p.applied(true, true).unwrap(),
+            "resolution=merge-duplicates, missing=default, return=representation, count=exact"
+        );
+    }
+
+    #[test]
+    fn accept_negotiation() {
+        assert_eq!(negotiate(&headers(&[])).unwrap(), MediaType::Json);
+        assert_eq!(
+            negotiate(&headers(&[("accept", "application/vnd.pgrst.object+json")])).unwrap(),
+            MediaType::SingleObject
+        );
+        assert_eq!(
+            negotiate(&headers(&[("accept", "text/csv")])).unwrap(),
+            MediaType::Csv
+        );
+        assert_eq!(
+            negotiate(&headers(&[("accept", "application/json, text/plain, */*")])).unwrap(),
+            MediaType::Json
+        );
+        let err = negotiate(&headers(&[("accept", "image/png")])).unwrap_err();
+        assert_eq!(err.status, 406);
+    }
+
+    #[test]
+    fn profiles() {
+        assert_eq!(
+            schema_for(&headers(&[]), true).unwrap(),
+            ("public".to_owned(), false)
+        );
+        assert_eq!(
+            schema_for(&headers(&[("accept-profile", "public")]), true).unwrap(),
+            ("public".to_owned(), true)
+        );
+        assert_eq!(
+            schema_for(&headers(&[("content-profile", "auth")]), false)
+                .unwrap_err()
+                .status,
+            406
+        );
+    }
+
+    #[test]
+    fn ranges() {
+        let r = |h: &[(&'static str, &str)], l, o| row_range(&headers(h), l, o);
+        assert_eq!(
+            r(&[], None, None).unwrap(),
+            RowRange {
+                offset: 0,
+                limit: None
+            }
+        );
+        assert_eq!(
+            r(&[("range", "0-9")], None, None).unwrap(),
+            RowRange {
+                offset: 0,
+                limit: Some(10)
+            }
+        );
+        assert_eq!(
+            r(&[("range", "5-")], None, None).unwrap(),
+            RowRange {
+                offset: 5,
+                limit: None
+            }
+        );
+        assert_eq!(
+            r(&[], Some(3), Some(2)).unwrap(),
+            RowRange {
+                offset: 2,
+                limit: Some(3)
+            }
+        );
+        assert_eq!(
+            r(&[("range", "0-9")], Some(3), None).unwrap(),
+            RowRange {
+                offset: 0,
+                limit: Some(3)
+            }
+        );
+        assert_eq!(r(&[("range", "5-2")], None, None).unwrap_err().status, 416);
+        assert_eq!(r(&[], Some(-1), None).unwrap_err().status, 416);
+        assert_eq!(
+            r(&[("range", "garbage")], None, None).unwrap(),
+            RowRange {
+                offset: 0,
+                limit: None
+            }
+        );
+    }
+}

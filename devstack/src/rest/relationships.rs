@@ -1,0 +1,141 @@
+//! Which foreign key an embedded resource (`select=*,author(*)`) follows, PostgREST's way:
+//! by target table name, foreign key constraint name or column, narrowed by a `!hint`.
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use super::ast::Embed;
+use super::error::ApiError;
+use super::schema_cache::{ForeignKey, SchemaCache, Table};
+
+pub struct Relationship<'a> {
+    pub target: &'a Table,
+    /// (parent column, target column) pairs that join the two.
+    pub join: Vec<(String, String)>,
+    /// The embed is one object (many-to-one, one-to-one) rather than an array.
+    pub to_one: bool,
+    fk: &'a ForeignKey,
+}
+
+pub fn resolve<'a>(
+    cache: &'a SchemaCache,
+    parent: &Table,
+    embed: &Embed,
+) -> Result<Relationship<'a>, ApiError> {
+    let wanted = embed.relation.as_str();
+    let matches_hint = |fk: &ForeignKey| match embed.hint.as_deref() {
+        None => true,
+        Some(hint) => fk.name == hint || fk.columns == [hint] || fk.foreign_columns == [hint],
+    };
+    let mut found = Vec::new();
+    for fk in &cache.foreign_keys {
+        // many-to-one: the parent holds the key
+        if fk.schema == parent.schema && fk.table == parent.name {
+            if let Some(target) = cache.table(&fk.foreign_schema, &fk.foreign_table) {
+                let named =
+                    fk.foreign_table == wanted || fk.name == wanted || fk.columns == [wanted];
+                if named && matches_hint(fk) {
+                    found.push(Relationship {
+                        target,
+                        join: fk
+                            .columns
+                            .iter()
+                            .cloned()
+                            .zip(fk.foreign_columns.iter().cloned())
+                            .collect(),
+                        to_one: true,
+                        fk,
+                    });
+                }
+            }
+        }
+        // one-to-many (one-to-one when the key is unique): the target holds the key
+        if fk.foreign_schema == parent.schema && fk.foreign_table == parent.name {
+            if let Some(target) = cache.table(&fk.schema, &fk.table) {
+                let named = fk.table == wanted || fk.name == wanted;
+                if named && matches_hint(fk) {
+                    let unique = target.unique_keys.iter().any(|k| {
+                        k.len() == fk.columns.len() && k.iter().all(|c| fk.columns.contains(c))
+                    });
+                    found.push(Relationship {
+                        target,
+                        join: fk
+                            .foreign_columns
+                            .iter()
+                            .cloned()
+                            .zip(fk.columns.iter().cloned())
+                            .collect(),
+                        to_one: unique,
+                        fk,
+                    });
+                }
+            }
+        }
+    }
+    match found.len() {
+        1 => Ok(found.pop().expect("one")),
+        0 => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "PGRST200",
+            format!(
+                "Could not find a relationship between '{}' and '{wanted}' in the schema cache",
+                parent.name
+            ),
+            Some(&format!(
+                "Searched for a foreign key relationship between '{}' and '{wanted}'{} in the schema '{}', but no matches were found.",
+                parent.name,
+                embed
+                    .hint
+                    .as_deref()
+                    .map(|h| format!(" using the hint '{h}'"))
+                    .unwrap_or_default(),
+                parent.schema
+            )),
+            None,
+        )),
+        _ => {
+            let details: Vec<Value> = found.iter().map(|r| describe(parent, r)).collect();
+            let hints: Vec<String> = found
+                .iter()
+                .map(|r| format!("'{wanted}!{}'", r.fk.name))
+                .collect();
+            Err(ApiError::new(
+                StatusCode::MULTIPLE_CHOICES,
+                "PGRST201",
+                format!(
+                    "Could not embed because more than one relationship was found for '{}' and '{wanted}'",
+                    parent.name
+                ),
+                None,
+                Some(&format!(
+                    "Try changing '{wanted}' to one of the following: {}. Find the desired relationship in the 'details' key.",
+                    hints.join(", ")
+                )),
+            )
+            .with_details(Value::Array(details)))
+        }
+    }
+}
+
+fn describe(parent: &Table, r: &Relationship) -> Value {
+    let cardinality = match (
+        r.to_one,
+        r.fk.table == parent.name && r.fk.schema == parent.schema,
+    ) {
+        (true, true) => "many-to-one",
+        (true, false) => "one-to-one",
+        (false, _) => "one-to-many",
+    };
+    json!({
+        "cardinality": cardinality,
+        "embedding": format!("{} with {}", parent.name, r.target.name),
+        "relationship": format!(
+            "{} using {}({}) and {}({})",
+            r.fk.name,
+            r.fk.table,
+            r.fk.columns.join(", "),
+            r.fk.foreign_table,
+            r.fk.foreign_columns.join(", ")
+        ),
+    })
+}

@@ -1,0 +1,170 @@
+//! Turning a statement's result into PostgREST's response: status, `Content-Range`,
+//! `Preference-Applied`, `Location`, and the body in the negotiated media type.
+
+use axum::body::Body;
+use axum::http::{HeaderValue, Response, StatusCode, header};
+use serde_json::Value;
+
+use super::error::ApiError;
+use super::preferences::MediaType;
+
+/// A response being assembled.
+pub struct Reply {
+    status: StatusCode,
+    headers: Vec<(&'static str, String)>,
+    body: Option<(MediaType, String)>,
+}
+
+impl Reply {
+    pub fn new(status: StatusCode) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub fn header_opt(self, name: &'static str, value: Option<String>) -> Self {
+        match value {
+            Some(v) => self.header(name, v),
+            None => self,
+        }
+    }
+
+    /// `body` is the JSON the statement produced; it is reshaped for the media type.
+    pub fn body(mut self, media: MediaType, body: String) -> Result<Self, ApiError> {
+        let body = match media {
+            MediaType::Json => body,
+            MediaType::SingleObject => single_object(&body)?,
+            MediaType::Csv => csv(&body)?,
+        };
+        self.body = Some((media, body));
+        Ok(self)
+    }
+
+    pub fn into_response(self) -> axum::response::Response {
+        let mut builder = Response::builder().status(self.status);
+        for (name, value) in &self.headers {
+            if let Ok(v) = HeaderValue::from_str(value) {
+                builder = builder.header(*name, v);
+            }
+        }
+        let body = match self.body {
+            Some((media, body)) => {
+                builder = builder.header(header::CONTENT_TYPE, media.content_type());
+                Body::from(body)
+            }
+            None => Body::empty(),
+        };
+        builder.body(body).unwrap_or_else(|e| {
+            axum::response::IntoResponse::into_response(ApiError::internal(
+                "building a response",
+                e,
+            ))
+        })
+    }
+}
+
+/// `Content-Range` for a read: `0-9/100`, `0-9/*`, or `*/0` when nothing is in range.
+pub fn content_range(offset: i64, rows: i64, total: Option<i64>) -> String {
+    let total_text = total.map_or("*".to_owned(), |t| t.to_string());
+    if rows > 0 && total != Some(0) {
+        format!("{offset}-{}/{total_text}", offset + rows - 1)
+    } else {
+        format!("*/{total_text}")
+    }
+}
+
+/// PostgREST's read status: 416 past the end, 206 when only part of the total is returned.
+pub fn range_status(offset: i64, rows: i64, total: Option<i64>) -> Result<StatusCode, ApiError> {
+    match total {
+        Some(total) if offset > total => Err(ApiError::range_not_satisfiable(&format!(
+            "An offset of {offset} was requested, but there are only {total} rows."
+        ))),
+        Some(total) if rows < total => Ok(StatusCode::PARTIAL_CONTENT),
+        _ => Ok(StatusCode::OK),
+    }
+}
+
+/// The one element of a JSON array (the caller has checked there is exactly one).
+fn single_object(body: &str) -> Result<String, ApiError> {
+    let value: Value =
+        serde_json::from_str(body).map_err(|e| ApiError::internal("result JSON", e))?;
+    match value {
+        Value::Array(mut rows) if rows.len() == 1 => Ok(rows.remove(0).to_string()),
+        Value::Array(rows) => Err(ApiError::singular(rows.len() as i64)),
+        other => Ok(other.to_string()),
+    }
+}
+
+/// `text/csv`: a header line of the first row's keys, then one line per row.
+fn csv(body: &str) -> Result<String, ApiError> {
+    let value: Value =
+        serde_json::from_str(body).map_err(|e| ApiError::internal("result JSON", e))?;
+    let rows = match value {
+        Value::Array(rows) => rows,
+        other => vec![other],
+    };
+    let Some(Value::Object(first)) = rows.first() else {
+        return Ok(String::new());
+    };
+    let keys: Vec<&String> = first.keys().collect();
+    let mut out = keys
+        .iter()
+        .map(|k| csv_field(k))
+        .collect::<Vec<_>>()
+        .join(",");
+    for row in &rows {
+        out.push('\n');
+        let fields: Vec<String> = keys
+            .iter()
+            .map(|k| match row.get(k.as_str()) {
+                None | Some(Value::Null) => String::new(),
+                Some(Value::String(s)) => csv_field(s),
+                Some(other) => csv_field(&other.to_string()),
+            })
+            .collect();
+        out.push_str(&fields.join(","));
+    }
+    Ok(out)
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_ranges() {
+        assert_eq!(content_range(0, 10, Some(100)), "0-9/100");
+        assert_eq!(content_range(0, 3, None), "0-2/*");
+        assert_eq!(content_range(0, 0, Some(0)), "*/0");
+        assert_eq!(content_range(5, 0, None), "*/*");
+        assert_eq!(range_status(0, 10, Some(100)).unwrap(), 206);
+        assert_eq!(range_status(0, 10, Some(10)).unwrap(), 200);
+        assert_eq!(range_status(0, 0, Some(0)).unwrap(), 200);
+        assert_eq!(range_status(20, 0, Some(10)).unwrap_err().status, 416);
+    }
+
+    #[test]
+    fn media_shapes() {
+        assert_eq!(single_object("[{\"a\":1}]").unwrap(), "{\"a\":1}");
+        assert_eq!(single_object("[]").unwrap_err().status, 406);
+        assert_eq!(
+            csv("[{\"a\":1,\"b\":\"x,y\"},{\"a\":null,\"b\":\"q\\\"\"}]").unwrap(),
+            "a,b\n1,\"x,y\"\n,\"q\"\"\""
+        );
+    }
+}

@@ -1,0 +1,275 @@
+//! What PostgREST knows about the database: tables, views, columns, keys, foreign keys and
+//! functions of the exposed schemas, read from the catalogs at start and on
+//! `NOTIFY pgrst, 'reload schema'`.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+/// The schemas `/rest/v1` serves, as on a default Supabase project (`db-schemas`).
+pub const EXPOSED_SCHEMAS: &[&str] = &["public"];
+
+#[derive(Debug, Default)]
+pub struct SchemaCache {
+    tables: HashMap<(String, String), Table>,
+    functions: HashMap<(String, String), Vec<Function>>,
+    pub foreign_keys: Vec<ForeignKey>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub schema: String,
+    pub name: String,
+    pub columns: Vec<Column>,
+    pub primary_key: Vec<String>,
+    /// Primary key and unique constraints: the column sets that identify one row.
+    pub unique_keys: Vec<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Column {
+    pub name: String,
+    /// The default expression as Postgres prints it (`now()`, `gen_random_uuid()`).
+    pub default: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ForeignKey {
+    pub name: String,
+    pub schema: String,
+    pub table: String,
+    pub columns: Vec<String>,
+    pub foreign_schema: String,
+    pub foreign_table: String,
+    pub foreign_columns: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub schema: String,
+    pub name: String,
+    /// The input parameters, in order.
+    pub params: Vec<FunctionParam>,
+    pub returns_set: bool,
+    pub returns: ReturnKind,
+    /// `v` volatile, `s` stable, `i` immutable.
+    pub volatility: char,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct FunctionParam {
+    pub name: String,
+    /// The type as SQL (`integer`, `text[]`), from `format_type`.
+    #[serde(rename = "type")]
+    pub type_sql: String,
+    pub has_default: bool,
+    pub variadic: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReturnKind {
+    Void,
+    Scalar,
+    /// Rows with named columns: a table type, a composite, `RETURNS TABLE`/OUT parameters.
+    Rows,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+impl SchemaCache {
+    pub async fn load(client: &impl tokio_postgres::GenericClient) -> anyhow::Result<Self> {
+        let schemas: Vec<String> = EXPOSED_SCHEMAS.iter().map(|s| s.to_string()).collect();
+        let mut cache = SchemaCache::default();
+        for row in client.query(TABLES_SQL, &[&schemas]).await? {
+            let columns: serde_json::Value = row.get(2);
+            let table = Table {
+                schema: row.get(0),
+                name: row.get(1),
+                columns: serde_json::from_value(columns)?,
+                primary_key: Vec::new(),
+                unique_keys: Vec::new(),
+            };
+            cache
+                .tables
+                .insert((table.schema.clone(), table.name.clone()), table);
+        }
+        for row in client.query(CONSTRAINTS_SQL, &[&schemas]).await? {
+            let kind: String = row.get(1);
+            let schema: String = row.get(2);
+            let table: String = row.get(3);
+            let columns: Vec<String> = row.get(4);
+            match kind.as_str() {
+                "f" => cache.foreign_keys.push(ForeignKey {
+                    name: row.get(0),
+                    schema,
+                    table,
+                    columns,
+                    foreign_schema: row.get(5),
+                    foreign_table: row.get(6),
+                    foreign_columns: row.get(7),
+                }),
+                _ => {
+                    if let Some(t) = cache.tables.get_mut(&(schema, table)) {
+                        if kind == "p" {
+                            t.primary_key = columns.clone();
+                        }
+                        t.unique_keys.push(columns);
+                    }
+                }
+            }
+        }
+        for row in client.query(FUNCTIONS_SQL, &[&schemas]).await? {
+            let params: serde_json::Value = row.get(6);
+            let returns = if row.get::<_, bool>(4) {
+                ReturnKind::Void
+            } else if row.get::<_, bool>(5) {
+                ReturnKind::Rows
+            } else {
+                ReturnKind::Scalar
+            };
+            let function = Function {
+                schema: row.get(0),
+                name: row.get(1),
+                volatility: row.get::<_, String>(2).chars().next().unwrap_or('v'),
+                returns_set: row.get(3),
+                returns,
+                params: serde_json::from_value(params)?,
+            };
+            cache
+                .functions
+                .entry((function.schema.clone(), function.name.clone()))
+                .or_default()
+                .push(function);
+        }
+        Ok(cache)
+    }
+
+    pub fn table(&self, schema: &str, name: &str) -> Option<&Table> {
+        self.tables.get(&(schema.to_owned(), name.to_owned()))
+    }
+
+    pub fn table_names(&self, schema: &str) -> impl Iterator<Item = &str> {
+        self.tables
+            .keys()
+            .filter(move |(s, _)| s == schema)
+            .map(|(_, n)| n.as_str())
+    }
+
+    /// Every overload of `schema.name`.
+    pub fn functions(&self, schema: &str, name: &str) -> &[Function] {
+        self.functions
+            .get(&(schema.to_owned(), name.to_owned()))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    pub fn function_names(&self, schema: &str) -> impl Iterator<Item = &str> {
+        self.functions
+            .keys()
+            .filter(move |(s, _)| s == schema)
+            .map(|(_, n)| n.as_str())
+    }
+}
+
+/// The closest name to `wanted`, if close enough to suggest (PostgREST's "Perhaps you meant").
+pub fn closest_name<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    names
+        .map(|n| (similarity(wanted, n), n))
+        .filter(|(score, _)| *score >= 0.75)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, n)| n)
+}
+
+/// 1 - Levenshtein distance / longer length, case-insensitively.
+fn similarity(a: &str, b: &str) -> f64 {
+    let a: Vec<char> = a.to_lowercase().chars().collect();
+    let b: Vec<char> = b.to_lowercase().chars().collect();
+    let longest = a.len().max(b.len());
+    if longest == 0 {
+        return 1.0;
+    }
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            current.push(
+                (previous[j] + cost)
+                    .min(previous[j + 1] + 1)
+                    .min(current[j] + 1),
+            );
+        }
+        previous = current;
+    }
+    1.0 - previous[b.len()] as f64 / longest as f64
+}
+
+const TABLES_SQL: &str = "
+SELECT n.nspname::text, c.relname::text,
+  coalesce(
+    json_agg(json_build_object('name', a.attname, 'default', pg_get_expr(d.adbin, d.adrelid))
+             ORDER BY a.attnum) FILTER (WHERE a.attname IS NOT NULL),
+    '[]')
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
+WHERE n.nspname::text = ANY($1::text[]) AND c.relkind IN ('r', 'v', 'm', 'f', 'p')
+GROUP BY 1, 2";
+
+const CONSTRAINTS_SQL: &str = "
+SELECT con.conname::text, con.contype::text, n.nspname::text, c.relname::text,
+  array(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(num, i)
+        JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num ORDER BY k.i),
+  fn.nspname::text, fc.relname::text,
+  array(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(num, i)
+        JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num ORDER BY k.i)
+FROM pg_constraint con
+JOIN pg_class c ON c.oid = con.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_class fc ON fc.oid = con.confrelid
+LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
+WHERE con.contype IN ('p', 'u', 'f') AND n.nspname::text = ANY($1::text[])
+ORDER BY con.contype DESC, con.conname";
+
+/// Functions with their input parameters (modes in, inout, variadic); the last
+/// `pronargdefaults` inputs have defaults.
+const FUNCTIONS_SQL: &str = "
+SELECT n.nspname::text, p.proname::text, p.provolatile::text, p.proretset,
+  p.prorettype = 'void'::regtype,
+  (rt.typrelid <> 0 OR p.prorettype = 'record'::regtype),
+  coalesce((
+    SELECT json_agg(json_build_object(
+             'name', coalesce(args.name, ''),
+             'type', format_type(args.type_oid, NULL),
+             'has_default', args.input_index > args.input_count - p.pronargdefaults,
+             'variadic', args.mode = 'v') ORDER BY args.i)
+    FROM (
+      SELECT a.i, a.type_oid, p.proargnames[a.i] AS name, coalesce(p.proargmodes[a.i], 'i') AS mode,
+             row_number() OVER (ORDER BY a.i) AS input_index,
+             p.pronargs AS input_count
+      FROM unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) WITH ORDINALITY a(type_oid, i)
+      WHERE coalesce(p.proargmodes[a.i], 'i') IN ('i', 'b', 'v')
+    ) args), '[]')
+FROM pg_proc p
+JOIN pg_namespace n ON n.oid = p.pronamespace
+JOIN pg_type rt ON rt.oid = p.prorettype
+WHERE n.nspname::text = ANY($1::text[]) AND p.prokind = 'f'
+  AND p.prorettype NOT IN ('trigger'::regtype, 'event_trigger'::regtype)";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names_only() {
+        let names = ["todos", "profiles", "teams"];
+        assert_eq!(closest_name("todo", names.into_iter()), Some("todos"));
+        assert_eq!(closest_name("profile", names.into_iter()), Some("profiles"));
+        assert_eq!(closest_name("zzz", names.into_iter()), None);
+    }
+}

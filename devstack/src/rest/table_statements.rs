@@ -1,0 +1,210 @@
+//! The statements for `/rest/v1/<table>`: read (GET/HEAD), insert/upsert (POST), update
+//! (PATCH) and delete (DELETE). Each yields one row of `(total, page_total, body, location)`.
+//! Request bodies are bound as one text parameter (`$1`) and turned into rows by Postgres
+//! with the table's own row type, so every column gets its own type's input rules.
+
+use super::error::ApiError;
+use super::preferences::{Resolution, RowRange};
+use super::query_params::QueryParams;
+use super::schema_cache::Table;
+use super::select_query::{SelectBuilder, top_level_paging};
+use super::sql_text::{ident, literal, qualified};
+
+/// What a mutation gives back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Returning {
+    /// Only the number of affected rows (`return=minimal`): no SELECT privilege needed.
+    Count,
+    /// The primary key, for the `Location` header.
+    Location,
+    /// The rows, through the select list.
+    Rows,
+}
+
+pub fn read(
+    builder: &mut SelectBuilder,
+    table: &Table,
+    params: &QueryParams,
+    range: RowRange,
+    with_count: bool,
+    with_body: bool,
+) -> Result<String, ApiError> {
+    let reference = qualified(&table.schema, &table.name);
+    let root = Vec::new();
+    let list = builder.select_list(Some(table), &reference, &params.select, &root)?;
+    let conditions = builder.conditions(Some(table), &reference, &params.select, &root)?;
+    builder.check_embed_paths()?;
+    let paging = top_level_paging(params, &reference, range);
+    let total = if with_count {
+        format!("(SELECT pg_catalog.count(*) FROM {reference} WHERE {conditions})")
+    } else {
+        "NULL::bigint".to_owned()
+    };
+    let body = if with_body {
+        "coalesce(json_agg(_pgrst_t), '[]')::text"
+    } else {
+        "NULL::text"
+    };
+    Ok(format!(
+        "SELECT {total}, pg_catalog.count(*)::bigint, {body}, NULL::text \
+         FROM (SELECT {list} FROM {reference} WHERE {conditions}{paging}) _pgrst_t"
+    ))
+}
+
+/// What an INSERT needs besides the table.
+pub struct InsertSpec<'a> {
+    pub columns: &'a [String],
+    pub missing_default: bool,
+    /// `ON CONFLICT (cols)` and what to do, when upserting.
+    pub upsert: Option<(Vec<String>, Resolution)>,
+}
+
+pub fn insert(
+    builder: &mut SelectBuilder,
+    table: &Table,
+    params: &QueryParams,
+    spec: &InsertSpec,
+    returning: Returning,
+) -> Result<String, ApiError> {
+    let target = qualified(&table.schema, &table.name);
+    let column_list: Vec<String> = spec.columns.iter().map(|c| ident(c)).collect();
+    let values: Vec<String> = spec
+        .columns
+        .iter()
+        .map(|c| {
+            let value = format!("_pgrst_r.{}", ident(c));
+            if !spec.missing_default {
+                return value;
+            }
+            let default = table
+                .column(c)
+                .and_then(|col| col.default.clone())
+                .unwrap_or_else(|| "NULL".to_owned());
+            format!(
+                "CASE WHEN _pgrst_j.j::jsonb ? {} THEN {value} ELSE {default} END",
+                literal(c)
+            )
+        })
+        .collect();
+    let on_conflict = match &spec.upsert {
+        None => String::new(),
+        Some((keys, resolution)) => {
+            let keys: Vec<String> = keys.iter().map(|k| ident(k)).collect();
+            let updates: Vec<String> = spec
+                .columns
+                .iter()
+                .map(|c| format!("{} = EXCLUDED.{}", ident(c), ident(c)))
+                .collect();
+            if *resolution == Resolution::IgnoreDuplicates || updates.is_empty() {
+                format!(" ON CONFLICT ({}) DO NOTHING", keys.join(", "))
+            } else {
+                format!(
+                    " ON CONFLICT ({}) DO UPDATE SET {}",
+                    keys.join(", "),
+                    updates.join(", ")
+                )
+            }
+        }
+    };
+    let columns_sql = if column_list.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", column_list.join(", "))
+    };
+    let mutation = format!(
+        "INSERT INTO {target}{columns_sql} SELECT {} \
+         FROM json_array_elements($1::text::json) AS _pgrst_j(j) \
+         CROSS JOIN LATERAL json_populate_record(NULL::{target}, _pgrst_j.j) AS _pgrst_r\
+         {on_conflict} RETURNING {}",
+        values.join(", "),
+        returning_sql(&target, returning)
+    );
+    mutation_result(builder, table, params, &mutation, returning)
+}
+
+pub fn update(
+    builder: &mut SelectBuilder,
+    table: &Table,
+    params: &QueryParams,
+    columns: &[String],
+    returning: Returning,
+) -> Result<String, ApiError> {
+    let target = qualified(&table.schema, &table.name);
+    let conditions = builder.conditions(Some(table), &target, &[], &Vec::new())?;
+    let mutation = if columns.is_empty() {
+        // Nothing to set: PostgREST changes nothing and reports nothing.
+        format!("SELECT {target}.* FROM {target} WHERE FALSE")
+    } else {
+        let sets: Vec<String> = columns
+            .iter()
+            .map(|c| format!("{} = _pgrst_r.{}", ident(c), ident(c)))
+            .collect();
+        format!(
+            "UPDATE {target} SET {} \
+             FROM (SELECT * FROM json_populate_record(NULL::{target}, $1::text::json)) AS _pgrst_r \
+             WHERE {conditions} RETURNING {}",
+            sets.join(", "),
+            returning_sql(&target, returning)
+        )
+    };
+    mutation_result(builder, table, params, &mutation, returning)
+}
+
+pub fn delete(
+    builder: &mut SelectBuilder,
+    table: &Table,
+    params: &QueryParams,
+    returning: Returning,
+) -> Result<String, ApiError> {
+    let target = qualified(&table.schema, &table.name);
+    let conditions = builder.conditions(Some(table), &target, &[], &Vec::new())?;
+    let mutation = format!(
+        "DELETE FROM {target} WHERE {conditions} RETURNING {}",
+        returning_sql(&target, returning)
+    );
+    mutation_result(builder, table, params, &mutation, returning)
+}
+
+fn returning_sql(target: &str, returning: Returning) -> String {
+    match returning {
+        Returning::Count => "1".to_owned(),
+        Returning::Location | Returning::Rows => format!("{target}.*"),
+    }
+}
+
+/// Wraps a mutation in the statement every response reads.
+fn mutation_result(
+    builder: &mut SelectBuilder,
+    table: &Table,
+    params: &QueryParams,
+    mutation: &str,
+    returning: Returning,
+) -> Result<String, ApiError> {
+    let reference = ident(&table.name);
+    let (list, body) = match returning {
+        Returning::Rows => (
+            builder.select_list(Some(table), &reference, &params.select, &Vec::new())?,
+            "coalesce(json_agg(_pgrst_t), '[]')::text",
+        ),
+        Returning::Location => (format!("{reference}.*"), "NULL::text"),
+        Returning::Count => ("1".to_owned(), "NULL::text"),
+    };
+    let location = if returning == Returning::Location && !table.primary_key.is_empty() {
+        let pairs: Vec<String> = table
+            .primary_key
+            .iter()
+            .map(|c| format!("{}, {reference}.{}", literal(c), ident(c)))
+            .collect();
+        format!(
+            "(SELECT json_build_object({})::text FROM pgrst_mutation AS {reference} LIMIT 1)",
+            pairs.join(", ")
+        )
+    } else {
+        "NULL::text".to_owned()
+    };
+    Ok(format!(
+        "WITH pgrst_mutation AS ({mutation}) \
+         SELECT NULL::bigint, pg_catalog.count(*)::bigint, {body}, {location} \
+         FROM (SELECT {list} FROM pgrst_mutation AS {reference}) _pgrst_t"
+    ))
+}
