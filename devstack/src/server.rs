@@ -7,13 +7,16 @@ use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 use crate::project::SharedProject;
 
-/// Headers a browser client must be able to read (supabase-js reads these).
-const EXPOSED_HEADERS: [&str; 5] = [
+/// Headers a browser client must be able to read (supabase-js reads these; `x-total-count` and
+/// `link` are how `auth.admin.listUsers()` pages).
+const EXPOSED_HEADERS: [&str; 7] = [
     "content-range",
     "content-location",
     "location",
     "x-supabase-api-version",
     "preference-applied",
+    "x-total-count",
+    "link",
 ];
 
 pub fn router(project: SharedProject) -> Router {
