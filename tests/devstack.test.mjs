@@ -55,38 +55,49 @@ function psql(dbUrl, query) {
   return execFileSync('psql', [dbUrl, '-X', '-A', '-t', '-c', query], { encoding: 'utf8' }).trim();
 }
 
+/** Runs `body` with a started stack and always stops the stack afterwards. */
+async function withStack(extra, body) {
+  const stack = await startStack(extra);
+  try {
+    return await body();
+  } finally {
+    await stopStack(stack);
+  }
+}
+
 test('data and keys survive a restart; --reset clears both; Postgres stops with devstack', async () => {
-  let stack = await startStack(['--reset']);
-  const [main, tenant] = status();
-  assert.equal(main.API_URL, `http://127.0.0.1:${PORT}`);
-  assert.equal(tenant.name, 'lifecycle');
   const email = `persist-${Date.now()}@example.test`;
-  const client = createClient(main.API_URL, main.ANON_KEY, { auth: { persistSession: false } });
-  const { error } = await client.auth.signUp({ email, password: 'correct-horse-battery' });
-  assert.equal(error, null);
-  await stopStack(stack);
-  assert.throws(() => psql(main.DB_URL, 'select 1'), 'Postgres is stopped after devstack exits');
+  const password = 'correct-horse-battery';
+  const first = await withStack(['--reset'], async () => {
+    const [main, tenant] = status();
+    assert.equal(main.API_URL, `http://127.0.0.1:${PORT}`);
+    assert.equal(tenant.name, 'lifecycle');
+    const client = createClient(main.API_URL, main.ANON_KEY, { auth: { persistSession: false } });
+    const { error } = await client.auth.signUp({ email, password });
+    assert.equal(error, null);
+    return main;
+  });
+  assert.throws(() => psql(first.DB_URL, 'select 1'), 'Postgres is stopped after devstack exits');
 
-  stack = await startStack();
-  const [again] = status();
-  assert.equal(again.ANON_KEY, main.ANON_KEY, 'keys are stable across restarts');
-  assert.equal(again.JWT_SECRET, main.JWT_SECRET);
-  const client2 = createClient(again.API_URL, again.ANON_KEY, { auth: { persistSession: false } });
-  const signIn = await client2.auth.signInWithPassword({ email, password: 'correct-horse-battery' });
-  assert.equal(signIn.error, null, 'the account is still there after a restart');
-  assert.equal(psql(main.DB_URL, `select count(*) from auth.users where email = '${email}'`), '1');
-  await stopStack(stack);
+  await withStack([], async () => {
+    const [again] = status();
+    assert.equal(again.ANON_KEY, first.ANON_KEY, 'keys are stable across restarts');
+    assert.equal(again.JWT_SECRET, first.JWT_SECRET);
+    const client = createClient(again.API_URL, again.ANON_KEY, { auth: { persistSession: false } });
+    const signIn = await client.auth.signInWithPassword({ email, password });
+    assert.equal(signIn.error, null, 'the account is still there after a restart');
+    assert.equal(psql(again.DB_URL, `select count(*) from auth.users where email = '${email}'`), '1');
+  });
 
-  stack = await startStack(['--reset']);
-  const [fresh] = status();
-  assert.notEqual(fresh.JWT_SECRET, main.JWT_SECRET, '--reset makes new keys');
-  assert.equal(psql(fresh.DB_URL, 'select count(*) from auth.users'), '0', '--reset deletes the data');
-  await stopStack(stack);
+  await withStack(['--reset'], async () => {
+    const [fresh] = status();
+    assert.notEqual(fresh.JWT_SECRET, first.JWT_SECRET, '--reset makes new keys');
+    assert.equal(psql(fresh.DB_URL, 'select count(*) from auth.users'), '0', '--reset deletes the data');
+  });
 });
 
 test('a tenant project has its own database, keys and port', async () => {
-  const stack = await startStack();
-  try {
+  await withStack([], async () => {
     const [main, tenant] = status();
     assert.notEqual(tenant.JWT_SECRET, main.JWT_SECRET);
     assert.notEqual(tenant.DB_URL, main.DB_URL);
@@ -95,7 +106,25 @@ test('a tenant project has its own database, keys and port', async () => {
     // A main-project key means nothing to the tenant.
     const res = await fetch(`${tenant.API_URL}/rest/v1/orders`, { headers: { apikey: main.SERVICE_ROLE_KEY } });
     assert.equal(res.status, 401);
-  } finally {
-    await stopStack(stack);
+  });
+});
+
+test('an interrupt during start-up still stops Postgres', async () => {
+  const child = spawn(binary, ['--root', repo, '--port', String(PORT), '--db-port', String(DB_PORT), '--state-dir', stateDir, 'start',
+    '--dev-vars', join(stateDir, 'dev.vars')], { stdio: 'ignore' });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  const dbUrl = `postgresql://postgres:postgres@127.0.0.1:${DB_PORT}/postgres`;
+  // Interrupt as soon as Postgres answers, while devstack is still bootstrapping.
+  for (let i = 0; i < 200; i++) {
+    try {
+      psql(dbUrl, 'select 1');
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
+  child.kill('SIGTERM');
+  await exited;
+  assert.equal(await exited, 0, 'devstack exits cleanly');
+  assert.throws(() => psql(dbUrl, 'select 1'), 'no Postgres left running');
 });

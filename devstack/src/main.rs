@@ -175,7 +175,27 @@ async fn start(
     db_port: u16,
     args: StartArgs,
 ) -> anyhow::Result<()> {
+    // Signals are caught from the very start, so that an interrupt during start-up still stops
+    // the Postgres this process started (the cluster stops itself when dropped).
+    let shutdown = shutdown_signal()?;
     let mut cluster = postgres::PostgresCluster::new(state_dir.join("pgdata"), db_port)?;
+    tokio::select! {
+        result = serve(root, state_dir, port, db_port, args, &mut cluster) => result?,
+        _ = shutdown => tracing::info!("shutting down"),
+    }
+    cluster.stop();
+    Ok(())
+}
+
+/// Starts Postgres and every project, then serves until a server fails.
+async fn serve(
+    root: &Path,
+    state_dir: &Path,
+    port: u16,
+    db_port: u16,
+    args: StartArgs,
+    cluster: &mut postgres::PostgresCluster,
+) -> anyhow::Result<()> {
     if args.reset {
         cluster.stop();
         cluster.wipe()?;
@@ -204,7 +224,7 @@ async fn start(
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
     let mut configs = Vec::new();
-    let mut servers = tokio::task::JoinSet::new();
+    let mut ready = Vec::new();
     for spec in specs {
         let db_name = if spec.name == MAIN_PROJECT {
             "postgres".to_owned()
@@ -234,11 +254,10 @@ async fn start(
             },
             http: http.clone(),
         });
-        rest::spawn_schema_listener(project.clone(), cluster.port());
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", spec.port))
             .await
             .with_context(|| format!("binding 127.0.0.1:{}", spec.port))?;
-        servers.spawn(async move { axum::serve(listener, server::router(project)).await });
+        ready.push((listener, project));
         configs.push(config);
     }
     let dev_vars = args
@@ -250,22 +269,30 @@ async fn start(
         state_dir.join("status.json"),
         serde_json::to_vec_pretty(&status::as_json(&configs, db_port))?,
     )?;
-    println!("{}", status::as_text(&configs, db_port));
 
-    tokio::select! {
-        _ = shutdown_signal() => tracing::info!("shutting down"),
-        Some(result) = servers.join_next() => tracing::error!("a server stopped: {result:?}"),
+    // Only now, with status.json written, does any port answer: a client that sees the API up
+    // can rely on the keys file.
+    let mut servers = tokio::task::JoinSet::new();
+    for (listener, project) in ready {
+        rest::spawn_schema_listener(project.clone(), cluster.port());
+        servers.spawn(async move { axum::serve(listener, server::router(project)).await });
     }
-    drop(servers);
-    cluster.stop();
+    println!("{}", status::as_text(&configs, db_port));
+    if let Some(result) = servers.join_next().await {
+        anyhow::bail!("a server stopped: {result:?}");
+    }
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
+/// Resolves on SIGINT or SIGTERM; the handlers are installed when this is called.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    })
 }
