@@ -211,7 +211,12 @@ pub async fn rpc(
         let sql = rpc::call(&mut builder, chosen, &args, &params, range, with_count)?;
         let returns_rows = chosen.returns == ReturnKind::Rows && chosen.returns_set;
         let singular = req.media == MediaType::SingleObject;
-        let result = executor::run(&project.pools, &req.scope, &sql, &[arg_text], |r| {
+        // A call without arguments has no `$1` to bind.
+        let bound = match &args {
+            CallArgs::Named(keys) if keys.is_empty() => Vec::new(),
+            _ => vec![arg_text],
+        };
+        let result = executor::run(&project.pools, &req.scope, &sql, &bound, |r| {
             check_singular(singular && chosen.returns_set, r)
         })
         .await?;
@@ -319,8 +324,8 @@ async fn read_table(
 }
 
 /// The request body as a list of objects (an object is a list of one) and its keys, which
-/// every object must share (PGRST102 otherwise).
-fn body_rows(body: &[u8]) -> Result<(String, Vec<String>, bool), ApiError> {
+/// every object must share (PGRST102 otherwise) unless `columns=` names the columns.
+fn body_rows(body: &[u8], uniform_keys: bool) -> Result<(String, Vec<String>, bool), ApiError> {
     let invalid = || ApiError::invalid_body("Empty or invalid json");
     let value: Value = serde_json::from_slice(body).map_err(|_| invalid())?;
     let (rows, was_array) = match value {
@@ -337,7 +342,7 @@ fn body_rows(body: &[u8]) -> Result<(String, Vec<String>, bool), ApiError> {
         these.sort();
         match &keys {
             None => keys = Some(these),
-            Some(k) if *k != these => {
+            Some(k) if uniform_keys && *k != these => {
                 return Err(ApiError::invalid_body("All object keys must match"));
             }
             Some(_) => {}
@@ -383,7 +388,7 @@ async fn insert(
     params: &QueryParams,
     req: &Prepared,
 ) -> Result<Reply, ApiError> {
-    let (rows_json, keys, _) = body_rows(&req.body)?;
+    let (rows_json, keys, _) = body_rows(&req.body, params.columns.is_none())?;
     let columns = write_columns(table, params, keys)?;
     let conflict_keys = match &params.on_conflict {
         Some(cols) => cols.clone(),
@@ -469,7 +474,7 @@ async fn update(
     params: &QueryParams,
     req: &Prepared,
 ) -> Result<Reply, ApiError> {
-    let (rows_json, keys, was_array) = body_rows(&req.body)?;
+    let (rows_json, keys, was_array) = body_rows(&req.body, params.columns.is_none())?;
     if was_array {
         return Err(ApiError::invalid_body("Empty or invalid json"));
     }
@@ -550,17 +555,17 @@ mod tests {
 
     #[test]
     fn bodies_become_row_lists() {
-        let (json, keys, array) = body_rows(br#"{"b":1,"a":"x"}"#).unwrap();
+        let (json, keys, array) = body_rows(br#"{"b":1,"a":"x"}"#, true).unwrap();
         assert_eq!(json, r#"[{"a":"x","b":1}]"#);
         assert_eq!(keys, vec!["a", "b"]);
         assert!(!array);
-        let (_, keys, array) = body_rows(br#"[{"a":1},{"a":2}]"#).unwrap();
+        let (_, keys, array) = body_rows(br#"[{"a":1},{"a":2}]"#, true).unwrap();
         assert_eq!(keys, vec!["a"]);
         assert!(array);
-        assert_eq!(body_rows(b"[]").unwrap().1, Vec::<String>::new());
-        assert_eq!(body_rows(b"{oops").unwrap_err().status, 400);
-        assert_eq!(body_rows(b"").unwrap_err().status, 400);
-        assert_eq!(body_rows(b"42").unwrap_err().status, 400);
+        assert_eq!(body_rows(b"[]", true).unwrap().1, Vec::<String>::new());
+        assert_eq!(body_rows(b"{oops", true).unwrap_err().status, 400);
+        assert_eq!(body_rows(b"", true).unwrap_err().status, 400);
+        assert_eq!(body_rows(b"42", true).unwrap_err().status, 400);
         assert_eq!(body_rows(br#"[{"a":1},{"b":2}]"#).unwrap_err().status, 400);
     }
 

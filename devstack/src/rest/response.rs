@@ -91,42 +91,69 @@ pub fn range_status(offset: i64, rows: i64, total: Option<i64>) -> Result<Status
     }
 }
 
-/// The one element of a JSON array (the caller has checked there is exactly one).
+/// The one element of the JSON array the statement built (the caller has checked that
+/// there is exactly one). Cut from the text, not re-serialised, so key order is kept.
 fn single_object(body: &str) -> Result<String, ApiError> {
-    let value: Value =
-        serde_json::from_str(body).map_err(|e| ApiError::internal("result JSON", e))?;
-    match value {
-        Value::Array(mut rows) if rows.len() == 1 => Ok(rows.remove(0).to_string()),
-        Value::Array(rows) => Err(ApiError::singular(rows.len() as i64)),
-        other => Ok(other.to_string()),
+    let trimmed = body.trim();
+    match trimmed.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+        Some(inner) if inner.trim().is_empty() => Err(ApiError::singular(0)),
+        Some(inner) => Ok(inner.trim().to_owned()),
+        None => Ok(trimmed.to_owned()),
     }
 }
 
-/// `text/csv`: a header line of the first row's keys, then one line per row.
+/// One JSON object with its keys in their original order.
+struct OrderedRow(Vec<(String, Value)>);
+
+impl<'de> serde::Deserialize<'de> for OrderedRow {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct RowVisitor;
+        impl<'de> serde::de::Visitor<'de> for RowVisitor {
+            type Value = OrderedRow;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<OrderedRow, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry::<String, Value>()? {
+                    entries.push(entry);
+                }
+                Ok(OrderedRow(entries))
+            }
+        }
+        d.deserialize_map(RowVisitor)
+    }
+}
+
+/// `text/csv`: a header line of the columns, then one line per row.
 fn csv(body: &str) -> Result<String, ApiError> {
-    let value: Value =
-        serde_json::from_str(body).map_err(|e| ApiError::internal("result JSON", e))?;
-    let rows = match value {
-        Value::Array(rows) => rows,
-        other => vec![other],
+    let rows: Vec<OrderedRow> = match serde_json::from_str(body) {
+        Ok(rows) => rows,
+        Err(_) => {
+            vec![serde_json::from_str(body).map_err(|e| ApiError::internal("result JSON", e))?]
+        }
     };
-    let Some(Value::Object(first)) = rows.first() else {
+    let Some(first) = rows.first() else {
         return Ok(String::new());
     };
-    let keys: Vec<&String> = first.keys().collect();
-    let mut out = keys
+    let mut out = first
+        .0
         .iter()
-        .map(|k| csv_field(k))
+        .map(|(k, _)| csv_field(k))
         .collect::<Vec<_>>()
         .join(",");
     for row in &rows {
         out.push('\n');
-        let fields: Vec<String> = keys
+        let fields: Vec<String> = row
+            .0
             .iter()
-            .map(|k| match row.get(k.as_str()) {
-                None | Some(Value::Null) => String::new(),
-                Some(Value::String(s)) => csv_field(s),
-                Some(other) => csv_field(&other.to_string()),
+            .map(|(_, v)| match v {
+                Value::Null => String::new(),
+                Value::String(s) => csv_field(s),
+                other => csv_field(&other.to_string()),
             })
             .collect();
         out.push_str(&fields.join(","));
@@ -160,11 +187,14 @@ mod tests {
 
     #[test]
     fn media_shapes() {
-        assert_eq!(single_object("[{\"a\":1}]").unwrap(), "{\"a\":1}");
+        assert_eq!(
+            single_object("[{\"b\":1,\"a\":2}]").unwrap(),
+            "{\"b\":1,\"a\":2}"
+        );
         assert_eq!(single_object("[]").unwrap_err().status, 406);
         assert_eq!(
-            csv("[{\"a\":1,\"b\":\"x,y\"},{\"a\":null,\"b\":\"q\\\"\"}]").unwrap(),
-            "a,b\n1,\"x,y\"\n,\"q\"\"\""
+            csv("[{\"b\":1,\"a\":\"x,y\"},{\"b\":null,\"a\":\"q\\\"\"}]").unwrap(),
+            "b,a\n1,\"x,y\"\n,\"q\"\"\""
         );
     }
 }

@@ -3,6 +3,7 @@
 //! Request bodies are bound as one text parameter (`$1`) and turned into rows by Postgres
 //! with the table's own row type, so every column gets its own type's input rules.
 
+use super::conditions::order_sql;
 use super::error::ApiError;
 use super::preferences::{Resolution, RowRange};
 use super::query_params::QueryParams;
@@ -202,9 +203,16 @@ fn mutation_result(
     } else {
         "NULL::text".to_owned()
     };
+    // `order` shapes the returned representation, as PostgREST applies it.
+    let order = match params.order(&[]) {
+        Some(terms) if returning == Returning::Rows => {
+            format!(" ORDER BY {}", order_sql(&reference, terms))
+        }
+        _ => String::new(),
+    };
     Ok(format!(
         "WITH pgrst_mutation AS ({mutation}) \
          SELECT NULL::bigint, pg_catalog.count(*)::bigint, {body}, {location} \
-         FROM (SELECT {list} FROM pgrst_mutation AS {reference}) _pgrst_t"
+         FROM (SELECT {list} FROM pgrst_mutation AS {reference}{order}) _pgrst_t"
     ))
 }
