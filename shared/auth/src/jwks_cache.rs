@@ -1,0 +1,158 @@
+//! An in-memory JWKS cache that refetches on an unknown `kid`, at most once per interval.
+
+use std::future::Future;
+use std::sync::{Mutex, PoisonError};
+
+use thiserror::Error;
+
+use crate::jwks::{JwkSet, VerifyingKey};
+use crate::{AuthError, UnixTime};
+
+/// Fetching the JWKS failed; the message is for logs only.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("JWKS fetch failed: {0}")]
+pub struct FetchError(pub String);
+
+/// Fetches the project's JWKS document (the body of `GET <SUPABASE_URL>/auth/v1/.well-known/jwks.json`).
+///
+/// The caller supplies it per call, so the cache itself stays free of any HTTP stack: a Worker
+/// passes a closure around `worker::Fetch`, tests pass a closure returning a fixed document.
+/// Closures `Fn() -> impl Future<Output = Result<String, FetchError>>` implement it.
+pub trait JwksFetcher {
+    /// Returns the JWKS JSON text.
+    fn fetch_jwks(&self) -> impl Future<Output = Result<String, FetchError>>;
+}
+
+impl<F, Fut> JwksFetcher for F
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<String, FetchError>>,
+{
+    fn fetch_jwks(&self) -> impl Future<Output = Result<String, FetchError>> {
+        self()
+    }
+}
+
+/// A fetcher for deployments that only use HS256: there is no JWKS to fetch.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoJwks;
+
+impl JwksFetcher for NoJwks {
+    async fn fetch_jwks(&self) -> Result<String, FetchError> {
+        Err(FetchError("no JWKS source configured".to_owned()))
+    }
+}
+
+/// When to go back to the JWKS endpoint.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RefreshPolicy {
+    /// A successfully fetched set is trusted this long before it is refreshed (so a key removed
+    /// from the JWKS stops being accepted).
+    pub(crate) max_age_secs: i64,
+    /// No two fetch attempts closer than this, whatever tokens arrive: a flood of tokens with
+    /// made-up `kid`s costs at most one fetch per interval.
+    pub(crate) min_refetch_secs: i64,
+}
+
+#[derive(Debug, Default)]
+struct CacheState {
+    keys: JwkSet,
+    fetched_at: Option<i64>,
+    last_attempt: Option<i64>,
+}
+
+/// Keys by `kid`, shared by all requests an isolate serves.
+#[derive(Debug)]
+pub(crate) struct JwksCache {
+    policy: RefreshPolicy,
+    state: Mutex<CacheState>,
+}
+
+/// What the cache decided under its lock, before any await.
+enum Lookup {
+    Hit(VerifyingKey),
+    Fetch {
+        stale: Option<VerifyingKey>,
+    },
+    /// Throttled, and the `kid` is not in the last good set.
+    Miss,
+    /// Throttled, and no set was ever fetched successfully.
+    Unavailable,
+}
+
+impl JwksCache {
+    pub(crate) fn new(policy: RefreshPolicy) -> Self {
+        Self {
+            policy,
+            state: Mutex::new(CacheState::default()),
+        }
+    }
+
+    /// Returns the key for `kid`, fetching the JWKS when the key is unknown or the set is older
+    /// than `max_age`, but never more often than `min_refetch`. A stale key is still used when
+    /// the refresh fails or is not yet allowed (Supabase keeps rotated-out keys published for a
+    /// while, so a short outage of the JWKS endpoint must not log everyone out).
+    pub(crate) async fn key(
+        &self,
+        kid: &str,
+        now: UnixTime,
+        fetcher: &impl JwksFetcher,
+    ) -> Result<VerifyingKey, AuthError> {
+        let stale = match self.decide(kid, now.as_secs()) {
+            Lookup::Hit(key) => return Ok(key),
+            Lookup::Miss => return Err(AuthError::UnknownKeyId),
+            Lookup::Unavailable => return Err(AuthError::KeysUnavailable),
+            Lookup::Fetch { stale } => stale,
+        };
+        // The lock is not held across the fetch; `last_attempt` was already set, so concurrent
+        // requests do not start a second fetch.
+        let fetched = fetcher
+            .fetch_jwks()
+            .await
+            .ok()
+            .and_then(|body| JwkSet::from_json(&body).ok());
+        let mut state = self.lock();
+        let fetch_failed = fetched.is_none();
+        if let Some(keys) = fetched {
+            state.keys = keys;
+            state.fetched_at = Some(now.as_secs());
+        }
+        match state.keys.get(kid) {
+            Some(key) => Ok(key.clone()),
+            None if fetch_failed => match stale {
+                Some(key) => Ok(key),
+                None if state.fetched_at.is_none() => Err(AuthError::KeysUnavailable),
+                None => Err(AuthError::UnknownKeyId),
+            },
+            None => Err(AuthError::UnknownKeyId),
+        }
+    }
+
+    fn decide(&self, kid: &str, now: i64) -> Lookup {
+        let mut state = self.lock();
+        let cached = state.keys.get(kid).cloned();
+        let fresh = state
+            .fetched_at
+            .is_some_and(|at| now - at < self.policy.max_age_secs);
+        if let (Some(key), true) = (&cached, fresh) {
+            return Lookup::Hit(key.clone());
+        }
+        let may_fetch = state
+            .last_attempt
+            .is_none_or(|at| now - at >= self.policy.min_refetch_secs || now < at);
+        if !may_fetch {
+            return match cached {
+                Some(key) => Lookup::Hit(key),
+                None if state.fetched_at.is_none() => Lookup::Unavailable,
+                None => Lookup::Miss,
+            };
+        }
+        state.last_attempt = Some(now);
+        Lookup::Fetch { stale: cached }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheState> {
+        // The state is always left consistent, so a panic elsewhere must not disable auth.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}

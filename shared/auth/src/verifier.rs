@@ -1,0 +1,248 @@
+//! Verifying a Supabase access token and turning it into a [`Caller`].
+
+use jwt_compact::alg::{Es256, Hs256, Hs256Key};
+use jwt_compact::{AlgorithmExt, Claims, Token, UntrustedToken, ValidationError};
+use uuid::Uuid;
+
+use crate::caller::{AuthAssurance, Caller};
+use crate::claims::SupabaseClaims;
+use crate::jwks::VerifyingKey;
+use crate::jwks_cache::{JwksCache, JwksFetcher, RefreshPolicy};
+use crate::{AuthError, ConfigError, JwtAlgorithm, UnixTime};
+
+/// Supabase Auth's own minimum length for the JWT secret.
+const MIN_SECRET_LEN: usize = 32;
+
+/// How a [`TokenVerifier`] checks tokens. Build with [`VerifierConfig::new`] (HS256 secret plus
+/// JWKS) or [`VerifierConfig::jwks_only`], then adjust with the `with_*` methods.
+#[derive(Debug, Clone)]
+pub struct VerifierConfig {
+    secret: Option<Hs256Key>,
+    issuer: Option<String>,
+    audience: String,
+    leeway_secs: i64,
+    algorithms: Vec<JwtAlgorithm>,
+    refresh: RefreshPolicy,
+}
+
+impl VerifierConfig {
+    /// HS256 with the project's JWT secret (`SUPABASE_JWT_SECRET`, used as raw UTF-8 bytes the
+    /// way Supabase Auth uses it), plus ES256/RS256 through the JWKS.
+    pub fn new(jwt_secret: impl AsRef<[u8]>) -> Self {
+        Self {
+            secret: Some(Hs256Key::new(jwt_secret)),
+            ..Self::jwks_only()
+        }
+    }
+
+    /// Only asymmetric tokens (ES256/RS256) through the project's JWKS; HS256 is refused.
+    pub fn jwks_only() -> Self {
+        Self {
+            secret: None,
+            issuer: None,
+            audience: "authenticated".to_owned(),
+            leeway_secs: 30,
+            algorithms: vec![
+                JwtAlgorithm::Hs256,
+                JwtAlgorithm::Es256,
+                JwtAlgorithm::Rs256,
+            ],
+            refresh: RefreshPolicy {
+                max_age_secs: 600,
+                min_refetch_secs: 30,
+            },
+        }
+    }
+
+    /// Require `iss` to equal this (Supabase: `<SUPABASE_URL>/auth/v1`). Unchecked by default.
+    pub fn with_issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// The audience `aud` must include; `authenticated` by default.
+    pub fn with_audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = audience.into();
+        self
+    }
+
+    /// Clock-skew allowance for `exp`, `nbf` and `iat`; 30 s by default.
+    pub fn with_leeway_secs(mut self, leeway_secs: u32) -> Self {
+        self.leeway_secs = i64::from(leeway_secs);
+        self
+    }
+
+    /// The `alg` allow-list; by default HS256, ES256 and RS256 (RS256 only with the `rsa`
+    /// feature; without it RS256 tokens are refused as unsupported).
+    pub fn with_algorithms(mut self, algorithms: &[JwtAlgorithm]) -> Self {
+        self.algorithms = algorithms.to_vec();
+        self
+    }
+
+    /// JWKS refresh: a fetched set is refreshed after `max_age_secs` (600 by default), and
+    /// fetch attempts are at least `min_refetch_secs` apart (30 by default).
+    pub fn with_jwks_refresh(mut self, max_age_secs: u32, min_refetch_secs: u32) -> Self {
+        self.refresh = RefreshPolicy {
+            max_age_secs: i64::from(max_age_secs),
+            min_refetch_secs: i64::from(min_refetch_secs),
+        };
+        self
+    }
+}
+
+/// Verifies access tokens. Keep one per isolate (e.g. in a `static`/`thread_local`) so the JWKS
+/// cache outlives single requests.
+#[derive(Debug)]
+pub struct TokenVerifier {
+    config: VerifierConfig,
+    jwks: JwksCache,
+}
+
+impl TokenVerifier {
+    /// Checks the configuration: the secret must have at least 32 bytes and at least one allowed
+    /// algorithm must have a key source.
+    pub fn new(mut config: VerifierConfig) -> Result<Self, ConfigError> {
+        if config
+            .secret
+            .as_ref()
+            .is_some_and(|key| key.as_ref().len() < MIN_SECRET_LEN)
+        {
+            return Err(ConfigError::WeakSecret);
+        }
+        let has_secret = config.secret.is_some();
+        config.algorithms.retain(|alg| match alg {
+            JwtAlgorithm::Hs256 => has_secret,
+            JwtAlgorithm::Es256 => true,
+            JwtAlgorithm::Rs256 => cfg!(feature = "rsa"),
+        });
+        if config.algorithms.is_empty() {
+            return Err(ConfigError::NoAlgorithm);
+        }
+        let jwks = JwksCache::new(config.refresh);
+        Ok(Self { config, jwks })
+    }
+
+    /// Verifies `token` at time `now` and returns who sent it.
+    ///
+    /// `fetcher` is only called for ES256/RS256 tokens whose `kid` is not cached (or whose
+    /// cached set is older than the refresh age); pass [`crate::NoJwks`] when there is no JWKS.
+    pub async fn verify(
+        &self,
+        token: &str,
+        now: UnixTime,
+        fetcher: &impl JwksFetcher,
+    ) -> Result<Caller, AuthError> {
+        let untrusted = UntrustedToken::new(token).map_err(|_| AuthError::Malformed)?;
+        let alg = JwtAlgorithm::from_name(untrusted.algorithm())
+            .filter(|alg| self.config.algorithms.contains(alg))
+            .ok_or(AuthError::UnsupportedAlgorithm)?;
+        let verified = match alg {
+            JwtAlgorithm::Hs256 => {
+                let secret = self
+                    .config
+                    .secret
+                    .as_ref()
+                    .ok_or(AuthError::UnsupportedAlgorithm)?;
+                Hs256.validator(secret).validate(&untrusted)
+            }
+            JwtAlgorithm::Es256 | JwtAlgorithm::Rs256 => {
+                let kid = untrusted
+                    .header()
+                    .key_id
+                    .as_deref()
+                    .ok_or(AuthError::MissingKeyId)?;
+                let key = self.jwks.key(kid, now, fetcher).await?;
+                validate_with_jwk(alg, &key, &untrusted)?
+            }
+        };
+        let token = verified.map_err(map_validation_error)?;
+        self.check_claims(token, now)
+    }
+
+    fn check_claims(
+        &self,
+        token: Token<SupabaseClaims>,
+        now: UnixTime,
+    ) -> Result<Caller, AuthError> {
+        let (_, claims) = token.into_parts();
+        let Claims {
+            expiration,
+            not_before,
+            issued_at,
+            custom,
+            ..
+        } = claims;
+        let now = now.as_secs();
+        let leeway = self.config.leeway_secs;
+
+        let expires_at = expiration.ok_or(AuthError::MissingExpiry)?.timestamp();
+        if now >= expires_at.saturating_add(leeway) {
+            return Err(AuthError::Expired);
+        }
+        let mut starts_at = [not_before, issued_at].into_iter().flatten();
+        if starts_at.any(|t| t.timestamp() > now.saturating_add(leeway)) {
+            return Err(AuthError::NotYetValid);
+        }
+        if !custom
+            .aud
+            .as_ref()
+            .is_some_and(|aud| aud.contains(&self.config.audience))
+        {
+            return Err(AuthError::WrongAudience);
+        }
+        if let Some(expected) = &self.config.issuer
+            && custom.iss.as_deref() != Some(expected.as_str())
+        {
+            return Err(AuthError::WrongIssuer);
+        }
+        let user_id = custom
+            .sub
+            .as_deref()
+            .and_then(|sub| Uuid::try_parse(sub).ok())
+            .ok_or(AuthError::BadSubject)?;
+
+        Ok(Caller {
+            user_id,
+            role: custom.role.unwrap_or_default(),
+            email: custom.email.filter(|email| !email.is_empty()),
+            phone: custom.phone.filter(|phone| !phone.is_empty()),
+            is_anonymous: custom.is_anonymous,
+            session_id: custom.session_id.and_then(|id| Uuid::try_parse(&id).ok()),
+            aal: custom.aal.as_deref().and_then(AuthAssurance::from_claim),
+            app_metadata: custom.app_metadata,
+            expires_at,
+        })
+    }
+}
+
+/// Verifies with a JWKS key, refusing a key whose type does not match the header's `alg`.
+fn validate_with_jwk(
+    alg: JwtAlgorithm,
+    key: &VerifyingKey,
+    untrusted: &UntrustedToken<'_>,
+) -> Result<Result<Token<SupabaseClaims>, ValidationError>, AuthError> {
+    match (alg, key) {
+        (JwtAlgorithm::Es256, VerifyingKey::Es256(key)) => {
+            Ok(Es256.validator(key).validate(untrusted))
+        }
+        #[cfg(feature = "rsa")]
+        (JwtAlgorithm::Rs256, VerifyingKey::Rs256(key)) => Ok(jwt_compact::alg::Rsa::rs256()
+            .validator(key.as_ref())
+            .validate(untrusted)),
+        _ => Err(AuthError::KeyAlgorithmMismatch),
+    }
+}
+
+fn map_validation_error(err: ValidationError) -> AuthError {
+    match err {
+        ValidationError::InvalidSignature
+        | ValidationError::InvalidSignatureLen { .. }
+        | ValidationError::MalformedSignature(_) => AuthError::BadSignature,
+        ValidationError::MalformedClaims(_) => AuthError::MalformedClaims,
+        _ => AuthError::Malformed,
+    }
+}
+
+#[cfg(test)]
+#[path = "verifier_tests.rs"]
+mod tests;
