@@ -163,19 +163,21 @@ mod tests {
             filter("id", "eq.1'; DROP TABLE t; --"),
             "\"public\".\"t\".\"id\" = '1''; DROP TABLE t; --'"
         );
+        assert!(parse_key_path("id\"; DROP TABLE t; --").is_err());
         assert_eq!(
-            filter("id\"; DROP TABLE t; --", "eq.1"),
+            filter("\"id\\\"; DROP TABLE t; --\"", "eq.1"),
             "\"public\".\"t\".\"id\"\"; DROP TABLE t; --\" = '1'"
         );
         assert_eq!(
-            filter("n", "in.(a'),b)"),
-            "\"public\".\"t\".\"n\" IN ('a''', 'b)')"
+            filter("n", "in.(\"a'),b\",c)"),
+            "\"public\".\"t\".\"n\" IN ('a''),b', 'c')"
         );
         assert_eq!(
             filter("d->>k'x", "eq.\\'"),
             "\"public\".\"t\".\"d\"->>'k''x' = E'\\\\'''"
         );
-        let order = parse_order("id\";drop table t;--.desc").unwrap();
+        assert!(parse_order("id\";drop table t;--.desc").is_err());
+        let order = parse_order("\"id\\\";drop table t;--\".desc").unwrap();
         assert_eq!(order_sql("r", &order), "r.\"id\"\";drop table t;--\" DESC");
     }
 

@@ -566,7 +566,11 @@ mod tests {
         assert_eq!(body_rows(b"{oops", true).unwrap_err().status, 400);
         assert_eq!(body_rows(b"", true).unwrap_err().status, 400);
         assert_eq!(body_rows(b"42", true).unwrap_err().status, 400);
-        assert_eq!(body_rows(br#"[{"a":1},{"b":2}]"#).unwrap_err().status, 400);
+        assert_eq!(
+            body_rows(br#"[{"a":1},{"b":2}]"#, true).unwrap_err().status,
+            400
+        );
+        assert!(body_rows(br#"[{"a":1},{"b":2}]"#, false).is_ok());
     }
 
     #[test]

@@ -40,14 +40,8 @@ impl<'a> Cursor<'a> {
     }
 
     fn rest_starts_with(&self, s: &str) -> bool {
-        let mut i = self.pos;
-        for c in s.chars() {
-            if self.chars.get(i) != Some(&c) {
-                return false;
-            }
-            i += 1;
-        }
-        true
+        let mut rest = self.chars[self.pos.min(self.chars.len())..].iter();
+        s.chars().all(|c| rest.next() == Some(&c))
     }
 
     fn eat(&mut self, s: &str) -> bool {
@@ -710,7 +704,7 @@ mod tests {
         let tree = parse_logic_tree(
             false,
             true,
-            "(a.eq.1,and(b.gt.2,not.c.is.null),d.in.(1,2),e.eq.\"x,y\",f.cs.{1,2})",
+            "(a.eq.1,and(b.gt.2,c.not.is.null),d.in.(1,2),e.eq.\"x,y\",f.cs.{1,2})",
         )
         .unwrap();
         let LogicTree::Node { any, children, .. } = tree else {

@@ -30,46 +30,36 @@ pub fn resolve<'a>(
     let mut found = Vec::new();
     for fk in &cache.foreign_keys {
         // many-to-one: the parent holds the key
-        if fk.schema == parent.schema && fk.table == parent.name {
-            if let Some(target) = cache.table(&fk.foreign_schema, &fk.foreign_table) {
-                let named =
-                    fk.foreign_table == wanted || fk.name == wanted || fk.columns == [wanted];
-                if named && matches_hint(fk) {
-                    found.push(Relationship {
-                        target,
-                        join: fk
-                            .columns
-                            .iter()
-                            .cloned()
-                            .zip(fk.foreign_columns.iter().cloned())
-                            .collect(),
-                        to_one: true,
-                        fk,
-                    });
-                }
-            }
+        if fk.schema == parent.schema
+            && fk.table == parent.name
+            && (fk.foreign_table == wanted || fk.name == wanted || fk.columns == [wanted])
+            && matches_hint(fk)
+            && let Some(target) = cache.table(&fk.foreign_schema, &fk.foreign_table)
+        {
+            found.push(Relationship {
+                target,
+                join: pairs(&fk.columns, &fk.foreign_columns),
+                to_one: true,
+                fk,
+            });
         }
         // one-to-many (one-to-one when the key is unique): the target holds the key
-        if fk.foreign_schema == parent.schema && fk.foreign_table == parent.name {
-            if let Some(target) = cache.table(&fk.schema, &fk.table) {
-                let named = fk.table == wanted || fk.name == wanted;
-                if named && matches_hint(fk) {
-                    let unique = target.unique_keys.iter().any(|k| {
-                        k.len() == fk.columns.len() && k.iter().all(|c| fk.columns.contains(c))
-                    });
-                    found.push(Relationship {
-                        target,
-                        join: fk
-                            .foreign_columns
-                            .iter()
-                            .cloned()
-                            .zip(fk.columns.iter().cloned())
-                            .collect(),
-                        to_one: unique,
-                        fk,
-                    });
-                }
-            }
+        if fk.foreign_schema == parent.schema
+            && fk.foreign_table == parent.name
+            && (fk.table == wanted || fk.name == wanted)
+            && matches_hint(fk)
+            && let Some(target) = cache.table(&fk.schema, &fk.table)
+        {
+            let unique = target
+                .unique_keys
+                .iter()
+                .any(|k| k.len() == fk.columns.len() && k.iter().all(|c| fk.columns.contains(c)));
+            found.push(Relationship {
+                target,
+                join: pairs(&fk.foreign_columns, &fk.columns),
+                to_one: unique,
+                fk,
+            });
         }
     }
     match found.len() {
@@ -115,6 +105,14 @@ pub fn resolve<'a>(
             .with_details(Value::Array(details)))
         }
     }
+}
+
+fn pairs(parent_columns: &[String], target_columns: &[String]) -> Vec<(String, String)> {
+    parent_columns
+        .iter()
+        .cloned()
+        .zip(target_columns.iter().cloned())
+        .collect()
 }
 
 fn describe(parent: &Table, r: &Relationship) -> Value {

@@ -48,10 +48,10 @@ pub fn choose<'a>(
                 && (f.params[0].name.is_empty() || single_object)
         })
         .collect();
-    if single_object || named.is_empty() {
-        if let [f] = whole_body.as_slice() {
-            return Ok((f, CallArgs::WholeBody));
-        }
+    if (single_object || named.is_empty())
+        && let [f] = whole_body.as_slice()
+    {
+        return Ok((f, CallArgs::WholeBody));
     }
     match named.len() {
         1 => Ok((named.pop().expect("one"), CallArgs::Named(keys.to_vec()))),

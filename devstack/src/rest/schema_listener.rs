@@ -33,10 +33,11 @@ async fn listen(project: &SharedProject, db_port: u16) -> anyhow::Result<()> {
         let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
         while let Some(message) = messages.next().await {
             match message? {
-                AsyncMessage::Notification(n) if n.channel() == "pgrst" => {
-                    if notify_tx.send(n.payload().to_owned()).is_err() {
-                        break;
-                    }
+                AsyncMessage::Notification(n)
+                    if n.channel() == "pgrst"
+                        && notify_tx.send(n.payload().to_owned()).is_err() =>
+                {
+                    break;
                 }
                 _ => {}
             }
