@@ -68,9 +68,10 @@ test('count=exact, Range and Content-Range, 206 and 416', async () => {
   assert.equal(head.count, 2);
   assert.equal(head.data, null);
 
-  const partial = await rest('/books?select=id&order=id', { headers: { Range: '0-1', Prefer: 'count=exact' } });
+  const partial = await rest('/books?select=id&order=id', { headers: { Range: '0-1', Prefer: 'count=exact, return=minimal' } });
   assert.equal(partial.status, 206);
   assert.equal(partial.headers.get('content-range'), '0-1/5');
+  assert.equal(partial.headers.get('preference-applied'), 'count=exact');
 
   const empty = await rest('/books?id=eq.999', { headers: { Prefer: 'count=exact' } });
   assert.equal(empty.status, 200);
@@ -174,6 +175,31 @@ test('insert, upsert, update and delete with Prefer return and count', async () 
   assert.deepEqual(deleted.data.map((r) => r.key), ['a', 'b', 'lang', 'theme']);
 });
 
+test('PUT replaces the one row its whole primary key names', async () => {
+  const owner = randomUUID();
+  const path = `/settings?owner=eq.${owner}&key=eq.k`;
+  const created = await rest(path, {
+    method: 'PUT',
+    key: stack.serviceKey,
+    headers: { Prefer: 'return=representation' },
+    body: { owner, key: 'k', value: 'v' },
+  });
+  assert.equal(created.status, 200);
+  assert.deepEqual(created.json, [{ owner, key: 'k', value: 'v', version: 1 }]);
+
+  const replaced = await rest(path, { method: 'PUT', key: stack.serviceKey, body: { owner, key: 'k', value: 'w', version: 2 } });
+  assert.equal(replaced.status, 204);
+  assert.deepEqual(sql(`select value, version from public.settings where owner = '${owner}'`), [['w', '2']]);
+
+  const partialKey = await rest(`/settings?owner=eq.${owner}`, { method: 'PUT', key: stack.serviceKey, body: { owner, key: 'k' } });
+  assert.equal(partialKey.status, 405);
+  assert.equal(partialKey.json.code, 'PGRST105');
+
+  const mismatch = await rest(path, { method: 'PUT', key: stack.serviceKey, body: { owner, key: 'other' } });
+  assert.equal(mismatch.status, 400);
+  assert.equal(mismatch.json.code, 'PGRST115');
+});
+
 test('write errors: unknown column, invalid JSON, mismatched keys, constraint violations', async () => {
   const unknown = await service.from('settings').insert({ owner: 'o', key: 'k', colour: 'red' });
   assert.equal(unknown.status, 400);
@@ -217,6 +243,15 @@ test('rpc: scalar, set of scalars, table rows with filters, GET for stable funct
 
   const books = await anon.rpc('books_by_author', { author: 'Stanisław Lem' }).select('title').lt('pages', 250);
   assert.deepEqual(books.data, [{ title: 'Solaris' }]);
+
+  const embedded = await anon.rpc('books_by_author', { author: 'Ursula K. Le Guin' }).select('id, authors(country)').order('id');
+  assert.deepEqual(embedded.data, [
+    { id: 1, authors: { country: 'US' } },
+    { id: 2, authors: { country: 'US' } },
+  ]);
+
+  const counted = await rest('/rpc/series', { method: 'POST', body: { n: 2 }, headers: { Prefer: 'count=exact, return=representation' } });
+  assert.deepEqual(counted.json, [1, 2]);
 
   const viaGet = await anon.rpc('add_numbers', { a: 1, b: 2 }, { get: true });
   assert.equal(viaGet.data, 3);

@@ -7,10 +7,11 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
+use super::ast::{CompareOp, Filter, LogicTree, Operation};
 use super::error::ApiError;
 use super::executor::{self, RequestScope, StatementResult};
 use super::preferences::{
-    MediaType, Preferences, ReturnPreference, negotiate, row_range, schema_for,
+    MediaType, Preferences, Resolution, ReturnPreference, negotiate, row_range, schema_for,
 };
 use super::query_params::QueryParams;
 use super::response::{Reply, content_range, range_status};
@@ -105,9 +106,10 @@ pub async fn table(
             }
             Method::POST => insert(&project, &cache, target, &params, &req).await?,
             Method::PATCH => update(&project, &cache, target, &params, &req).await?,
+            Method::PUT => put(&project, &cache, target, &params, &req).await?,
             Method::DELETE => delete(&project, &cache, target, &params, &req).await?,
             Method::OPTIONS => {
-                Reply::new(StatusCode::OK).header("allow", "OPTIONS,GET,HEAD,POST,PATCH,DELETE")
+                Reply::new(StatusCode::OK).header("allow", "OPTIONS,GET,HEAD,POST,PUT,PATCH,DELETE")
             }
             other => return Err(unsupported_method(&other)),
         };
@@ -208,7 +210,15 @@ pub async fn rpc(
         let range = row_range(&headers, params.limit(&[]), params.offset(&[]))?;
         let mut builder = SelectBuilder::new(&cache, &params);
         let with_count = req.prefs.count.is_some();
-        let sql = rpc::call(&mut builder, chosen, &args, &params, range, with_count)?;
+        let sql = rpc::call(
+            &cache,
+            &mut builder,
+            chosen,
+            &args,
+            &params,
+            range,
+            with_count,
+        )?;
         let returns_rows = chosen.returns == ReturnKind::Rows && chosen.returns_set;
         let singular = req.media == MediaType::SingleObject;
         // A call without arguments has no `$1` to bind.
@@ -232,10 +242,7 @@ pub async fn rpc(
         } else {
             Reply::new(StatusCode::OK)
         };
-        reply = reply.header_opt(
-            "preference-applied",
-            req.prefs.applied(false, false).filter(|_| with_count),
-        );
+        reply = reply.header_opt("preference-applied", req.prefs.applied_to_read());
         if method != Method::HEAD {
             let media = if chosen.returns_set || req.media == MediaType::Csv {
                 req.media
@@ -313,10 +320,7 @@ async fn read_table(
             "content-range",
             content_range(range.offset, result.page_total, result.total),
         )
-        .header_opt(
-            "preference-applied",
-            req.prefs.applied(false, false).filter(|_| with_count),
-        );
+        .header_opt("preference-applied", req.prefs.applied_to_read());
     if !head {
         reply = reply.body(req.media, result.body.unwrap_or_else(|| "[]".to_owned()))?;
     }
@@ -436,6 +440,100 @@ async fn insert(
         reply = reply.body(req.media, result.body.unwrap_or_else(|| "[]".to_owned()))?;
     }
     Ok(reply)
+}
+
+/// PUT: replace (or create) the one row the URL names by its whole primary key.
+async fn put(
+    project: &SharedProject,
+    cache: &SchemaCache,
+    table: &Table,
+    params: &QueryParams,
+    req: &Prepared,
+) -> Result<Reply, ApiError> {
+    if params.limit(&[]).is_some() || params.offset(&[]).is_some() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "PGRST114",
+            "limit/offset querystring parameters are not allowed for PUT",
+            None,
+            None,
+        ));
+    }
+    let url_key = primary_key_filters(table, params).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "PGRST105",
+            "Filters must include all and only primary key columns with 'eq' operators",
+            None,
+            None,
+        )
+    })?;
+    let (rows_json, keys, was_array) = body_rows(&req.body, true)?;
+    let rows: Vec<Value> =
+        serde_json::from_str(&rows_json).map_err(|e| ApiError::internal("PUT body", e))?;
+    if was_array && rows.len() != 1 {
+        return Err(ApiError::invalid_body("Empty or invalid json"));
+    }
+    let matches_url = url_key.iter().all(|(column, value)| {
+        match rows.first().and_then(|row| row.get(column.as_str())) {
+            Some(Value::String(s)) => s == value,
+            Some(other @ (Value::Number(_) | Value::Bool(_))) => other.to_string() == *value,
+            _ => false,
+        }
+    });
+    if !matches_url {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "PGRST115",
+            "Payload values do not match URL in primary key column(s)",
+            None,
+            None,
+        ));
+    }
+    let columns = write_columns(table, params, keys)?;
+    let spec = InsertSpec {
+        columns: &columns,
+        missing_default: false,
+        upsert: Some((table.primary_key.clone(), Resolution::MergeDuplicates)),
+    };
+    let returning = returning_for(&req.prefs);
+    let mut builder = SelectBuilder::new(cache, params);
+    let sql = table_statements::insert(&mut builder, table, params, &spec, returning)?;
+    let result = executor::run(&project.pools, &req.scope, &sql, &[rows_json], |_| Ok(())).await?;
+    let mut reply = Reply::new(if returning == Returning::Rows {
+        StatusCode::OK
+    } else {
+        StatusCode::NO_CONTENT
+    })
+    .header_opt("preference-applied", req.prefs.applied(false, false));
+    if returning == Returning::Rows {
+        reply = reply.body(req.media, result.body.unwrap_or_else(|| "[]".to_owned()))?;
+    }
+    Ok(reply)
+}
+
+/// The URL's `pk=eq.value` filters when they name exactly the primary key, and nothing else.
+fn primary_key_filters(table: &Table, params: &QueryParams) -> Option<Vec<(String, String)>> {
+    let mut found = Vec::new();
+    for (path, tree) in &params.filters {
+        let LogicTree::Leaf(Filter {
+            field,
+            negated: false,
+            operation: Operation::Compare(CompareOp::Eq, value),
+        }) = tree
+        else {
+            return None;
+        };
+        if !path.is_empty() || !field.json_path.is_empty() {
+            return None;
+        }
+        found.push((field.name.clone(), value.clone()));
+    }
+    let mut named: Vec<&String> = found.iter().map(|(c, _)| c).collect();
+    named.sort();
+    let mut key: Vec<&String> = table.primary_key.iter().collect();
+    key.sort();
+    (!key.is_empty() && named == key).then_some(found)
 }
 
 /// `/todos?id=eq.1` from the inserted row's primary key values (a JSON object).

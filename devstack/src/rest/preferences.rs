@@ -74,6 +74,15 @@ impl Preferences {
         prefs
     }
 
+    /// `Preference-Applied` for a read: only a count applies to one.
+    pub fn applied_to_read(&self) -> Option<String> {
+        Preferences {
+            count: self.count,
+            ..Preferences::default()
+        }
+        .applied(false, false)
+    }
+
     /// The `Preference-Applied` value, in PostgREST's order, of what was honoured.
     pub fn applied(&self, resolution_applied: bool, missing_applied: bool) -> Option<String> {
         let mut parts = Vec::new();

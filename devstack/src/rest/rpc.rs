@@ -138,6 +138,7 @@ fn not_found(
 
 /// The call statement. `$1` is the JSON argument object (or the whole body).
 pub fn call(
+    cache: &SchemaCache,
     builder: &mut SelectBuilder,
     function: &Function,
     args: &CallArgs,
@@ -190,8 +191,12 @@ pub fn call(
     match (function.returns, function.returns_set) {
         (ReturnKind::Rows, _) => {
             let reference = ident(&function.name);
-            let list = builder.select_list(None, &reference, &params.select, &root)?;
-            let conditions = builder.conditions(None, &reference, &params.select, &root)?;
+            let table = function
+                .returns_table
+                .as_ref()
+                .and_then(|(schema, name)| cache.table(schema, name));
+            let list = builder.select_list(table, &reference, &params.select, &root)?;
+            let conditions = builder.conditions(table, &reference, &params.select, &root)?;
             builder.check_embed_paths()?;
             let paging = top_level_paging(params, &reference, range);
             let from = source(&reference);

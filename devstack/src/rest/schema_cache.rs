@@ -52,6 +52,8 @@ pub struct Function {
     pub params: Vec<FunctionParam>,
     pub returns_set: bool,
     pub returns: ReturnKind,
+    /// The table or view whose row type the function returns, which makes embedding possible.
+    pub returns_table: Option<(String, String)>,
     /// `v` volatile, `s` stable, `i` immutable.
     pub volatility: char,
 }
@@ -137,6 +139,9 @@ impl SchemaCache {
                 volatility: row.get::<_, String>(2).chars().next().unwrap_or('v'),
                 returns_set: row.get(3),
                 returns,
+                returns_table: row
+                    .get::<_, Option<String>>(7)
+                    .zip(row.get::<_, Option<String>>(8)),
                 params: serde_json::from_value(params)?,
             };
             cache
@@ -254,10 +259,13 @@ SELECT n.nspname::text, p.proname::text, p.provolatile::text, p.proretset,
              p.pronargs AS input_count
       FROM unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) WITH ORDINALITY a(type_oid, i)
       WHERE coalesce(p.proargmodes[a.i], 'i') IN ('i', 'b', 'v')
-    ) args), '[]')
+    ) args), '[]'),
+  rn.nspname::text, rc.relname::text
 FROM pg_proc p
 JOIN pg_namespace n ON n.oid = p.pronamespace
 JOIN pg_type rt ON rt.oid = p.prorettype
+LEFT JOIN pg_class rc ON rc.oid = rt.typrelid AND rc.relkind IN ('r', 'v', 'm', 'f', 'p')
+LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
 WHERE n.nspname::text = ANY($1::text[]) AND p.prokind = 'f'
   AND p.prorettype NOT IN ('trigger'::regtype, 'event_trigger'::regtype)";
 
