@@ -477,7 +477,8 @@ async fn put(
     let matches_url = url_key.iter().all(|(column, value)| {
         match rows.first().and_then(|row| row.get(column.as_str())) {
             Some(Value::String(s)) => s == value,
-            Some(other @ (Value::Number(_) | Value::Bool(_))) => other.to_string() == *value,
+            Some(Value::Number(n)) => value.parse::<serde_json::Number>().is_ok_and(|v| v == *n),
+            Some(Value::Bool(b)) => value.parse::<bool>().is_ok_and(|v| v == *b),
             _ => false,
         }
     });
