@@ -14,12 +14,18 @@ pub struct SyntaxError {
     pub details: String,
 }
 
+/// How deep `select` embeds and logic trees may nest: far beyond real use, and low enough
+/// that a hostile query string cannot exhaust the stack of the recursive parsers.
+const MAX_NESTING: usize = 32;
+
 /// Characters that end an unquoted name.
 const NAME_STOPS: &[char] = &['.', ',', ':', '(', ')', '"', '!'];
 
 struct Cursor<'a> {
     chars: Vec<char>,
     pos: usize,
+    /// Current nesting of parentheses the recursive parsers are inside.
+    nesting: usize,
     /// What is being parsed, for the error message (`filter`, `select parameter`, ...).
     what: &'a str,
     input: &'a str,
@@ -30,6 +36,7 @@ impl<'a> Cursor<'a> {
         Self {
             chars: input.chars().collect(),
             pos: 0,
+            nesting: 0,
             what,
             input,
         }
@@ -77,6 +84,15 @@ impl<'a> Cursor<'a> {
             ),
             details: format!("{unexpected} expecting {expecting}"),
         }
+    }
+
+    /// Enters one level of nesting, refusing to go deeper than [`MAX_NESTING`].
+    fn enter(&mut self) -> Result<(), SyntaxError> {
+        self.nesting += 1;
+        if self.nesting > MAX_NESTING {
+            return Err(self.error(&format!("at most {MAX_NESTING} levels of nesting")));
+        }
+        Ok(())
     }
 
     fn expect(&mut self, s: &str) -> Result<(), SyntaxError> {
@@ -254,7 +270,9 @@ fn select_item(cur: &mut Cursor) -> Result<SelectItem, SyntaxError> {
             }
         }
         cur.expect("(")?;
+        cur.enter()?;
         embed.items = select_items(cur)?;
+        cur.nesting -= 1;
         cur.skip_spaces();
         cur.expect(")")?;
         return Ok(SelectItem::Embed(embed));
@@ -496,12 +514,14 @@ pub fn parse_logic_tree(negated: bool, any: bool, value: &str) -> Result<LogicTr
 fn logic_children(cur: &mut Cursor) -> Result<Vec<LogicTree>, SyntaxError> {
     cur.skip_spaces();
     cur.expect("(")?;
+    cur.enter()?;
     let mut children = Vec::new();
     loop {
         cur.skip_spaces();
         children.push(logic_node(cur)?);
         cur.skip_spaces();
         if cur.eat(")") {
+            cur.nesting -= 1;
             return Ok(children);
         }
         cur.expect(",")?;
@@ -647,6 +667,8 @@ mod tests {
         assert!(parse_select("a(b").is_err());
         assert!(parse_select("a::").is_err());
         assert!(parse_select("a::text;drop").is_err());
+        let deep = format!("{}*{}", "a(".repeat(100_000), ")".repeat(100_000));
+        assert!(parse_select(&deep).is_err());
     }
 
     #[test]
@@ -743,6 +765,10 @@ mod tests {
         );
         assert!(parse_logic_tree(false, false, "a.eq.1").is_err());
         assert!(parse_logic_tree(true, false, "(not.or(a.eq.1,b.eq.2))").is_ok());
+        let deep = format!("({}a.eq.1{})", "or(".repeat(100_000), ")".repeat(100_000));
+        assert!(parse_logic_tree(false, true, &deep).is_err());
+        let nested = format!("({}a.eq.1{})", "or(".repeat(20), ")".repeat(20));
+        assert!(parse_logic_tree(false, true, &nested).is_ok());
     }
 
     #[test]

@@ -53,6 +53,22 @@ impl<'a> SelectBuilder<'a> {
                     let name = alias.as_deref().unwrap_or_else(|| field.output_name());
                     columns.push(format!("{sql} AS {}", ident(name)));
                 }
+                SelectItem::Embed(embed)
+                    if embed.items.is_empty()
+                        && matches!(
+                            embed.relation.as_str(),
+                            "count" | "sum" | "avg" | "min" | "max"
+                        ) =>
+                {
+                    // `count()` and friends: aggregates, which PostgREST has off by default.
+                    return Err(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "PGRST123",
+                        "Use of aggregate functions is not allowed",
+                        None,
+                        None,
+                    ));
+                }
                 SelectItem::Embed(embed) => {
                     let Some(parent) = table else {
                         return Err(ApiError::new(
