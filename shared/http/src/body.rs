@@ -1,0 +1,204 @@
+//! Request bodies: size limits (413) and JSON parsing with messages that say what is wrong (400).
+
+use serde::de::DeserializeOwned;
+use serde_json::error::Category;
+
+use crate::ApiError;
+
+/// The largest body a function accepts, checked twice: against `Content-Length` before
+/// reading (cheap refusal), and against the bytes actually read (the header may be absent with
+/// chunked encoding, or lie).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyLimit(usize);
+
+impl BodyLimit {
+    /// A limit of `max_bytes`.
+    pub const fn new(max_bytes: usize) -> Self {
+        Self(max_bytes)
+    }
+
+    /// Checks the `Content-Length` header value (`None` when absent: fine, the real length is
+    /// checked after reading).
+    pub fn check_declared(self, content_length: Option<&str>) -> Result<(), ApiError> {
+        let Some(value) = content_length else {
+            return Ok(());
+        };
+        let declared: u64 = value.trim().parse().map_err(|_| {
+            ApiError::bad_request("invalid_content_length", "Content-Length is not a number")
+        })?;
+        if declared > self.0 as u64 {
+            return Err(ApiError::payload_too_large(self.0));
+        }
+        Ok(())
+    }
+
+    /// Checks the body as read; returns it for chaining.
+    pub fn check_actual(self, body: &[u8]) -> Result<&[u8], ApiError> {
+        if body.len() > self.0 {
+            return Err(ApiError::payload_too_large(self.0));
+        }
+        Ok(body)
+    }
+}
+
+/// Parses a JSON body into `T`, or answers 400 naming the problem:
+///
+/// * `invalid_json` — not JSON, with line and column (`invalid JSON at line 1 column 9: …`);
+/// * `invalid_body` — JSON of the wrong shape, naming the field:
+///   ``missing field `name` ``, ``field `allow_writes`: invalid type: string "yes", expected a
+///   boolean``, ``unknown field `x`, expected one of …`` (for types with
+///   `#[serde(deny_unknown_fields)]`).
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request(
+            "invalid_json",
+            "request body is empty; expected JSON",
+        ));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(describe)?;
+    deserializer.end().map_err(|err| syntax_error(&err))?;
+    Ok(value)
+}
+
+fn describe(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = err.path().to_string();
+    let inner = err.into_inner();
+    match inner.classify() {
+        Category::Data => {
+            let message = without_position(&inner);
+            let message = if path.is_empty() || path == "." || message.starts_with("unknown field")
+            {
+                message
+            } else {
+                format!("field `{path}`: {message}")
+            };
+            ApiError::bad_request("invalid_body", message)
+        }
+        Category::Syntax | Category::Eof | Category::Io => syntax_error(&inner),
+    }
+}
+
+fn syntax_error(err: &serde_json::Error) -> ApiError {
+    ApiError::bad_request(
+        "invalid_json",
+        format!(
+            "invalid JSON at line {} column {}: {}",
+            err.line(),
+            err.column(),
+            without_position(err)
+        ),
+    )
+}
+
+/// serde_json's message without its " at line L column C" suffix.
+fn without_position(err: &serde_json::Error) -> String {
+    let full = err.to_string();
+    let suffix = format!(" at line {} column {}", err.line(), err.column());
+    full.strip_suffix(&suffix).unwrap_or(&full).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)] // fields exist to be deserialized
+    struct Connection {
+        name: String,
+        allow_writes: Option<bool>,
+        labels: Option<Vec<String>>,
+    }
+
+    fn error_of(body: &str) -> (String, String) {
+        let err = parse_json::<Connection>(body.as_bytes()).unwrap_err();
+        assert_eq!(err.status(), 400);
+        (err.code().to_owned(), err.message().to_owned())
+    }
+
+    #[test]
+    fn parses_valid_bodies() {
+        let c: Connection = parse_json(br#" {"name": "prod", "labels": ["a"]} "#).unwrap();
+        assert_eq!(c.name, "prod");
+    }
+
+    #[test]
+    fn names_the_problem() {
+        let cases = [
+            ("", "invalid_json", "request body is empty; expected JSON"),
+            (
+                "{\"name\": ",
+                "invalid_json",
+                "invalid JSON at line 1 column 9: EOF while parsing a value",
+            ),
+            (
+                "{\n\"name\": x}",
+                "invalid_json",
+                "invalid JSON at line 2 column 9: expected value",
+            ),
+            (
+                r#"{"name": "a"} extra"#,
+                "invalid_json",
+                "invalid JSON at line 1 column 15: trailing characters",
+            ),
+            ("{}", "invalid_body", "missing field `name`"),
+            (
+                r#"{"name": 5}"#,
+                "invalid_body",
+                "field `name`: invalid type: integer `5`, expected a string",
+            ),
+            (
+                r#"{"name": "a", "allow_writes": "yes"}"#,
+                "invalid_body",
+                "field `allow_writes`: invalid type: string \"yes\", expected a boolean",
+            ),
+            (
+                r#"{"name": "a", "labels": ["x", 2]}"#,
+                "invalid_body",
+                "field `labels[1]`: invalid type: integer `2`, expected a string",
+            ),
+            (
+                r#"{"name": "a", "admin": true}"#,
+                "invalid_body",
+                "unknown field `admin`, expected one of `name`, `allow_writes`, `labels`",
+            ),
+            (
+                r#""prod""#,
+                "invalid_body",
+                "invalid type: string \"prod\", expected struct Connection",
+            ),
+        ];
+        for (body, code, message) in cases {
+            assert_eq!(
+                error_of(body),
+                (code.to_owned(), message.to_owned()),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn body_limits() {
+        let limit = BodyLimit::new(10);
+        assert!(limit.check_declared(None).is_ok());
+        assert!(limit.check_declared(Some("10")).is_ok());
+        assert_eq!(limit.check_declared(Some("11")).unwrap_err().status(), 413);
+        assert_eq!(
+            limit
+                .check_declared(Some("99999999999999999999"))
+                .unwrap_err()
+                .status(),
+            400
+        );
+        assert_eq!(
+            limit.check_declared(Some("-1")).unwrap_err().code(),
+            "invalid_content_length"
+        );
+        assert_eq!(limit.check_actual(&[0; 10]).unwrap().len(), 10);
+        let err = limit.check_actual(&[0; 11]).unwrap_err();
+        assert_eq!((err.status(), err.code()), (413, "payload_too_large"));
+    }
+}
