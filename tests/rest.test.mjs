@@ -252,6 +252,8 @@ test('rpc: scalar, set of scalars, table rows with filters, GET for stable funct
 
   const counted = await rest('/rpc/series', { method: 'POST', body: { n: 2 }, headers: { Prefer: 'count=exact, return=representation' } });
   assert.deepEqual(counted.json, [1, 2]);
+  assert.equal(counted.headers.get('content-range'), '0-1/*');
+  assert.equal(counted.headers.get('preference-applied'), 'count=exact');
 
   const viaGet = await anon.rpc('add_numbers', { a: 1, b: 2 }, { get: true });
   assert.equal(viaGet.data, 3);

@@ -233,15 +233,17 @@ pub async fn rpc(
         if chosen.returns == ReturnKind::Void {
             return Ok(finish(Reply::new(StatusCode::NO_CONTENT), &req));
         }
-        let mut reply = if returns_rows {
-            let status = range_status(range.offset, result.page_total, result.total)?;
-            Reply::new(status).header(
-                "content-range",
-                content_range(range.offset, result.page_total, result.total),
-            )
+        // Paging applies to set-returning functions; every result gets a Content-Range.
+        let offset = if returns_rows { range.offset } else { 0 };
+        let status = if returns_rows {
+            range_status(offset, result.page_total, result.total)?
         } else {
-            Reply::new(StatusCode::OK)
+            StatusCode::OK
         };
+        let mut reply = Reply::new(status).header(
+            "content-range",
+            content_range(offset, result.page_total, result.total),
+        );
         reply = reply.header_opt("preference-applied", req.prefs.applied_to_read());
         if method != Method::HEAD {
             let media = if chosen.returns_set || req.media == MediaType::Csv {
