@@ -12,8 +12,6 @@ use crate::jwt::{JwtError, JwtSigner};
 pub struct RequestAuth {
     /// The claims PostgREST puts in `request.jwt.claims`.
     pub claims: Value,
-    /// The bearer token as sent, when it was a user's or a key's JWT.
-    pub token: Option<String>,
 }
 
 impl RequestAuth {
@@ -23,10 +21,6 @@ impl RequestAuth {
             .get("role")
             .and_then(Value::as_str)
             .unwrap_or("anon")
-    }
-
-    pub fn is_service_role(&self) -> bool {
-        self.role() == "service_role"
     }
 }
 
@@ -81,20 +75,15 @@ pub fn credentials_for_token(
     if token == project.publishable_key {
         return Ok(RequestAuth {
             claims: json!({"role": "anon"}),
-            token: None,
         });
     }
     if token == project.secret_key {
         return Ok(RequestAuth {
             claims: json!({"role": "service_role"}),
-            token: None,
         });
     }
     let claims = signer.verify(token)?;
-    Ok(RequestAuth {
-        claims,
-        token: Some(token.to_owned()),
-    })
+    Ok(RequestAuth { claims })
 }
 
 pub fn is_project_key(key: &str, project: &ProjectConfig) -> bool {
@@ -144,7 +133,7 @@ mod tests {
         let service = authenticate(&headers(&[("apikey", &p.service_role_key)]), &p, &s).unwrap();
         assert_eq!(service.role(), "service_role");
         let secret = authenticate(&headers(&[("apikey", &p.secret_key)]), &p, &s).unwrap();
-        assert!(secret.is_service_role());
+        assert_eq!(secret.role(), "service_role");
         let publishable =
             authenticate(&headers(&[("apikey", &p.publishable_key)]), &p, &s).unwrap();
         assert_eq!(publishable.role(), "anon");
