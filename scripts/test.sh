@@ -30,4 +30,4 @@ start_devstack "$E2E_STATE/devstack.log" "$E2E_PORT" \
   --tenant "tenant=$E2E_TENANT_PORT=tests/fixtures/tenant"
 
 log "end-to-end tests (node --test tests/)"
-DEVSTACK_STATUS="$E2E_STATE/status.json" node --test --test-concurrency=1 tests/
+DEVSTACK_STATUS="$E2E_STATE/status.json" node --test --test-concurrency=1 tests/*.test.mjs
