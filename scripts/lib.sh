@@ -58,3 +58,21 @@ stop_process() {
     wait "$pid" 2>/dev/null || true
   fi
 }
+
+# The wasm target, worker-build and the wasm-bindgen CLI at exactly the version Cargo.lock has
+# (worker-build would otherwise try to download them).
+ensure_wasm_tools() {
+  rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+  local want
+  want="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3 }' Cargo.lock)"
+  if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$want" ]; then
+    log "installing wasm-bindgen-cli $want"
+    cargo install --quiet wasm-bindgen-cli --version "=$want"
+  fi
+  local worker_build
+  worker_build="$(awk '/^name = "worker"$/ { getline; gsub(/"/, "", $3); print $3 }' Cargo.lock)"
+  if [ "$(worker-build --version 2>/dev/null | cut -d' ' -f2)" != "$worker_build" ]; then
+    log "installing worker-build $worker_build"
+    cargo install --quiet --locked worker-build --version "=$worker_build"
+  fi
+}
