@@ -19,16 +19,18 @@ const EXPOSED_HEADERS: [&str; 7] = [
     "link",
 ];
 
+/// `/rest/v1` and `/auth/v1` get the gateway's CORS; `/functions/v1/*` is passed through
+/// untouched, preflights included, because Edge Functions answer CORS themselves.
 pub fn router(project: SharedProject) -> Router {
-    Router::new()
+    let apis = Router::new()
         .nest("/rest/v1", crate::rest::router())
         .nest("/auth/v1", crate::auth::router())
-        .route(
-            "/functions/v1/{*path}",
-            any(crate::functions_proxy::forward),
-        )
-        .layer(cors())
-        .with_state(project)
+        .layer(cors());
+    apis.route(
+        "/functions/v1/{*path}",
+        any(crate::functions_proxy::forward),
+    )
+    .with_state(project)
 }
 
 /// Any origin, any requested header, as the Supabase gateway's CORS plugin answers.

@@ -3,6 +3,7 @@
 //! Request bodies are bound as one text parameter (`$1`) and turned into rows by Postgres
 //! with the table's own row type, so every column gets its own type's input rules.
 
+use super::ast::SelectItem;
 use super::conditions::order_sql;
 use super::error::ApiError;
 use super::preferences::{Resolution, RowRange};
@@ -118,7 +119,7 @@ pub fn insert(
          CROSS JOIN LATERAL json_populate_record(NULL::{target}, _pgrst_j.j) AS _pgrst_r\
          {on_conflict} RETURNING {}",
         values.join(", "),
-        returning_sql(&target, returning)
+        returning_sql(&target, table, params, returning)
     );
     mutation_result(builder, table, params, &mutation, returning)
 }
@@ -145,7 +146,7 @@ pub fn update(
              FROM (SELECT * FROM json_populate_record(NULL::{target}, $1::text::json)) AS _pgrst_r \
              WHERE {conditions} RETURNING {}",
             sets.join(", "),
-            returning_sql(&target, returning)
+            returning_sql(&target, table, params, returning)
         )
     };
     mutation_result(builder, table, params, &mutation, returning)
@@ -161,16 +162,59 @@ pub fn delete(
     let conditions = builder.conditions(Some(table), &target, &[], &Vec::new())?;
     let mutation = format!(
         "DELETE FROM {target} WHERE {conditions} RETURNING {}",
-        returning_sql(&target, returning)
+        returning_sql(&target, table, params, returning)
     );
     mutation_result(builder, table, params, &mutation, returning)
 }
 
-fn returning_sql(target: &str, returning: Returning) -> String {
-    match returning {
-        Returning::Count => "1".to_owned(),
-        Returning::Location | Returning::Rows => format!("{target}.*"),
+/// What a mutation returns: only the columns the response reads (the selected and ordered
+/// columns plus the primary key), as PostgREST does, so a role that may read just some of a
+/// table's columns can still write with `return=representation`.
+fn returning_sql(
+    target: &str,
+    table: &Table,
+    params: &QueryParams,
+    returning: Returning,
+) -> String {
+    let columns: Vec<&str> = match returning {
+        Returning::Count => return "1".to_owned(),
+        Returning::Location => table.primary_key.iter().map(String::as_str).collect(),
+        Returning::Rows => {
+            let needs_all = params.select.is_empty()
+                || params
+                    .select
+                    .iter()
+                    .any(|item| matches!(item, SelectItem::Star | SelectItem::Embed(_)));
+            if needs_all {
+                return format!("{target}.*");
+            }
+            let selected = params.select.iter().filter_map(|item| match item {
+                SelectItem::Column { field, .. } => Some(field.name.as_str()),
+                _ => None,
+            });
+            let ordered = params
+                .order(&[])
+                .unwrap_or_default()
+                .iter()
+                .map(|t| t.field.name.as_str());
+            let keys = table.primary_key.iter().map(String::as_str);
+            let mut columns: Vec<&str> = Vec::new();
+            for column in selected.chain(ordered).chain(keys) {
+                if !columns.contains(&column) {
+                    columns.push(column);
+                }
+            }
+            columns
+        }
+    };
+    if columns.is_empty() {
+        return "1".to_owned();
     }
+    columns
+        .iter()
+        .map(|c| format!("{target}.{}", ident(c)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Wraps a mutation in the statement every response reads.

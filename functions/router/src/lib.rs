@@ -1,0 +1,41 @@
+//! The all-in-one Worker (top-level `wrangler.toml`): every function behind one route,
+//! `https://<host>/functions/v1/<name>`, the URL shape supabase-js `functions.invoke()` uses.
+//! Each function is also deployable as a Worker of its own (its crate's `standalone` feature).
+#![forbid(unsafe_code)]
+
+use edge_http::{ApiError, Cors};
+use worker::{Context, Env, Request, Response, event};
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let path = req.path();
+    match function_name(&path) {
+        Some(name) if name == save_connection::SPEC.name => save_connection::handle(req, env).await,
+        Some(name) if name == tenant_proxy::SPEC.name => tenant_proxy::handle(req, env).await,
+        _ => not_found(&path),
+    }
+}
+
+/// `/functions/v1/<name>[/…]` → `<name>`.
+fn function_name(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("/functions/v1/")?;
+    rest.split('/').next().filter(|name| !name.is_empty())
+}
+
+/// Supabase's answer for an unknown function, in this project's error shape, with CORS so a
+/// browser can read it.
+fn not_found(path: &str) -> worker::Result<Response> {
+    let error = ApiError::new(
+        404,
+        "function_not_found",
+        format!("No function is served at {path}"),
+    );
+    let mut response = Response::ok(error.body())?.with_status(404);
+    response
+        .headers_mut()
+        .set("content-type", "application/json")?;
+    for (name, value) in Cors::new(&["GET", "POST"]).headers() {
+        response.headers_mut().set(name, &value)?;
+    }
+    Ok(response)
+}

@@ -1,0 +1,42 @@
+//! tenant-proxy: `/functions/v1/tenant-proxy/<connection>/rest/v1/<path>?<query>` is relayed to
+//! `<connection url>/rest/v1/<path>?<query>` with the tenant's key, decrypted on the server,
+//! attached there. The client never sees a tenant secret, and the tenant never sees the
+//! client's credentials.
+#![forbid(unsafe_code)]
+
+mod handler;
+mod proxy_path;
+mod relay_headers;
+mod tenant_key;
+
+pub use proxy_path::ProxyPath;
+pub use relay_headers::{REQUEST_HEADERS, RESPONSE_HEADERS};
+pub use tenant_key::tenant_auth_headers;
+
+use edge_worker::FunctionSpec;
+use worker::{Env, Request, Response};
+
+pub const SPEC: FunctionSpec = FunctionSpec {
+    name: "tenant-proxy",
+    methods: &["GET", "HEAD", "POST", "PATCH", "PUT", "DELETE"],
+    extra_request_headers: &[
+        "accept",
+        "accept-profile",
+        "content-profile",
+        "prefer",
+        "range",
+        "range-unit",
+    ],
+    exposed_headers: RESPONSE_HEADERS,
+};
+
+/// Answers one request to `/functions/v1/tenant-proxy/…`.
+pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
+    edge_worker::serve(req, env, &SPEC, handler::relay).await
+}
+
+#[cfg(feature = "standalone")]
+#[worker::event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> worker::Result<Response> {
+    handle(req, env).await
+}

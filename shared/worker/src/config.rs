@@ -1,0 +1,57 @@
+//! What every function needs to reach its Supabase project, read once per request from `Env`.
+
+use edge_http::ApiError;
+use worker::Env;
+
+use crate::respond::internal_error;
+
+/// The project's URL and keys, under the names Supabase gives its Edge Functions.
+#[derive(Clone)]
+pub struct SupabaseConfig {
+    /// `SUPABASE_URL`, without a trailing slash.
+    pub url: String,
+    /// `SUPABASE_ANON_KEY`: sent as `apikey` with a caller's token.
+    pub anon_key: String,
+    /// `SUPABASE_SERVICE_ROLE_KEY`: for the steps a caller's rights do not cover.
+    pub service_role_key: String,
+    /// `SUPABASE_JWT_SECRET`: verifies HS256 access tokens; without it only JWKS-signed ones.
+    pub jwt_secret: Option<String>,
+}
+
+impl std::fmt::Debug for SupabaseConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SupabaseConfig")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SupabaseConfig {
+    pub fn from_env(env: &Env) -> Result<Self, ApiError> {
+        Ok(Self {
+            url: required_secret(env, "SUPABASE_URL")?
+                .trim_end_matches('/')
+                .to_owned(),
+            anon_key: required_secret(env, "SUPABASE_ANON_KEY")?,
+            service_role_key: required_secret(env, "SUPABASE_SERVICE_ROLE_KEY")?,
+            jwt_secret: optional_setting(env, "SUPABASE_JWT_SECRET"),
+        })
+    }
+}
+
+/// A secret or variable that must be set; its absence is the operator's error (500), logged
+/// by name only.
+pub fn required_secret(env: &Env, name: &str) -> Result<String, ApiError> {
+    optional_setting(env, name)
+        .ok_or_else(|| internal_error("configuration", format!("{name} is not set")))
+}
+
+/// A secret (`wrangler secret put`, `.dev.vars`) or a plain variable (`[vars]`), if set and
+/// not empty.
+pub fn optional_setting(env: &Env, name: &str) -> Option<String> {
+    env.secret(name)
+        .map(|s| s.to_string())
+        .or_else(|_| env.var(name).map(|v| v.to_string()))
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+}

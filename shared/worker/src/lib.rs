@@ -1,0 +1,28 @@
+//! The Cloudflare Workers side of the shared layer. `edge-auth`, `edge-crypto` and `edge-http`
+//! are pure logic; this crate connects them to `worker::Request`/`Response`/`Env`:
+//!
+//! * [`serve`]: one entry for every function — CORS preflight, method check, JSON errors that
+//!   never leak internals, and one log line per request with its id.
+//! * [`SupabaseConfig`]: the project URL and keys from the Worker's secrets.
+//! * [`authenticate`]: the caller from `Authorization: Bearer`, verified locally.
+//! * [`Rest`]: PostgREST clients acting as the caller (so RLS holds) or as the service role.
+#![forbid(unsafe_code)]
+
+mod caller;
+mod config;
+mod request;
+mod respond;
+mod rest;
+mod serve;
+
+pub use caller::{Authenticated, authenticate};
+pub use config::{SupabaseConfig, optional_setting, required_secret};
+pub use request::{header, read_json_body, sub_path};
+pub use respond::{empty_response, internal_error, json_response};
+pub use rest::{Rest, RestError};
+pub use serve::{FunctionSpec, RequestContext, serve};
+
+/// Milliseconds since the epoch, from the Workers clock.
+pub fn now() -> edge_auth::UnixTime {
+    edge_auth::UnixTime::from_millis(worker::Date::now().as_millis())
+}

@@ -1,0 +1,100 @@
+//! PostgREST clients for one request: as the caller (their token; RLS is the second lock) or
+//! as the service role (for what the caller's rights do not cover).
+
+use edge_http::ApiError;
+use postgrest::{Builder, Postgrest};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::config::SupabaseConfig;
+use crate::respond::internal_error;
+
+/// A PostgREST error answer: status and PostgREST's `{code, message, details, hint}`.
+#[derive(Debug)]
+pub struct RestError {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    pub details: Option<String>,
+    pub hint: Option<String>,
+}
+
+pub struct Rest {
+    client: Postgrest,
+}
+
+impl Rest {
+    /// Requests carry the caller's own access token, so Postgres applies its RLS policies.
+    pub fn as_caller(config: &SupabaseConfig, access_token: &str) -> Self {
+        Self::with_token(config, &config.anon_key, access_token)
+    }
+
+    /// Requests carry the service key, which bypasses RLS: use only where the flow needs it.
+    pub fn as_service(config: &SupabaseConfig) -> Self {
+        Self::with_token(config, &config.service_role_key, &config.service_role_key)
+    }
+
+    fn with_token(config: &SupabaseConfig, apikey: &str, token: &str) -> Self {
+        let client = Postgrest::new(format!("{}/rest/v1", config.url))
+            .insert_header("apikey", apikey)
+            .insert_header("authorization", format!("Bearer {token}"));
+        Self { client }
+    }
+
+    pub fn from(&self, table: &str) -> Builder {
+        self.client.from(table)
+    }
+
+    pub fn rpc(&self, function: &str, args: &Value) -> Builder {
+        self.client.rpc(function, args.to_string())
+    }
+
+    /// Runs a request and parses a 2xx body as `T`. A PostgREST error answer is returned as
+    /// `Ok(Err(RestError))` for the function to map; a transport failure or a 5xx is a 502.
+    pub async fn run<T: DeserializeOwned>(
+        builder: Builder,
+    ) -> Result<Result<T, RestError>, ApiError> {
+        let response = builder.execute().await.map_err(|e| {
+            worker::console_error!("PostgREST request failed: {e}");
+            ApiError::bad_gateway("The database is not reachable")
+        })?;
+        let status = response.status().as_u16();
+        let body = response.text().await.map_err(|e| {
+            worker::console_error!("reading PostgREST's answer failed: {e}");
+            ApiError::bad_gateway("The database answer could not be read")
+        })?;
+        if status >= 500 {
+            worker::console_error!("PostgREST answered {status}: {body}");
+            return Err(ApiError::bad_gateway("The database failed to answer"));
+        }
+        if status >= 400 {
+            let error: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+            let field = |name: &str| error.get(name).and_then(Value::as_str).map(str::to_owned);
+            return Ok(Err(RestError {
+                status,
+                code: field("code").unwrap_or_default(),
+                message: field("message").unwrap_or_default(),
+                details: field("details"),
+                hint: field("hint"),
+            }));
+        }
+        let value = if body.is_empty() {
+            "null"
+        } else {
+            body.as_str()
+        };
+        serde_json::from_str(value)
+            .map(Ok)
+            .map_err(|e| internal_error("parsing PostgREST's answer", e))
+    }
+}
+
+impl RestError {
+    /// An error the function did not expect: logged, answered as a generic 500.
+    pub fn unexpected(self, context: &str) -> ApiError {
+        internal_error(
+            context,
+            format!("PostgREST {} {}: {}", self.status, self.code, self.message),
+        )
+    }
+}

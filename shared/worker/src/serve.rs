@@ -1,0 +1,113 @@
+//! The one entry every function goes through.
+
+use std::future::Future;
+
+use edge_http::{ApiError, Cors, request_id};
+use worker::{Env, Method, Request, Response};
+
+use crate::config::SupabaseConfig;
+use crate::request::header;
+use crate::respond::error_response;
+
+/// A function's name, the methods it answers and what its CORS policy adds to Supabase's.
+pub struct FunctionSpec {
+    pub name: &'static str,
+    pub methods: &'static [&'static str],
+    /// Request headers allowed beyond the Supabase client's own.
+    pub extra_request_headers: &'static [&'static str],
+    /// Response headers a browser may read.
+    pub exposed_headers: &'static [&'static str],
+}
+
+impl FunctionSpec {
+    fn cors(&self) -> Cors {
+        let cors = Cors::new(self.methods).allow_headers(self.extra_request_headers);
+        if self.exposed_headers.is_empty() {
+            cors
+        } else {
+            cors.expose_headers(self.exposed_headers)
+        }
+    }
+}
+
+/// What a handler gets: the request, the Worker's environment, the project config and an id
+/// for log lines.
+pub struct RequestContext {
+    pub req: Request,
+    pub env: Env,
+    pub config: SupabaseConfig,
+    pub request_id: String,
+}
+
+/// Answers `OPTIONS` with Supabase-style CORS, refuses other methods with 405, runs `handler`
+/// and turns its [`ApiError`] into the JSON error; every answer carries the CORS headers and
+/// one log line `<request id> <function> <method> <path> -> <status>`.
+pub async fn serve<F, Fut>(
+    req: Request,
+    env: Env,
+    spec: &FunctionSpec,
+    handler: F,
+) -> worker::Result<Response>
+where
+    F: FnOnce(RequestContext) -> Fut,
+    Fut: Future<Output = Result<Response, ApiError>>,
+{
+    let cors = spec.cors();
+    let id = request_id(
+        header(&req, "cf-ray").as_deref(),
+        header(&req, "x-request-id").as_deref(),
+    );
+    let method = req.method();
+    let path = req.path();
+    let result = if method == Method::Options {
+        preflight(&cors)
+    } else if !spec.methods.iter().any(|m| *m == method.as_ref()) {
+        Err(ApiError::method_not_allowed(method.as_ref(), spec.methods))
+    } else {
+        match SupabaseConfig::from_env(&env) {
+            Ok(config) => {
+                let context = RequestContext {
+                    req,
+                    env,
+                    config,
+                    request_id: id.clone(),
+                };
+                handler(context).await
+            }
+            Err(e) => Err(e),
+        }
+    };
+    let mut response = result.unwrap_or_else(|e| {
+        if e.status() >= 500 {
+            worker::console_error!(
+                "{id} {} {method:?} {path}: {} {}",
+                spec.name,
+                e.code(),
+                e.message()
+            );
+        }
+        error_response(&e)
+    });
+    let headers = response.headers_mut();
+    for (name, value) in cors.headers() {
+        headers.set(name, &value)?;
+    }
+    headers.set("x-request-id", &id)?;
+    worker::console_log!(
+        "{id} {} {method:?} {path} -> {}",
+        spec.name,
+        response.status_code()
+    );
+    Ok(response)
+}
+
+fn preflight(cors: &Cors) -> Result<Response, ApiError> {
+    let answer = cors.preflight();
+    let mut response = Response::ok(answer.body)
+        .map_err(|_| ApiError::internal())?
+        .with_status(answer.status);
+    for (name, value) in answer.headers {
+        let _ = response.headers_mut().set(name, &value);
+    }
+    Ok(response)
+}
