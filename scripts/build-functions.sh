@@ -15,9 +15,10 @@ ensure_node_modules
 ensure_wasm_tools
 
 # Nothing to do when the build is newer than every input (wrangler dev calls this on start).
-shim="$crate/build/worker/shim.mjs"
-if [ -f "$shim" ] && [ -z "$(find functions shared Cargo.toml Cargo.lock -newer "$shim" \
-    -not -path '*/build/*' -type f -print -quit)" ]; then
+# Output goes to build/<name>/ at the top, outside the folders `wrangler dev` watches.
+out="build/$target"
+shim="$out/worker/shim.mjs"
+if [ -f "$shim" ] && [ -z "$(find functions shared Cargo.toml Cargo.lock -newer "$shim" -type f -print -quit)" ]; then
   exit 0
 fi
 
@@ -25,4 +26,4 @@ log "building $crate for wasm32 (release)"
 WASM_BINDGEN_BIN="$HOME/.cargo/bin/wasm-bindgen" \
 ESBUILD_BIN="$REPO/node_modules/.bin/esbuild" \
 WASM_OPT_BIN="$REPO/node_modules/.bin/wasm-opt" \
-  worker-build --release "$crate" "${extra[@]}"
+  worker-build --release --out-dir "../../$out" "$crate" "${extra[@]}"

@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
-# Starts the whole local stack: Postgres, /rest/v1, /auth/v1 and /functions/v1 on
-# http://127.0.0.1:54321, like `supabase start`. Ctrl-C stops everything.
+# Starts the whole local stack: Postgres, /rest/v1, /auth/v1 and the functions at /functions/v1
+# on http://127.0.0.1:54321, like `supabase start` + `supabase functions serve`. Ctrl-C stops it.
 # Arguments are passed to `devstack start` (e.g. --reset, --tenant acme=54331).
 source "$(dirname "$0")/lib.sh"
 
+FUNCTIONS_PORT=8787
+
 ensure_postgres
 ensure_node_modules
-log "building devstack"
+ensure_wasm_tools
+log "building devstack and the functions"
 cargo build --quiet -p devstack
+bash scripts/build-functions.sh router
 
-trap 'stop_process "${DEVSTACK_PID:-}"' EXIT INT TERM
-start_devstack .devstack/devstack.log 54321 start "$@"
+mkdir -p .devstack
+trap 'stop_process "${FUNCTIONS_PID:-}" "${DEVSTACK_PID:-}"' EXIT INT TERM
+start_devstack .devstack/devstack.log 54321 start --functions-url "http://127.0.0.1:$FUNCTIONS_PORT" "$@"
+ensure_worker_secrets .dev.vars
+log "starting the functions (wrangler dev on port $FUNCTIONS_PORT; it rebuilds on changes)"
+start_functions "$FUNCTIONS_PORT" 9229 .dev.vars .devstack/functions.log
 cat .devstack/devstack.log
-log "devstack is up (log: .devstack/devstack.log). Ctrl-C to stop."
+log "ready: http://127.0.0.1:54321 (logs: .devstack/devstack.log, .devstack/functions.log). Ctrl-C stops everything."
 wait "$DEVSTACK_PID"

@@ -50,13 +50,16 @@ start_devstack() {
   return 1
 }
 
-# Stops a background process and waits for it (devstack stops its Postgres on SIGTERM).
+# Stops background processes and their children, and waits for them (devstack stops its
+# Postgres on SIGTERM; wrangler dev runs workerd as a child).
 stop_process() {
-  local pid="${1:-}"
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+  local pid
+  for pid in "$@"; do
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || continue
+    pkill -TERM -P "$pid" 2>/dev/null || true
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
-  fi
+  done
 }
 
 # The wasm target, worker-build and the wasm-bindgen CLI at exactly the version Cargo.lock has
@@ -75,4 +78,42 @@ ensure_wasm_tools() {
     log "installing worker-build $worker_build"
     cargo install --quiet --locked worker-build --version "=$worker_build"
   fi
+}
+
+# Secrets the Workers need locally besides the Supabase keys devstack writes: a key ring of
+# their own (generated once per file) and the switch that lets a connection point at a
+# loopback tenant over http. Never set that switch in production.
+ensure_worker_secrets() {
+  local file="$1"
+  touch "$file"
+  if ! grep -q '^ENCRYPTION_KEY_RING=' "$file"; then
+    local ring
+    ring="$(cargo run --quiet -p edge-crypto --example generate-key-ring -- local1 | tail -n 1)"
+    printf 'ENCRYPTION_KEY_RING="%s"\n' "$ring" >>"$file"
+  fi
+  grep -q '^ALLOW_LOOPBACK_TENANTS=' "$file" || printf 'ALLOW_LOOPBACK_TENANTS="true"\n' >>"$file"
+}
+
+# Starts `wrangler dev` (the all-in-one Worker) in the background on $1 with secrets from $3;
+# waits until a function answers. Sets FUNCTIONS_PID. Its log goes to $4.
+start_functions() {
+  local port="$1" inspector_port="$2" env_file="$3" logfile="$4"
+  WRANGLER_SEND_METRICS=false wrangler dev --ip 127.0.0.1 --port "$port" \
+    --inspector-port "$inspector_port" --env-file "$env_file" \
+    --show-interactive-dev-session=false >"$logfile" 2>&1 &
+  FUNCTIONS_PID=$!
+  for _ in $(seq 1 240); do
+    if [ "$(curl -s -o /dev/null -w '%{http_code}' -X OPTIONS "http://127.0.0.1:$port/functions/v1/save-connection")" = 200 ]; then
+      return 0
+    fi
+    if ! kill -0 "$FUNCTIONS_PID" 2>/dev/null; then
+      cat "$logfile" >&2
+      log "wrangler dev exited during start-up"
+      return 1
+    fi
+    sleep 0.5
+  done
+  cat "$logfile" >&2
+  log "wrangler dev did not answer on port $port within 120 s"
+  return 1
 }

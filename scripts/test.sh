@@ -8,9 +8,11 @@ E2E_STATE="${E2E_STATE:-${TMPDIR:-/tmp}/devstack-e2e-$(printf '%s' "$REPO" | sha
 E2E_PORT=54421
 E2E_DB_PORT=54422
 E2E_TENANT_PORT=54431
+E2E_FUNCTIONS_PORT=54429
 
 ensure_postgres
 ensure_node_modules
+ensure_wasm_tools
 
 log "cargo fmt --check"
 cargo fmt --all -- --check
@@ -19,15 +21,23 @@ cargo clippy --quiet --workspace --all-targets -- -D warnings
 log "unit tests (cargo test)"
 cargo test --quiet --workspace
 
+log "building the functions (release wasm)"
+bash scripts/build-functions.sh router
+
 log "starting the test stack in $E2E_STATE"
 mkdir -p "$E2E_STATE"
-trap 'stop_process "${DEVSTACK_PID:-}"' EXIT INT TERM
+rm -f "$E2E_STATE/dev.vars"
+trap 'stop_process "${FUNCTIONS_PID:-}" "${DEVSTACK_PID:-}"' EXIT INT TERM
 start_devstack "$E2E_STATE/devstack.log" "$E2E_PORT" \
   --db-port "$E2E_DB_PORT" --state-dir "$E2E_STATE" \
   start --reset \
   --migrations migrations --migrations tests/fixtures/migrations \
   --dev-vars "$E2E_STATE/dev.vars" \
+  --functions-url "http://127.0.0.1:$E2E_FUNCTIONS_PORT" \
   --tenant "tenant=$E2E_TENANT_PORT=tests/fixtures/tenant"
+ensure_worker_secrets "$E2E_STATE/dev.vars"
+start_functions "$E2E_FUNCTIONS_PORT" 54430 "$E2E_STATE/dev.vars" "$E2E_STATE/functions.log"
+export DEVSTACK_DEV_VARS="$E2E_STATE/dev.vars"
 
 log "end-to-end tests (node --test tests/)"
 DEVSTACK_STATUS="$E2E_STATE/status.json" node --test --test-concurrency=1 tests/*.test.mjs
