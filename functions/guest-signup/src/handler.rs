@@ -1,0 +1,211 @@
+//! `POST /guest-signup` (a new guest) and `POST /guest-signup/retention` (the retention job on
+//! demand).
+
+use edge_auth::{ApiKeyKind, ProjectApiKeys};
+use edge_http::{ApiError, BodyLimit, parse_json};
+use edge_worker::{
+    RequestContext, Rest, header, internal_error, json_response, optional_setting, required_secret,
+    sub_path,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+use worker::{Env, Request, Response};
+
+use crate::auth_api::{self, GuestSession};
+use crate::client_network::{city_name, client_ip, country_code};
+use crate::rate_limit::{DEFAULT_LIMIT, SignupRateLimit, bucket_key};
+use crate::retention::run_retention;
+use crate::signup_input::{ReportedVisit, SignupInput};
+use crate::visitor_record::{RequestOrigin, visitor_attributes};
+
+/// A visit report is a few URLs and short strings.
+const BODY_LIMIT: BodyLimit = BodyLimit::new(8 * 1024);
+
+/// The 201 answer.
+#[derive(Serialize)]
+struct GuestSignup {
+    visitor_id: Uuid,
+    user_id: Uuid,
+    access_token: String,
+    refresh_token: String,
+    expires_in: u64,
+    token_type: &'static str,
+    level: &'static str,
+}
+
+#[derive(Deserialize)]
+struct RecordedVisitor {
+    visitor_id: Uuid,
+}
+
+#[derive(Deserialize)]
+struct RateLimitAnswer {
+    allowed: bool,
+    retry_after: u32,
+}
+
+pub async fn route(mut ctx: RequestContext) -> Result<Response, ApiError> {
+    let path = ctx.req.path();
+    match sub_path(&path, crate::SPEC.name).trim_end_matches('/') {
+        "" => {
+            require_api_key(&ctx, ApiKeyKind::Publishable)?;
+            sign_up_guest(&mut ctx).await
+        }
+        "/retention" => {
+            require_api_key(&ctx, ApiKeyKind::Secret)?;
+            json_response(200, &run_retention(&ctx.config).await?)
+        }
+        other => Err(ApiError::not_found(format!(
+            "No guest-signup route {other}"
+        ))),
+    }
+}
+
+/// The `apikey` header must be one of the project's keys, as Supabase's gateway requires of
+/// every request; supabase-js sends it on `functions.invoke()`. Sign-up takes any project key;
+/// the retention route takes only a secret (service_role / `sb_secret_…`) key.
+fn require_api_key(ctx: &RequestContext, needed: ApiKeyKind) -> Result<(), ApiError> {
+    let presented = header(&ctx.req, "apikey").ok_or_else(|| {
+        ApiError::unauthorized(
+            "missing_api_key",
+            "The apikey header with the project's key is required",
+        )
+    })?;
+    match project_keys(&ctx.env, &ctx.config).classify(&presented) {
+        Some(ApiKeyKind::Secret) => Ok(()),
+        Some(ApiKeyKind::Publishable) if needed == ApiKeyKind::Publishable => Ok(()),
+        Some(ApiKeyKind::Publishable) => Err(ApiError::forbidden(
+            "service_key_required",
+            "This route needs the project's service key",
+        )),
+        None => Err(ApiError::unauthorized(
+            "invalid_api_key",
+            "The apikey is not a key of this project",
+        )),
+    }
+}
+
+fn project_keys(env: &Env, config: &edge_worker::SupabaseConfig) -> ProjectApiKeys {
+    ProjectApiKeys::new()
+        .with_publishable(config.anon_key.clone())
+        .with_publishable(optional_setting(env, "SUPABASE_PUBLISHABLE_KEY").unwrap_or_default())
+        .with_secret(config.service_role_key.clone())
+        .with_secret(optional_setting(env, "SUPABASE_SECRET_KEY").unwrap_or_default())
+}
+
+/// Validates the report (nothing spent on a bad one), takes a rate-limit token for the client
+/// IP, creates the anonymous account, records its visitor, and answers with the session. A
+/// failure after the account exists deletes the account again.
+async fn sign_up_guest(ctx: &mut RequestContext) -> Result<Response, ApiError> {
+    let reported = read_report(&mut ctx.req).await?;
+    let origin = request_origin(&ctx.req);
+    take_rate_limit_token(ctx, &origin).await?;
+
+    let session = auth_api::sign_up_anonymously(&ctx.config, origin.user_agent.as_deref()).await?;
+    let user_id = session.user.id;
+    match record_visitor(ctx, user_id, &reported, &origin).await {
+        Ok(visitor_id) => answer(session, visitor_id),
+        Err(error) => {
+            if let Err(e) = auth_api::delete_user(&ctx.config, user_id).await {
+                worker::console_error!(
+                    "{} guest {user_id} left without a visitor; deleting it failed: {e}",
+                    ctx.request_id
+                );
+            }
+            Err(error)
+        }
+    }
+}
+
+/// The body, which may be absent (supabase-js sends none without `body`): 413 past the limit,
+/// 400 naming the problem.
+async fn read_report(req: &mut Request) -> Result<ReportedVisit, ApiError> {
+    BODY_LIMIT.check_declared(header(req, "content-length").as_deref())?;
+    let bytes = req.bytes().await.map_err(|_| {
+        ApiError::bad_request("unreadable_body", "The request body could not be read")
+    })?;
+    let body = BODY_LIMIT.check_actual(&bytes)?;
+    let input = if body.iter().all(u8::is_ascii_whitespace) {
+        SignupInput::default()
+    } else {
+        parse_json::<SignupInput>(body)?
+    };
+    input.validate()
+}
+
+fn request_origin(req: &Request) -> RequestOrigin {
+    let cf = req.cf();
+    RequestOrigin {
+        user_agent: header(req, "user-agent"),
+        ip: client_ip(header(req, "cf-connecting-ip").as_deref()),
+        country: country_code(header(req, "cf-ipcountry").as_deref())
+            .or_else(|| country_code(cf.and_then(|cf| cf.country()).as_deref())),
+        city: city_name(cf.and_then(|cf| cf.city())),
+    }
+}
+
+async fn take_rate_limit_token(
+    ctx: &RequestContext,
+    origin: &RequestOrigin,
+) -> Result<(), ApiError> {
+    let secret = required_secret(&ctx.env, "RATE_LIMIT_SECRET")?;
+    let limit = match optional_setting(&ctx.env, "GUEST_SIGNUP_RATE_LIMIT") {
+        Some(setting) => SignupRateLimit::parse(&setting)
+            .map_err(|e| internal_error("reading GUEST_SIGNUP_RATE_LIMIT", e))?,
+        None => DEFAULT_LIMIT,
+    };
+    let args = json!({
+        "p_key": bucket_key(secret.as_bytes(), origin.ip),
+        "p_limit": limit.requests,
+        "p_window_secs": limit.window_secs,
+    });
+    let request = Rest::as_service(&ctx.config).rpc("take_rate_limit_token", &args);
+    let answer: RateLimitAnswer = Rest::run(request)
+        .await?
+        .map_err(|e| e.unexpected("taking a rate-limit token"))?;
+    if answer.allowed {
+        Ok(())
+    } else {
+        Err(ApiError::too_many_requests(answer.retry_after.max(1)))
+    }
+}
+
+/// `record_guest_visitor` with the service key (a guest cannot write visitors). Its 400s
+/// (22023/22P02/23514) mean input this function let through; they are answered as 400 naming
+/// the database's objection. Anything else is a 500.
+async fn record_visitor(
+    ctx: &RequestContext,
+    user_id: Uuid,
+    reported: &ReportedVisit,
+    origin: &RequestOrigin,
+) -> Result<Uuid, ApiError> {
+    let args = json!({
+        "p_user_id": user_id,
+        "p_visitor": visitor_attributes(reported, origin),
+    });
+    let request = Rest::as_service(&ctx.config).rpc("record_guest_visitor", &args);
+    match Rest::run::<RecordedVisitor>(request).await? {
+        Ok(recorded) => Ok(recorded.visitor_id),
+        Err(e) if e.status == 400 => Err(ApiError::bad_request(
+            "invalid_visitor",
+            format!("The visit was refused: {}", e.message),
+        )),
+        Err(e) => Err(e.unexpected("recording a guest's visitor")),
+    }
+}
+
+fn answer(session: GuestSession, visitor_id: Uuid) -> Result<Response, ApiError> {
+    json_response(
+        201,
+        &GuestSignup {
+            visitor_id,
+            user_id: session.user.id,
+            access_token: session.access_token,
+            refresh_token: session.refresh_token,
+            expires_in: session.expires_in,
+            token_type: "bearer",
+            level: "guest",
+        },
+    )
+}

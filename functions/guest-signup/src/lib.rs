@@ -1,0 +1,58 @@
+//! guest-signup (seeds 000 and 001): every visitor gets a real Supabase Auth anonymous session
+//! and a `visitor` record (device, OS and browser from the User-Agent, referrer host, UTM tags,
+//! IP and country from Cloudflare), rate-limited per client IP; the guest later upgrades with
+//! `supabase.auth.updateUser({email, password})`, keeping its id. A scheduled handler deletes
+//! expired, never-upgraded guests.
+#![forbid(unsafe_code)]
+
+mod auth_api;
+mod client_network;
+mod handler;
+mod rate_limit;
+mod retention;
+mod signup_input;
+mod user_agent;
+mod visitor_record;
+
+pub use rate_limit::{SignupRateLimit, bucket_key};
+pub use retention::{RetentionReport, run_retention};
+pub use signup_input::{ReportedVisit, SignupInput};
+pub use user_agent::{DeviceProfile, parse_user_agent};
+
+use edge_worker::{FunctionSpec, SupabaseConfig};
+use worker::{Env, Request, Response};
+
+pub const SPEC: FunctionSpec = FunctionSpec {
+    name: "guest-signup",
+    methods: &["POST"],
+    extra_request_headers: &[],
+    exposed_headers: &["retry-after"],
+};
+
+/// Answers one request to `/functions/v1/guest-signup[/retention]`.
+pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
+    edge_worker::serve(req, env, &SPEC, handler::route).await
+}
+
+/// The cron trigger's work: the retention job, its outcome logged.
+pub async fn scheduled_retention(env: &Env) {
+    let outcome = match SupabaseConfig::from_env(env) {
+        Ok(config) => run_retention(&config).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = outcome {
+        worker::console_error!("retention run failed: {e}");
+    }
+}
+
+#[cfg(feature = "standalone")]
+#[worker::event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> worker::Result<Response> {
+    handle(req, env).await
+}
+
+#[cfg(feature = "standalone")]
+#[worker::event(scheduled)]
+async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    scheduled_retention(&env).await;
+}
