@@ -92,6 +92,7 @@ ensure_worker_secrets() {
     printf 'ENCRYPTION_KEY_RING="%s"\n' "$ring" >>"$file"
   fi
   grep -q '^ALLOW_LOOPBACK_TENANTS=' "$file" || printf 'ALLOW_LOOPBACK_TENANTS="true"\n' >>"$file"
+  grep -q '^RATE_LIMIT_SECRET=' "$file" || printf 'RATE_LIMIT_SECRET="%s"\n' "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >>"$file"
 }
 
 # Starts `wrangler dev` (the all-in-one Worker) in the background on $1 with secrets from $3;
