@@ -1,0 +1,38 @@
+//! accept-invitation: the register page's backend. The link's token is the credential (no JWT):
+//! `GET ?token=` shows what the page needs, `POST {token, password}` creates the Supabase Auth
+//! account through the admin API and links it to the invited profile in one Postgres function,
+//! deleting the account again if linking fails, so nothing half-made remains.
+//!
+//! Invitations are found by the token's SHA-256 only (one indexed lookup, whatever the token),
+//! and the token is never logged.
+#![forbid(unsafe_code)]
+
+mod accept_input;
+mod auth_admin;
+mod handler;
+mod invitation_rpc_error;
+
+pub use accept_input::{
+    AcceptInput, PASSWORD_MAX_BYTES, PASSWORD_MIN_CHARS, check_password, check_token,
+};
+
+use edge_worker::FunctionSpec;
+use worker::{Env, Request, Response};
+
+pub const SPEC: FunctionSpec = FunctionSpec {
+    name: "accept-invitation",
+    methods: &["GET", "POST"],
+    extra_request_headers: &[],
+    exposed_headers: &[],
+};
+
+/// Answers one request to `/functions/v1/accept-invitation`.
+pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
+    edge_worker::serve(req, env, &SPEC, handler::route).await
+}
+
+#[cfg(feature = "standalone")]
+#[worker::event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> worker::Result<Response> {
+    handle(req, env).await
+}

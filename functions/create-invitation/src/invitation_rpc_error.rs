@@ -1,0 +1,61 @@
+//! The invitation RPCs' errors (SQLSTATE `PTxyz`, machine code in `hint`) as API answers.
+
+use edge_http::ApiError;
+use edge_worker::RestError;
+
+/// What a failed `create_/list_/revoke_profile_invitation` call means for the client. The
+/// database's message is written for clients (see the migration's header); an error without a
+/// known hint is this function's bug and becomes a logged 500.
+pub fn api_error(error: RestError, context: &str) -> ApiError {
+    let status = match error.hint.as_deref() {
+        Some("not_admin") => 403,
+        Some("profile_not_found" | "invitation_not_found") => 404,
+        Some("invalid_expiry" | "email_required" | "invalid_email") => 400,
+        Some(
+            "profile_already_linked"
+            | "email_taken"
+            | "invitation_exists"
+            | "invitation_not_pending",
+        ) => 409,
+        _ => return error.unexpected(context),
+    };
+    let code = error.hint.unwrap_or_default();
+    ApiError::new(status, code, error.message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rest_error(status: u16, hint: &str, message: &str) -> RestError {
+        RestError {
+            status,
+            code: format!("PT{status}"),
+            message: message.into(),
+            details: None,
+            hint: Some(hint.into()),
+        }
+    }
+
+    #[test]
+    fn hints_become_status_and_code_with_the_database_message() {
+        let cases = [
+            (403, "not_admin"),
+            (404, "profile_not_found"),
+            (404, "invitation_not_found"),
+            (400, "invalid_expiry"),
+            (400, "email_required"),
+            (400, "invalid_email"),
+            (409, "profile_already_linked"),
+            (409, "email_taken"),
+            (409, "invitation_not_pending"),
+        ];
+        for (status, hint) in cases {
+            let err = api_error(rest_error(status, hint, "why"), "testing");
+            assert_eq!(
+                (err.status(), err.code(), err.message()),
+                (status, hint, "why")
+            );
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! create-invitation: an admin (by `user_profiles.role`, read in the database) invites a person
+//! to claim an existing, unlinked profile with a one-time link; lists a profile's invitation
+//! history; revokes a pending invitation.
+//!
+//! The link's token is made here and never stored: the database keeps its SHA-256 (to find the
+//! invitation by) and the token sealed with the Worker's key ring (so an admin can be shown a
+//! pending link again), neither of which works as a link.
+#![forbid(unsafe_code)]
+
+mod handler;
+mod invitation_input;
+mod invitation_rpc_error;
+mod invitation_view;
+
+pub use invitation_input::{InvitationInput, ValidInvitation, parse_uuid};
+pub use invitation_view::{InvitationRecord, InvitationView, LinkBase, token_aad_row};
+
+use edge_worker::FunctionSpec;
+use worker::{Env, Request, Response};
+
+pub const SPEC: FunctionSpec = FunctionSpec {
+    name: "create-invitation",
+    methods: &["GET", "POST", "DELETE"],
+    extra_request_headers: &[],
+    exposed_headers: &[],
+};
+
+/// Answers one request to `/functions/v1/create-invitation`.
+pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
+    edge_worker::serve(req, env, &SPEC, handler::route).await
+}
+
+#[cfg(feature = "standalone")]
+#[worker::event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> worker::Result<Response> {
+    handle(req, env).await
+}
