@@ -12,6 +12,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     match function_name(&path) {
         Some(name) if name == save_connection::SPEC.name => save_connection::handle(req, env).await,
         Some(name) if name == tenant_proxy::SPEC.name => tenant_proxy::handle(req, env).await,
+        Some(name) if name == create_invitation::SPEC.name => {
+            create_invitation::handle(req, env).await
+        }
+        Some(name) if name == accept_invitation::SPEC.name => {
+            accept_invitation::handle(req, env).await
+        }
         _ => not_found(&path),
     }
 }
