@@ -1,0 +1,151 @@
+//! POST: size limit, sender authentication over the raw body, validation, then one RPC.
+
+use edge_crypto::WebhookHeaders;
+use edge_http::{ApiError, BodyLimit};
+use edge_worker::{
+    RequestContext, Rest, header, internal_error, json_response, now, optional_setting,
+};
+use serde_json::{Map, Value, json};
+use worker::Response;
+
+use crate::apply_outcome::{WebhookOutcome, known_refusal};
+use crate::sender_auth::{PresentedCredentials, SenderCredentials};
+use crate::webhook_body::{ValidWebhook, parse_webhook};
+
+/// A result is a mask URL, labels and metadata: 256 KiB leaves room for many labels while a
+/// runaway sender is refused before its body is parsed.
+const BODY_LIMIT: BodyLimit = BodyLimit::new(256 * 1024);
+
+pub async fn receive(mut ctx: RequestContext) -> Result<Response, ApiError> {
+    let credentials = SenderCredentials::from_settings(
+        optional_setting(&ctx.env, "WEBHOOK_API_KEYS").as_deref(),
+        optional_setting(&ctx.env, "WEBHOOK_SECRETS").as_deref(),
+    )
+    .map_err(|e| internal_error("reading the webhook credentials", e))?;
+
+    BODY_LIMIT.check_declared(header(&ctx.req, "content-length").as_deref())?;
+    let bytes = ctx.req.bytes().await.map_err(|_| {
+        ApiError::bad_request("unreadable_body", "The request body could not be read")
+    })?;
+    let body = BODY_LIMIT.check_actual(&bytes)?;
+
+    // The signature covers the exact bytes received, so it is checked before parsing.
+    let [api_key, idempotency_key, id, timestamp, signature] = [
+        "x-api-key",
+        "idempotency-key",
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+    ]
+    .map(|name| header(&ctx.req, name));
+    let presented = PresentedCredentials {
+        api_key: api_key.as_deref(),
+        idempotency_key: idempotency_key.as_deref(),
+        webhook: WebhookHeaders {
+            id: id.as_deref(),
+            timestamp: timestamp.as_deref(),
+            signature: signature.as_deref(),
+        },
+    };
+    let delivery = credentials.authenticate(presented, body, now().as_secs())?;
+
+    let webhook = parse_webhook(body)?;
+    let outcome = apply(&ctx, &webhook, delivery.delivery_id.as_deref()).await?;
+    worker::console_log!(
+        "{} delivery {} via {:?}: task {} {} -> {}{}{}",
+        ctx.request_id,
+        delivery.delivery_id.as_deref().unwrap_or("(no id)"),
+        delivery.method,
+        outcome.task_id,
+        outcome.status,
+        outcome.outcome,
+        if outcome.charged { ", charged" } else { "" },
+        if outcome.replayed { ", replayed" } else { "" },
+    );
+    json_response(200, &outcome)
+}
+
+/// Applies the delivery in one transaction (`apply_segmentation_webhook`, service role only).
+async fn apply(
+    ctx: &RequestContext,
+    webhook: &ValidWebhook,
+    delivery_id: Option<&str>,
+) -> Result<WebhookOutcome, ApiError> {
+    let request = Rest::as_service(&ctx.config).rpc(
+        "apply_segmentation_webhook",
+        &rpc_args(webhook, delivery_id),
+    );
+    Rest::run(request).await?.map_err(|e| {
+        if e.status == 400 {
+            worker::console_error!(
+                "{} the database refused a validated webhook: {} {}",
+                ctx.request_id,
+                e.code,
+                e.message
+            );
+        }
+        known_refusal(&e).unwrap_or_else(|| e.unexpected("applying a webhook"))
+    })
+}
+
+/// The RPC's named arguments; absent fields are left out, so the function's defaults apply.
+fn rpc_args(webhook: &ValidWebhook, delivery_id: Option<&str>) -> Value {
+    let mut args = Map::new();
+    args.insert("p_task_id".into(), json!(webhook.task_id));
+    args.insert("p_status".into(), json!(webhook.status.as_str()));
+    let optional = [
+        ("p_delivery_id", delivery_id.map(|id| json!(id))),
+        ("p_mask_url", webhook.mask_url.as_ref().map(|u| json!(u))),
+        ("p_labels", webhook.labels.as_ref().map(|l| json!(l))),
+        ("p_metadata", webhook.metadata.as_ref().map(|m| json!(m))),
+        ("p_credits_used", webhook.credits_used.map(|c| json!(c))),
+        ("p_error", webhook.error.as_ref().map(|e| json!(e))),
+    ];
+    for (name, value) in optional {
+        if let Some(value) = value {
+            args.insert(name.into(), value);
+        }
+    }
+    Value::Object(args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::webhook_body::ReportedStatus;
+
+    #[test]
+    fn rpc_args_leave_out_absent_fields() {
+        let webhook = ValidWebhook {
+            task_id: uuid::Uuid::nil(),
+            status: ReportedStatus::Done,
+            mask_url: Some("https://m.io/a.png".into()),
+            labels: None,
+            metadata: Some(Map::from_iter([("model".into(), json!("sam2"))])),
+            credits_used: Some(2),
+            error: None,
+        };
+        assert_eq!(
+            rpc_args(&webhook, Some("msg_1")),
+            json!({
+                "p_task_id": "00000000-0000-0000-0000-000000000000",
+                "p_status": "done",
+                "p_delivery_id": "msg_1",
+                "p_mask_url": "https://m.io/a.png",
+                "p_metadata": {"model": "sam2"},
+                "p_credits_used": 2,
+            })
+        );
+        let bare = ValidWebhook {
+            status: ReportedStatus::Processing,
+            mask_url: None,
+            metadata: None,
+            credits_used: None,
+            ..webhook
+        };
+        assert_eq!(
+            rpc_args(&bare, None),
+            json!({"p_task_id": "00000000-0000-0000-0000-000000000000", "p_status": "processing"})
+        );
+    }
+}

@@ -1,0 +1,43 @@
+//! process-webhook: the inference backend reports a segmentation task's progress. The function
+//! authenticates the sender (`X-API-Key` or a Standard Webhooks signature), validates the body
+//! strictly, and applies it through one Postgres function that stores the result and charges
+//! credits exactly once, however often and in whatever order deliveries arrive.
+#![forbid(unsafe_code)]
+
+mod api_keys;
+mod apply_outcome;
+mod handler;
+mod sender_auth;
+mod webhook_body;
+
+pub use api_keys::{ApiKeyList, InvalidApiKeyList};
+pub use apply_outcome::WebhookOutcome;
+pub use sender_auth::{AuthMethod, AuthenticatedDelivery, PresentedCredentials, SenderCredentials};
+pub use webhook_body::{ReportedStatus, ValidWebhook, WebhookInput, parse_webhook};
+
+use edge_worker::FunctionSpec;
+use worker::{Env, Request, Response};
+
+pub const SPEC: FunctionSpec = FunctionSpec {
+    name: "process-webhook",
+    methods: &["POST"],
+    extra_request_headers: &[
+        "x-api-key",
+        "idempotency-key",
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+    ],
+    exposed_headers: &[],
+};
+
+/// Answers one request to `/functions/v1/process-webhook`.
+pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
+    edge_worker::serve(req, env, &SPEC, handler::receive).await
+}
+
+#[cfg(feature = "standalone")]
+#[worker::event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> worker::Result<Response> {
+    handle(req, env).await
+}
