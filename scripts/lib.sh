@@ -93,6 +93,8 @@ ensure_worker_secrets() {
   fi
   grep -q '^ALLOW_LOOPBACK_TENANTS=' "$file" || printf 'ALLOW_LOOPBACK_TENANTS="true"\n' >>"$file"
   grep -q '^RATE_LIMIT_SECRET=' "$file" || printf 'RATE_LIMIT_SECRET="%s"\n' "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >>"$file"
+  grep -q '^WEBHOOK_API_KEYS=' "$file" || printf 'WEBHOOK_API_KEYS="whk_%s"\n' "$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')" >>"$file"
+  grep -q '^WEBHOOK_SECRETS=' "$file" || printf 'WEBHOOK_SECRETS="whsec_%s"\n' "$(head -c 32 /dev/urandom | base64 -w0)" >>"$file"
 }
 
 # Starts `wrangler dev` (the all-in-one Worker) in the background on $1 with secrets from $3;
