@@ -18,6 +18,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         Some(name) if name == accept_invitation::SPEC.name => {
             accept_invitation::handle(req, env).await
         }
+        Some(name) if name == process_webhook::SPEC.name => process_webhook::handle(req, env).await,
         _ => not_found(&path),
     }
 }
