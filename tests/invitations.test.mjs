@@ -336,3 +336,29 @@ test('accepting when the address already has an account is a 409 and changes not
   assert.deepEqual(sql(`select user_id is null from public.profiles where id = '${profile.id}'`), [['t']]);
   assert.deepEqual(sql(`select status from public.profile_invitations where id = '${inv.id}'`), [['pending']]);
 });
+
+test('when linking fails after the account was created, the account is deleted again', async () => {
+  const admin = await userWithRole('admin');
+  const profile = await createProfile(admin);
+  const inv = (await inviteAs(admin, { profile_id: profile.id })).body;
+  // Stands in for a conflict that only the linking transaction can see (e.g. the profile linked
+  // by someone else between the preview and the link): linking this profile fails in Postgres.
+  const trigger = `block_link_${profile.id.replaceAll('-', '')}`;
+  sql(`create function public.${trigger}() returns trigger language plpgsql as $$
+         begin
+           raise exception using errcode = 'PT409', hint = 'profile_already_linked',
+             message = 'the profile already belongs to an account';
+         end $$;
+       create trigger ${trigger} before update of user_id on public.profiles
+         for each row when (new.id = '${profile.id}') execute function public.${trigger}();`);
+  try {
+    assertError(await accept(inv.token), 409, 'profile_already_linked');
+    assert.equal(accountsWithEmail(profile.email), 0, 'the account made for this accept is gone');
+    assert.deepEqual(sql(`select status from public.profile_invitations where id = '${inv.id}'`), [['pending']]);
+  } finally {
+    sql(`drop trigger ${trigger} on public.profiles; drop function public.${trigger}();`);
+  }
+  // Once the obstacle is gone the same link works.
+  assert.equal((await accept(inv.token)).status, 201);
+  assert.equal(accountsWithEmail(profile.email), 1);
+});
