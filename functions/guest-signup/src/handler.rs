@@ -2,7 +2,7 @@
 //! demand).
 
 use edge_auth::{ApiKeyKind, ProjectApiKeys};
-use edge_http::{ApiError, BodyLimit, parse_json};
+use edge_http::{ApiError, BodyLimit};
 use edge_worker::{
     RequestContext, Rest, header, internal_error, json_response, optional_setting, required_secret,
     sub_path,
@@ -125,13 +125,7 @@ async fn read_report(req: &mut Request) -> Result<ReportedVisit, ApiError> {
     let bytes = req.bytes().await.map_err(|_| {
         ApiError::bad_request("unreadable_body", "The request body could not be read")
     })?;
-    let body = BODY_LIMIT.check_actual(&bytes)?;
-    let input = if body.iter().all(u8::is_ascii_whitespace) {
-        SignupInput::default()
-    } else {
-        parse_json::<SignupInput>(body)?
-    };
-    input.validate()
+    SignupInput::parse(BODY_LIMIT.check_actual(&bytes)?)?.validate()
 }
 
 fn request_origin(req: &Request) -> RequestOrigin {

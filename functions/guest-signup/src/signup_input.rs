@@ -6,7 +6,7 @@
 //! browsers give for "no referrer" (`document.referrer === ""`). The limits are the `visitor`
 //! table's own, so the database refuses nothing that passed here.
 
-use edge_http::ApiError;
+use edge_http::{ApiError, parse_json};
 use serde::{Deserialize, Serialize};
 use url::{Host, Url};
 
@@ -81,6 +81,19 @@ const DISPLAY_MODES: &[&str] = &["browser", "standalone", "minimal-ui", "fullscr
 const INSTALL_SOURCES: &[&str] = &["store", "add_to_home", "direct"];
 
 impl SignupInput {
+    /// Parses a request body: empty means "nothing reported" (supabase-js sends no body without
+    /// `body`); otherwise it must be a JSON object (serde would also take a positional array).
+    pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        match body.iter().find(|b| !b.is_ascii_whitespace()) {
+            None => Ok(Self::default()),
+            Some(b'{') => parse_json(body),
+            Some(_) => match parse_json::<serde_json::Value>(body) {
+                Ok(_) => Err(invalid("the body must be a JSON object")),
+                Err(syntax) => Err(syntax),
+            },
+        }
+    }
+
     /// Checks every field; the first problem is a 400 `invalid_body` naming the field.
     pub fn validate(self) -> Result<ReportedVisit, ApiError> {
         Ok(ReportedVisit {
@@ -218,12 +231,23 @@ fn timezone(value: Option<String>) -> Result<Option<String>, ApiError> {
 
 #[cfg(test)]
 mod tests {
-    use edge_http::parse_json;
-
     use super::*;
 
     fn validate(body: &str) -> Result<ReportedVisit, ApiError> {
-        parse_json::<SignupInput>(body.as_bytes())?.validate()
+        SignupInput::parse(body.as_bytes())?.validate()
+    }
+
+    #[test]
+    fn bodies_are_objects_or_nothing() {
+        assert_eq!(validate("").unwrap(), ReportedVisit::default());
+        assert_eq!(validate(" \n ").unwrap(), ReportedVisit::default());
+        assert_eq!(validate("{}").unwrap(), ReportedVisit::default());
+        for body in [r#"["https://a.example"]"#, "null", "42", r#""x""#] {
+            assert_eq!(message(body), "the body must be a JSON object", "{body}");
+        }
+        let err = validate("[1,").unwrap_err();
+        assert_eq!(err.code(), "invalid_json");
+        assert_eq!(validate("{").unwrap_err().code(), "invalid_json");
     }
 
     fn message(body: &str) -> String {
