@@ -30,8 +30,9 @@ const [limitRequests] = (vars.GUEST_SIGNUP_RATE_LIMIT ?? '10/3600').split('/').m
 
 /** A client address no other test (or earlier run) used, so each test has its own bucket. */
 function freshIp() {
-  const h = randomBytes(6).toString('hex');
-  return `2001:db8:${h.slice(0, 4)}:${h.slice(4, 8)}:${h.slice(8, 12)}::7`;
+  // Canonical form (no leading zeros), as the Worker writes and hashes it.
+  const groups = [0, 2, 4].map((i) => randomBytes(6).readUInt16BE(i).toString(16));
+  return `2001:db8:${groups.join(':')}::7`;
 }
 
 /** The rate-limit bucket key the Worker uses for `ip`. */
