@@ -19,8 +19,15 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
             accept_invitation::handle(req, env).await
         }
         Some(name) if name == process_webhook::SPEC.name => process_webhook::handle(req, env).await,
+        Some(name) if name == guest_signup::SPEC.name => guest_signup::handle(req, env).await,
         _ => not_found(&path),
     }
+}
+
+/// The cron triggers of `wrangler.toml`: guest-signup's retention job.
+#[event(scheduled)]
+async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    guest_signup::scheduled_retention(&env).await;
 }
 
 /// `/functions/v1/<name>[/…]` → `<name>`.
