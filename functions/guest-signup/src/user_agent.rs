@@ -267,20 +267,23 @@ mod tests {
     const GOOGLEBOT: &str =
         "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
 
+    /// device type, device class, OS, OS version, browser, browser version, engine.
+    type Summary = (
+        Option<&'static str>,
+        Option<&'static str>,
+        Option<&'static str>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<&'static str>,
+    );
+
     fn profile(
         device: (Option<&'static str>, Option<&'static str>),
         os: (Option<&'static str>, Option<&str>),
         browser: (Option<&str>, Option<&str>),
         engine: Option<&'static str>,
-    ) -> (
-        Option<&'static str>,
-        Option<&'static str>,
-        Option<&'static str>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<&'static str>,
-    ) {
+    ) -> Summary {
         (
             device.0,
             device.1,
@@ -292,17 +295,7 @@ mod tests {
         )
     }
 
-    fn summary(
-        p: DeviceProfile,
-    ) -> (
-        Option<&'static str>,
-        Option<&'static str>,
-        Option<&'static str>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<&'static str>,
-    ) {
+    fn summary(p: DeviceProfile) -> Summary {
         (
             p.device_type,
             p.device_class,
