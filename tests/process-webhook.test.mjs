@@ -285,7 +285,7 @@ test('missing, wrong, forged, stale and future credentials are 401 and nothing i
     }), 'webhook_bad_signature'],
     ['no signature', deliver(body, { auth: 'none', headers: { 'webhook-id': id, 'webhook-timestamp': String(ts) } }), 'webhook_missing_signature'],
     ['a bad signature with a good key', deliver(body, { auth: 'key', headers: { 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': 'v1,AAAA' } }), 'webhook_bad_signature'],
-    ['a Supabase user token', (async () => deliver(body, { auth: 'none', headers: { authorization: `Bearer ${a.session.access_token}`, apikey: stack.anonKey } }))(), 'missing_credentials'],
+    ['a Supabase user token', deliver(body, { auth: 'none', headers: { authorization: `Bearer ${a.session.access_token}`, apikey: stack.anonKey } }), 'missing_credentials'],
   ];
   for (const [what, pending, code] of cases) {
     const res = await pending;
