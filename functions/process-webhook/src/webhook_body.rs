@@ -16,8 +16,9 @@ pub const MAX_CREDITS_USED: i64 = 1000;
 pub const MAX_LABELS: usize = 1000;
 /// Largest `labels`, serialized.
 pub const MAX_LABELS_BYTES: usize = 128 * 1024;
-/// Most keys in `metadata`, and its largest serialized size.
+/// Most keys in `metadata`.
 pub const MAX_METADATA_KEYS: usize = 100;
+/// Largest `metadata`, serialized (it is merged into the stored metadata on every delivery).
 pub const MAX_METADATA_BYTES: usize = 16 * 1024;
 /// Deepest nesting of arrays and objects inside `labels` or `metadata`.
 pub const MAX_JSON_DEPTH: usize = 8;
