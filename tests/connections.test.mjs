@@ -215,6 +215,9 @@ test('bad input: URLs, keys, JSON, size and fields are refused with 400/413 and 
   assert.equal(malformed.body.code, 'invalid_json');
   const huge = await call(url, { method: 'POST', headers, body: JSON.stringify(connectionBody({ name: 'x'.repeat(20_000) })) });
   assert.equal(huge.status, 413);
+  const array = await call(url, { method: 'POST', headers, body: JSON.stringify(Object.values(connectionBody())) });
+  assert.equal(array.status, 400, 'an array is not a connection, whatever serde would make of it');
+  assert.equal(array.body.code, 'invalid_body');
   const missing = await call(url, { method: 'POST', headers, body: '{}' });
   assert.equal(missing.status, 400);
   assert.match(missing.body.error, /missing field `name`/);

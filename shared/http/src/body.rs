@@ -61,6 +61,23 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
+/// [`parse_json`] for request bodies that must be a JSON object. serde reads a struct from a
+/// JSON array of the right length too; an API whose bodies are objects refuses arrays and
+/// scalars with `invalid_body` instead.
+pub fn parse_json_object<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') | None => parse_json(body),
+        Some(_) => {
+            // Still report malformed JSON as such, with its position.
+            parse_json::<serde::de::IgnoredAny>(body)?;
+            Err(ApiError::bad_request(
+                "invalid_body",
+                "request body must be a JSON object",
+            ))
+        }
+    }
+}
+
 fn describe(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     let path = err.path().to_string();
     let inner = err.into_inner();
@@ -200,5 +217,27 @@ mod tests {
         assert_eq!(limit.check_actual(&[0; 10]).unwrap().len(), 10);
         let err = limit.check_actual(&[0; 11]).unwrap_err();
         assert_eq!((err.status(), err.code()), (413, "payload_too_large"));
+    }
+
+    #[test]
+    fn object_bodies_refuse_arrays_and_scalars() {
+        let ok: Connection = parse_json_object(br#" {"name": "a"}"#).unwrap();
+        assert_eq!(ok.name, "a");
+        for body in [&br#"["a", true, null]"#[..], b"42", br#""a""#, b"null"] {
+            let err = parse_json_object::<Connection>(body).unwrap_err();
+            assert_eq!(
+                (err.status(), err.code()),
+                (400, "invalid_body"),
+                "{body:?}"
+            );
+        }
+        let err = parse_json_object::<Connection>(b"[1,").unwrap_err();
+        assert_eq!(
+            err.code(),
+            "invalid_json",
+            "malformed JSON is still reported as such"
+        );
+        // serde on its own would read a struct from an array of the right length.
+        assert!(parse_json::<Connection>(br#"["a", true, null]"#).is_ok());
     }
 }

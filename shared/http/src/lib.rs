@@ -35,7 +35,7 @@ mod cors;
 mod error;
 mod request_id;
 
-pub use body::{BodyLimit, parse_json};
+pub use body::{BodyLimit, parse_json, parse_json_object};
 pub use cors::{Cors, Preflight, SUPABASE_CLIENT_HEADERS};
 pub use error::ApiError;
 pub use request_id::request_id;

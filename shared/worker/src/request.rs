@@ -1,6 +1,6 @@
 //! Reading requests: headers, the function-relative path, JSON bodies within a size limit.
 
-use edge_http::{ApiError, BodyLimit, parse_json};
+use edge_http::{ApiError, BodyLimit, parse_json_object};
 use serde::de::DeserializeOwned;
 use worker::Request;
 
@@ -23,7 +23,7 @@ pub fn sub_path<'a>(path: &'a str, function: &str) -> &'a str {
     }
 }
 
-/// The body parsed as `T`: 413 past `limit` bytes (declared or actual), 400 naming what is
+/// The body, a JSON object, parsed as `T`: 413 past `limit` bytes (declared or actual), 400 naming what is
 /// wrong when it is not the JSON `T` expects.
 pub async fn read_json_body<T: DeserializeOwned>(
     req: &mut Request,
@@ -33,7 +33,7 @@ pub async fn read_json_body<T: DeserializeOwned>(
     let bytes = req.bytes().await.map_err(|_| {
         ApiError::bad_request("unreadable_body", "The request body could not be read")
     })?;
-    parse_json(limit.check_actual(&bytes)?)
+    parse_json_object(limit.check_actual(&bytes)?)
 }
 
 #[cfg(test)]
