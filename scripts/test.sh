@@ -21,7 +21,8 @@ cargo clippy --quiet --workspace --all-targets -- -D warnings
 log "unit tests (cargo test)"
 cargo test --quiet --workspace
 
-log "building the functions (release wasm)"
+log "building devstack and the functions (release wasm)"
+cargo build --quiet -p devstack
 bash scripts/build-functions.sh router
 
 log "starting the test stack in $E2E_STATE"
