@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use edge_crypto::hmac_sha256;
+use edge_crypto::{hmac_sha256, to_hex};
 
 /// The bucket scope; keys are `guest-signup:<64 hex>`.
 const SCOPE: &str = "guest-signup";
@@ -55,15 +55,10 @@ impl SignupRateLimit {
 /// Cloudflare; possible locally) share one bucket, so they are limited too.
 pub fn bucket_key(secret: &[u8], ip: Option<IpAddr>) -> String {
     let subject = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-    let mac = hmac_sha256(secret, subject.as_bytes());
-    let mut key = String::with_capacity(SCOPE.len() + 1 + 64);
-    key.push_str(SCOPE);
-    key.push(':');
-    for byte in mac {
-        key.push(char::from(b"0123456789abcdef"[usize::from(byte >> 4)]));
-        key.push(char::from(b"0123456789abcdef"[usize::from(byte & 0x0f)]));
-    }
-    key
+    format!(
+        "{SCOPE}:{}",
+        to_hex(&hmac_sha256(secret, subject.as_bytes()))
+    )
 }
 
 #[cfg(test)]

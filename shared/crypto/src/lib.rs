@@ -47,7 +47,7 @@ pub use key_ring::{GenerateError, KeyId, KeyRing, KeyRingError};
 pub use mac::hmac_sha256;
 pub use random::{RandomError, random_bytes};
 pub use secret::SecretString;
-pub use token::{hash_token, random_token};
+pub use token::{hash_token, random_token, to_hex};
 pub use webhook::{
     InvalidWebhookSecret, VerifiedWebhook, WebhookError, WebhookHeaders, WebhookSecret,
     WebhookVerifier,

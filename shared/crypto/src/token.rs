@@ -15,11 +15,16 @@ pub fn random_token() -> Result<String, RandomError> {
 /// no usable links, and lookups by hash need no constant-time comparison (the hash is not
 /// secret-dependent in a useful way for an attacker).
 pub fn hash_token(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    let mut hex = String::with_capacity(64);
-    for byte in digest {
-        hex.push(char::from(b"0123456789abcdef"[usize::from(byte >> 4)]));
-        hex.push(char::from(b"0123456789abcdef"[usize::from(byte & 0x0f)]));
+    to_hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// Lower-case hex of `bytes` (digests and MACs stored or used as keys).
+pub fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        hex.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        hex.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
     }
     hex
 }
