@@ -1,16 +1,12 @@
-//! The two calls this function makes to Supabase Auth's admin API with the service key:
-//! create a confirmed e-mail/password account, and delete it again when linking fails.
+//! Creating the invitee's confirmed e-mail/password account through Supabase Auth's admin API
+//! (the clean-up when linking fails is `edge_worker::delete_auth_user`).
 
 use edge_http::ApiError;
-use edge_worker::{SupabaseConfig, internal_error};
+use edge_worker::{SupabaseConfig, auth_request, internal_error};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
-use worker::wasm_bindgen::JsValue;
-use worker::{Fetch, Headers, Method, Request, RequestInit};
-
-/// Asks Supabase Auth for its current error body, `{code, message}` with a string `code`.
-const API_VERSION: &str = "2024-01-01";
+use worker::Method;
 
 #[derive(Deserialize)]
 struct CreatedUser {
@@ -26,59 +22,16 @@ pub async fn create_user(
     password: &str,
 ) -> Result<Uuid, ApiError> {
     let body = json!({ "email": email, "password": password, "email_confirm": true });
-    let url = format!("{}/auth/v1/admin/users", config.url);
-    let (status, text) = send(config, Method::Post, &url, Some(body.to_string())).await?;
+    let body = body.to_string();
+    let key = &config.service_role_key;
+    let (status, text) =
+        auth_request(config, Method::Post, "/admin/users", key, Some(&body), None).await?;
     if status == 200 || status == 201 {
         let created: CreatedUser = serde_json::from_str(&text)
             .map_err(|e| internal_error("reading Supabase Auth's new user", e))?;
         return Ok(created.id);
     }
     Err(refusal(status, &text))
-}
-
-/// `DELETE /auth/v1/admin/users/{id}`. An account that is already gone counts as deleted.
-pub async fn delete_user(config: &SupabaseConfig, id: Uuid) -> Result<(), String> {
-    let url = format!("{}/auth/v1/admin/users/{id}", config.url);
-    match send(config, Method::Delete, &url, None).await {
-        Ok((200 | 204 | 404, _)) => Ok(()),
-        Ok((status, text)) => Err(format!("Supabase Auth answered {status}: {text}")),
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-async fn send(
-    config: &SupabaseConfig,
-    method: Method,
-    url: &str,
-    body: Option<String>,
-) -> Result<(u16, String), ApiError> {
-    let headers = Headers::new();
-    let key = &config.service_role_key;
-    for (name, value) in [
-        ("apikey", key.clone()),
-        ("authorization", format!("Bearer {key}")),
-        ("content-type", "application/json".to_owned()),
-        ("x-supabase-api-version", API_VERSION.to_owned()),
-    ] {
-        headers
-            .set(name, &value)
-            .map_err(|e| internal_error("building a Supabase Auth request", e))?;
-    }
-    let mut init = RequestInit::new();
-    init.with_method(method)
-        .with_headers(headers)
-        .with_body(body.map(|b| JsValue::from_str(&b)));
-    let request = Request::new_with_init(url, &init)
-        .map_err(|e| internal_error("building a Supabase Auth request", e))?;
-    let mut response = Fetch::Request(request).send().await.map_err(|e| {
-        worker::console_error!("Supabase Auth unreachable: {e}");
-        ApiError::bad_gateway("Supabase Auth is not reachable")
-    })?;
-    let text = response.text().await.map_err(|e| {
-        worker::console_error!("reading Supabase Auth's answer failed: {e}");
-        ApiError::bad_gateway("Supabase Auth's answer could not be read")
-    })?;
-    Ok((response.status_code(), text))
 }
 
 /// Supabase Auth's machine code from an error body: `code` in the current format,

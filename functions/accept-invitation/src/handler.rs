@@ -95,7 +95,7 @@ async fn accept(
         Ok(Err(e)) => api_error(e, "accepting an invitation"),
         Err(e) => e,
     };
-    if let Err(e) = auth_admin::delete_user(&ctx.config, user_id).await {
+    if let Err(e) = edge_worker::delete_auth_user(&ctx.config, user_id).await {
         worker::console_error!(
             "{} could not delete account {user_id} after a failed acceptance; delete it by hand: {e}",
             ctx.request_id

@@ -107,7 +107,7 @@ async fn sign_up_guest(ctx: &mut RequestContext) -> Result<Response, ApiError> {
     match record_visitor(ctx, user_id, &reported, &origin).await {
         Ok(visitor_id) => answer(session, visitor_id),
         Err(error) => {
-            if let Err(e) = auth_api::delete_user(&ctx.config, user_id).await {
+            if let Err(e) = edge_worker::delete_auth_user(&ctx.config, user_id).await {
                 worker::console_error!(
                     "{} guest {user_id} left without a visitor; deleting it failed: {e}",
                     ctx.request_id

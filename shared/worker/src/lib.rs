@@ -6,8 +6,10 @@
 //! * [`SupabaseConfig`]: the project URL and keys from the Worker's secrets.
 //! * [`authenticate`]: the caller from `Authorization: Bearer`, verified locally.
 //! * [`Rest`]: PostgREST clients acting as the caller (so RLS holds) or as the service role.
+//! * [`auth_request`], [`delete_auth_user`]: calls to the project's Supabase Auth.
 #![forbid(unsafe_code)]
 
+mod auth_client;
 mod caller;
 mod config;
 mod request;
@@ -15,6 +17,7 @@ mod respond;
 mod rest;
 mod serve;
 
+pub use auth_client::{auth_request, delete_auth_user};
 pub use caller::{Authenticated, authenticate};
 pub use config::{SupabaseConfig, optional_setting, required_secret};
 pub use request::{header, read_json_body, sub_path};
