@@ -12,6 +12,7 @@ mod project;
 mod rest;
 mod server;
 mod status;
+mod web_app;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -76,6 +77,10 @@ struct StartArgs {
     /// `NAME=PORT`, or `NAME=PORT=MIGRATIONS_DIR` to give it tables of its own.
     #[arg(long = "tenant", value_parser = parse_tenant)]
     tenants: Vec<TenantSpec>,
+    /// A built web app (a folder with `index.html`) to serve at `/` of the main project's port,
+    /// beside the APIs; unknown paths without an extension get `index.html` (client routes).
+    #[arg(long, env = "DEVSTACK_WEB_DIR")]
+    web_dir: Option<PathBuf>,
 }
 
 #[derive(Clone)]
@@ -207,6 +212,14 @@ async fn serve(
         tracing::info!("reset: data and keys deleted");
     }
     std::fs::create_dir_all(state_dir)?;
+    let web_dir = args.web_dir.as_ref().map(|dir| root.join(dir));
+    if let Some(dir) = &web_dir {
+        anyhow::ensure!(
+            dir.join("index.html").is_file(),
+            "--web-dir {}: no index.html there (build the app first)",
+            dir.display()
+        );
+    }
     cluster.start()?;
 
     let main_migrations = if args.migrations.is_empty() {
@@ -252,6 +265,11 @@ async fn serve(
             } else {
                 None
             },
+            web_dir: if spec.name == MAIN_PROJECT {
+                web_dir.clone()
+            } else {
+                None
+            },
             http: http.clone(),
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", spec.port))
@@ -278,6 +296,9 @@ async fn serve(
         servers.spawn(async move { axum::serve(listener, server::router(project)).await });
     }
     println!("{}", status::as_text(&configs, db_port));
+    if web_dir.is_some() {
+        println!("         Web app: {}/\n", configs[0].api_url());
+    }
     if let Some(result) = servers.join_next().await {
         anyhow::bail!("a server stopped: {result:?}");
     }

@@ -15,5 +15,7 @@ pub struct Project {
     pub rest: crate::rest::RestState,
     /// Where `/functions/v1/*` is forwarded (`wrangler dev`), if anywhere.
     pub functions_url: Option<String>,
+    /// The built web app served at `/` (`--web-dir`), main project only.
+    pub web_dir: Option<std::path::PathBuf>,
     pub http: reqwest::Client,
 }

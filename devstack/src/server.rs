@@ -20,7 +20,8 @@ const EXPOSED_HEADERS: [&str; 7] = [
 ];
 
 /// `/rest/v1` and `/auth/v1` get the gateway's CORS; `/functions/v1/*` is passed through
-/// untouched, preflights included, because Edge Functions answer CORS themselves.
+/// untouched, preflights included, because Edge Functions answer CORS themselves. Every other
+/// path is the web app's (`--web-dir`), or a JSON `404`.
 pub fn router(project: SharedProject) -> Router {
     let apis = Router::new()
         .nest("/rest/v1", crate::rest::router())
@@ -30,6 +31,7 @@ pub fn router(project: SharedProject) -> Router {
         "/functions/v1/{*path}",
         any(crate::functions_proxy::forward),
     )
+    .fallback(crate::web_app::serve)
     .with_state(project)
 }
 
