@@ -1,0 +1,135 @@
+// The six functions and the tables, called the way a production frontend calls them:
+// `functions.invoke` (which sends the anon key and the user's access token) and `from()`.
+// Every helper resolves to data or throws an AppError whose message is meant for people.
+import { PostgrestClient } from '@supabase/postgrest-js';
+import { ANON_KEY, SUPABASE_URL, supabase, currentSession } from './supabase.js';
+import { AppError, fromAuthError, fromFunctionError, fromPostgrestError } from './errors.js';
+
+async function invoke(name, options) {
+  const { data, error } = await supabase.functions.invoke(name, options);
+  if (error) throw await fromFunctionError(error);
+  return data;
+}
+
+async function rows(query) {
+  const { data, error, status } = await query;
+  if (error) throw fromPostgrestError(error, status);
+  return data;
+}
+
+async function auth(call) {
+  const { data, error } = await call;
+  if (error) throw fromAuthError(error);
+  return data;
+}
+
+// --- guests and accounts (seeds 000/001) --------------------------------------------------------
+
+/** The visitor facts guest-signup records; empty values are simply left out. */
+function visitorFacts() {
+  const params = new URLSearchParams(location.search);
+  const facts = {
+    landing_url: location.href,
+    referrer: document.referrer || undefined,
+    screen_width: screen.width || undefined,
+    screen_height: screen.height || undefined,
+    touch_support: navigator.maxTouchPoints > 0,
+    display_mode: matchMedia('(display-mode: standalone)').matches ? 'standalone' : 'browser',
+    timezone_guess: Intl.DateTimeFormat().resolvedOptions().timeZone || undefined,
+    app_platform: matchMedia('(display-mode: standalone)').matches ? 'pwa' : 'browser',
+    app_name: 'edge-reference-app',
+  };
+  for (const tag of ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content']) {
+    if (params.get(tag)) facts[tag] = params.get(tag).slice(0, 200);
+  }
+  return facts;
+}
+
+/** A guest session (guest-signup), installed as the client's session. */
+export async function startGuest() {
+  const guest = await invoke('guest-signup', { body: visitorFacts() });
+  await auth(supabase.auth.setSession({ access_token: guest.access_token, refresh_token: guest.refresh_token }));
+  localStorage.setItem('visitor_id', guest.visitor_id);
+  return guest;
+}
+
+/** The guest becomes a full account with the same id (the database links its visitor). */
+export const upgradeGuest = (email, password) => auth(supabase.auth.updateUser({ email, password }));
+export const signIn = (email, password) => auth(supabase.auth.signInWithPassword({ email, password }));
+export const signUp = (email, password) => auth(supabase.auth.signUp({ email, password }));
+export const signOut = () => auth(supabase.auth.signOut());
+
+/** The caller's own account row (credits, role, guest flag), through RLS. */
+export const myAccount = async (userId) =>
+  rows(supabase.from('user_profiles').select('id, email, is_guest, role, tier, credits').eq('id', userId).single());
+
+export const isAdminRole = (role) => ['admin', 'workspace_owner', 'platform_super_admin'].includes(role);
+
+// --- connections (seed 003) ---------------------------------------------------------------------
+
+export const listConnections = () => invoke('save-connection', { method: 'GET' });
+export const saveConnection = (body) => invoke('save-connection', { body });
+export const deleteConnection = (name) => invoke(`save-connection?name=${encodeURIComponent(name)}`, { method: 'DELETE' });
+
+/** A PostgREST client for one connection's database, through tenant-proxy. */
+export async function tenantClient(connection) {
+  const session = await currentSession();
+  if (!session) throw new AppError('You are not signed in. Sign in and try again.', { status: 401 });
+  return new PostgrestClient(`${SUPABASE_URL}/functions/v1/tenant-proxy/${encodeURIComponent(connection)}/rest/v1`, {
+    headers: { apikey: ANON_KEY, Authorization: `Bearer ${session.access_token}` },
+  });
+}
+
+/** A page of a tenant table, with the total count. */
+export async function tenantRows(connection, table, { limit = 50 } = {}) {
+  const client = await tenantClient(connection);
+  const { data, error, status, count } = await client.from(table).select('*', { count: 'exact' }).limit(limit);
+  if (error) throw fromPostgrestError(error, status);
+  return { rows: data, count };
+}
+
+// --- profiles and invitations (seed 004) --------------------------------------------------------
+
+export const listProfiles = () =>
+  rows(supabase.from('profiles').select('id, first_name, last_name, email, user_id, created_at').order('created_at', { ascending: false }));
+export const getProfile = (id) =>
+  rows(supabase.from('profiles').select('id, first_name, last_name, email, user_id, created_at').eq('id', id).maybeSingle());
+export const createProfile = (fields) =>
+  rows(supabase.from('profiles').insert(fields).select('id, first_name, last_name, email, user_id, created_at').single());
+
+/**
+ * Invites; resolves to `{invitation, existing}`: on 409 invitation_exists the active invitation
+ * comes back with `existing: true` instead of an error, since it is what the admin wants to see.
+ */
+export async function invite(profileId, { email, expiresInDays, replace = false } = {}) {
+  const body = { profile_id: profileId, replace };
+  if (email) body.email = email;
+  if (expiresInDays) body.expires_in_days = expiresInDays;
+  try {
+    return { invitation: await invoke('create-invitation', { body }), existing: false };
+  } catch (e) {
+    if (e.code === 'invitation_exists' && e.body?.invitation) return { invitation: e.body.invitation, existing: true };
+    throw e;
+  }
+}
+export const invitationHistory = (profileId) =>
+  invoke(`create-invitation?profile_id=${encodeURIComponent(profileId)}`, { method: 'GET' });
+export const revokeInvitation = (id) => invoke(`create-invitation?id=${encodeURIComponent(id)}`, { method: 'DELETE' });
+
+export const previewInvitation = (token) => invoke(`accept-invitation?token=${encodeURIComponent(token)}`, { method: 'GET' });
+export const acceptInvitation = (token, password) => invoke('accept-invitation', { body: { token, password } });
+
+// --- segmentation results and credits (seed 002) ------------------------------------------------
+
+export const myResults = () =>
+  rows(
+    supabase
+      .from('segmentation_results')
+      .select('id, source_image_url, mask_image_url, text_prompt, status, labels, error, credits_charged, credits_shortfall, created_at, updated_at')
+      .order('created_at', { ascending: false })
+      .limit(50),
+  );
+export const myUsage = () =>
+  rows(supabase.from('usage_logs').select('id, action, credits_used, result_id, created_at').order('created_at', { ascending: false }).limit(20));
+export const fileTask = (fields) =>
+  rows(supabase.from('segmentation_results').insert(fields).select('id').single());

@@ -1,0 +1,137 @@
+// My results (seed 002): the caller's segmentation tasks, credits and usage, read through RLS.
+// The inference backend reports progress to process-webhook; this page polls every 2 seconds
+// while it is open (devstack has no Realtime; on Supabase, subscribe to
+// `postgres_changes` on segmentation_results instead — the table is in supabase_realtime).
+import * as api from '../api.js';
+import { busy, clear, field, formatDate, h, messageBox, show, validate } from '../dom.js';
+
+const POLL_MS = 2000;
+
+export function render(ctx) {
+  if (!ctx.session) {
+    return h('section', {}, h('h1', {}, 'My results'), h('div', { class: 'card' }, h('p', {}, 'Start a guest session or ', h('a', { href: '/sign-in', 'data-link': true }, 'sign in'), ' to see your results.')));
+  }
+  const credits = h('div', { class: 'stat', 'data-testid': 'credits' }, '…');
+  const tier = h('span', { class: 'badge' }, '');
+  const tableBody = h('tbody', { 'data-testid': 'results-body' });
+  const usageBody = h('tbody', {});
+  const updated = h('span', { class: 'muted small', 'data-testid': 'refreshed' }, '');
+  const loadMsg = messageBox('results-load-message');
+  let last = '';
+
+  async function refresh() {
+    try {
+      const [results, usage, account] = await Promise.all([api.myResults(), api.myUsage(), api.myAccount(ctx.session.user.id)]);
+      clear(loadMsg);
+      credits.textContent = String(account.credits);
+      tier.textContent = `${account.tier} plan`;
+      const snapshot = JSON.stringify([results, usage]);
+      if (snapshot !== last) {
+        last = snapshot;
+        tableBody.replaceChildren(...(results.length ? results.map(resultRow) : [emptyRow(6, 'No tasks yet: file one above.')]));
+        usageBody.replaceChildren(...(usage.length ? usage.map(usageRow) : [emptyRow(4, 'Nothing charged yet.')]));
+      }
+      updated.textContent = `Updated ${new Date().toLocaleTimeString()} · refreshes every ${POLL_MS / 1000} s`;
+    } catch (e) {
+      show(loadMsg, 'error', `Could not load your results: ${e.message}`);
+    }
+  }
+
+  let timer = null;
+  const tick = async () => {
+    if (document.visibilityState === 'visible') await refresh();
+    timer = setTimeout(tick, POLL_MS);
+  };
+  ctx.onLeave(() => clearTimeout(timer));
+  tick();
+
+  return h(
+    'section',
+    {},
+    h('h1', {}, 'My results'),
+    loadMsg,
+    h(
+      'div',
+      { class: 'grid2' },
+      h('div', { class: 'card' }, h('h2', {}, 'Credits'), credits, h('p', { class: 'muted small' }, tier, ' · one credit per finished segmentation')),
+      taskCard(refresh),
+    ),
+    h(
+      'div',
+      { class: 'card' },
+      h('div', { class: 'row' }, h('h2', { style: 'flex:1' }, 'Segmentation tasks'), updated),
+      h('table', {}, h('thead', {}, h('tr', {}, ...['Task', 'Prompt', 'Status', 'Mask', 'Labels', 'Charged'].map((t) => h('th', {}, t)))), tableBody),
+      h(
+        'p',
+        { class: 'muted small' },
+        'Developers: mark a task done with ',
+        h('code', {}, 'cargo run -p process-webhook --example send-webhook -- --dev-vars .dev.vars --task <id> --status done'),
+        '.',
+      ),
+    ),
+    h('div', { class: 'card' }, h('h2', {}, 'Usage'), h('table', {}, h('thead', {}, h('tr', {}, ...['When', 'Action', 'Credits', 'Task'].map((t) => h('th', {}, t)))), usageBody)),
+  );
+}
+
+function taskCard(refresh) {
+  const msg = messageBox('task-message');
+  const submit = h('button', { type: 'submit' }, 'File task');
+  const form = h(
+    'form',
+    { novalidate: true, 'aria-label': 'New segmentation task' },
+    field('Image URL', { name: 'source_image_url', type: 'url', placeholder: 'https://images.example.com/cat.png' }),
+    field('What to segment', { name: 'text_prompt', placeholder: 'the cat' }),
+    msg,
+    submit,
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clear(msg);
+    const values = validate(form, {
+      source_image_url: (v) => {
+        if (!v) return 'Enter the address of the image.';
+        try {
+          const url = new URL(v);
+          if (!['https:', 'http:'].includes(url.protocol)) return 'The address must start with https://.';
+        } catch {
+          return 'Enter a full address, like https://images.example.com/cat.png.';
+        }
+        return v.length > 2048 ? 'The address is too long (2048 characters at most).' : null;
+      },
+      text_prompt: (v) => (v.length > 2000 ? 'Keep the prompt under 2000 characters.' : null),
+    });
+    if (!values) return;
+    try {
+      const task = await busy(submit, 'Filing…', () => api.fileTask({ source_image_url: values.source_image_url, text_prompt: values.text_prompt || null }));
+      form.reset();
+      show(msg, 'ok', `Task filed (${task.id.slice(0, 8)}…). It shows as pending until the backend reports on it.`);
+      await refresh();
+    } catch (e) {
+      show(msg, 'error', e.message);
+    }
+  });
+  return h('div', { class: 'card' }, h('h2', {}, 'New task'), form);
+}
+
+function resultRow(r) {
+  const labels = Array.isArray(r.labels) ? r.labels.map((l) => (typeof l === 'object' && l ? l.label ?? JSON.stringify(l) : String(l))).join(', ') : '';
+  const charged = r.credits_charged === null ? '—' : `${r.credits_charged}${r.credits_shortfall ? ` (${r.credits_shortfall} short)` : ''}`;
+  return h(
+    'tr',
+    { 'data-task-id': r.id },
+    h('td', {}, h('code', { title: r.id }, r.id), h('div', { class: 'muted small' }, formatDate(r.created_at))),
+    h('td', {}, r.text_prompt ?? h('span', { class: 'muted' }, '—')),
+    h('td', {}, h('span', { class: `badge ${r.status}`, 'data-testid': 'status' }, r.status), r.error ? h('div', { class: 'field-error' }, r.error) : null),
+    h('td', {}, r.mask_image_url ? h('a', { href: r.mask_image_url, target: '_blank', rel: 'noopener noreferrer' }, 'mask') : '—'),
+    h('td', { 'data-testid': 'labels' }, labels || '—'),
+    h('td', { 'data-testid': 'charged' }, charged),
+  );
+}
+
+function usageRow(u) {
+  return h('tr', {}, h('td', {}, formatDate(u.created_at)), h('td', {}, u.action), h('td', {}, String(u.credits_used)), h('td', {}, u.result_id ? h('code', {}, `${u.result_id.slice(0, 8)}…`) : '—'));
+}
+
+function emptyRow(span, text) {
+  return h('tr', {}, h('td', { colspan: span, class: 'empty' }, text));
+}

@@ -1,0 +1,81 @@
+// Sign in, or create an account. A guest who creates an account here is upgraded (same id).
+import * as api from '../api.js';
+import { busy, clear, field, h, messageBox, rules, show, validate } from '../dom.js';
+
+export function render(ctx) {
+  return h(
+    'section',
+    {},
+    h('h1', {}, 'Sign in'),
+    h('div', { class: 'grid2' }, signInCard(ctx), signUpCard(ctx)),
+  );
+}
+
+function signInCard(ctx) {
+  const msg = messageBox('sign-in-message');
+  const submit = h('button', { type: 'submit' }, 'Sign in');
+  const form = h(
+    'form',
+    { novalidate: true, 'aria-label': 'Sign in' },
+    field('E-mail', { name: 'email', type: 'email', autocomplete: 'username', id: 'signin-email' }),
+    field('Password', { name: 'password', type: 'password', autocomplete: 'current-password', id: 'signin-password' }),
+    msg,
+    submit,
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clear(msg);
+    const values = validate(form, { email: rules.email, password: rules.required('your password') });
+    if (!values) return;
+    try {
+      await busy(submit, 'Signing in…', () => api.signIn(values.email, values.password));
+      await ctx.refresh();
+      ctx.navigate('/', { flash: `Signed in as ${values.email}.` });
+    } catch (e) {
+      show(msg, 'error', e.message);
+    }
+  });
+  return h(
+    'div',
+    { class: 'card' },
+    h('h2', {}, 'I have an account'),
+    ctx.isGuest ? h('p', { class: 'muted small' }, 'Signing in ends this guest session; what the guest made stays with the guest.') : null,
+    form,
+  );
+}
+
+function signUpCard(ctx) {
+  const msg = messageBox('sign-up-message');
+  const submit = h('button', { type: 'submit', class: 'secondary' }, 'Create account');
+  const form = h(
+    'form',
+    { novalidate: true, 'aria-label': 'Create an account' },
+    field('E-mail', { name: 'email', type: 'email', autocomplete: 'email', id: 'signup-email' }),
+    field('Password', { name: 'password', type: 'password', autocomplete: 'new-password', id: 'signup-password' }, 'At least 8 characters.'),
+    field('Repeat the password', { name: 'confirm', type: 'password', autocomplete: 'new-password', id: 'signup-confirm' }),
+    msg,
+    submit,
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clear(msg);
+    const values = validate(form, { email: rules.email, password: rules.newPassword, confirm: rules.confirm });
+    if (!values) return;
+    try {
+      // A guest keeps its id and everything it made; anyone else gets a new account.
+      const create = ctx.isGuest ? api.upgradeGuest : api.signUp;
+      await busy(submit, 'Creating your account…', () => create(values.email, values.password));
+      await ctx.refresh();
+      ctx.navigate('/', { flash: `Your account ${values.email} is ready.` });
+    } catch (e) {
+      show(msg, 'error', e.message);
+    }
+  });
+  return h(
+    'div',
+    { class: 'card' },
+    h('h2', {}, 'I am new here'),
+    ctx.isGuest ? h('p', { class: 'muted small' }, 'Your guest session becomes this account, with the same id.') : null,
+    form,
+  );
+}
