@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Load and fault tests (issue 8): a fresh stack of its own (devstack + the all-in-one Worker under
+# `wrangler dev`), then the node:test files in tests/load/:
+#   - one open-loop load test per function (a fixed request schedule for a fixed time), which
+#     counts statuses, checks there is no 5xx and that the database holds exactly what the
+#     accepted requests wrote;
+#   - Postgres stopped and restarted during a load run;
+#   - tenants that break off mid-body, answer late or never answer.
+# Bounded in time: every test has its own timeout and the whole node run is killed after
+# LOAD_TIMEOUT seconds (default 900).
+#
+# Settings (environment):
+#   LOAD_RATE=20         requests per second of each load test (LOAD_RATE_<FN> per function, e.g.
+#                        LOAD_RATE_ACCEPT_INVITATION=8)
+#   LOAD_SECONDS=20      how long each load test sends (LOAD_SECONDS_<FN> likewise)
+#   FAULT_RATE=12        requests per second during the Postgres fault run
+#   FAULT_DOWN_SECONDS=5 how long Postgres stays down
+#   LOAD_TESTS="tests/load/a.test.mjs ..."   a selection (default: all of tests/load/*.test.mjs)
+#   LOAD_PORT_BASE=57400, LOAD_STATE=/tmp/devstack-load-<hash>   ports and state of the stack
+source "$(dirname "$0")/lib.sh"
+
+LOAD_STATE="${LOAD_STATE:-${TMPDIR:-/tmp}/devstack-load-$(printf '%s' "$REPO" | sha256sum | cut -c1-12)}"
+LOAD_PORT_BASE="${LOAD_PORT_BASE:-57400}"
+LOAD_PORT=$((LOAD_PORT_BASE + 21))
+LOAD_DB_PORT=$((LOAD_PORT_BASE + 22))
+LOAD_FUNCTIONS_PORT=$((LOAD_PORT_BASE + 29))
+LOAD_INSPECTOR_PORT=$((LOAD_PORT_BASE + 30))
+LOAD_TENANT_PORT=$((LOAD_PORT_BASE + 31))
+# tests/load/tenant-faults.test.mjs runs its fake tenants on base+40 ...
+export LOAD_FAKE_TENANT_PORT=$((LOAD_PORT_BASE + 40))
+read -r -a LOAD_TESTS <<<"${LOAD_TESTS:-$(echo tests/load/*.test.mjs)}"
+LOAD_TIMEOUT="${LOAD_TIMEOUT:-900}"
+# tenant-proxy's upstream timeout on this stack (short, so the slow-tenant tests stay quick).
+export TENANT_TIMEOUT_MS="${TENANT_TIMEOUT_MS:-3000}"
+# guest-signup's per-IP limit on this stack; the load test checks it is exact under load.
+export GUEST_SIGNUP_RATE_LIMIT="${GUEST_SIGNUP_RATE_LIMIT:-5/3600}"
+
+started=$(date +%s)
+ensure_postgres
+ensure_node_modules
+ensure_wasm_tools
+
+log "building devstack and the functions (release wasm)"
+cargo build --quiet -p devstack
+bash scripts/build-functions.sh router
+
+log "starting the load stack in $LOAD_STATE"
+mkdir -p "$LOAD_STATE"
+rm -f "$LOAD_STATE/dev.vars"
+trap 'stop_process "${FUNCTIONS_PID:-}" "${DEVSTACK_PID:-}"' EXIT INT TERM
+start_devstack "$LOAD_STATE/devstack.log" "$LOAD_PORT" \
+  --db-port "$LOAD_DB_PORT" --state-dir "$LOAD_STATE" \
+  start --reset \
+  --migrations migrations --migrations tests/fixtures/migrations \
+  --dev-vars "$LOAD_STATE/dev.vars" \
+  --functions-url "http://127.0.0.1:$LOAD_FUNCTIONS_PORT" \
+  --tenant "tenant=$LOAD_TENANT_PORT=tests/fixtures/tenant"
+ensure_worker_secrets "$LOAD_STATE/dev.vars"
+printf 'TENANT_TIMEOUT_MS="%s"\nGUEST_SIGNUP_RATE_LIMIT="%s"\n' "$TENANT_TIMEOUT_MS" "$GUEST_SIGNUP_RATE_LIMIT" >>"$LOAD_STATE/dev.vars"
+start_functions "$LOAD_FUNCTIONS_PORT" "$LOAD_INSPECTOR_PORT" "$LOAD_STATE/dev.vars" "$LOAD_STATE/functions.log"
+
+# What the fault test needs to stop and start this stack's Postgres, and to check that
+# nothing else died meanwhile.
+export DEVSTACK_STATUS="$LOAD_STATE/status.json"
+export DEVSTACK_DEV_VARS="$LOAD_STATE/dev.vars"
+export LOAD_PGDATA="$LOAD_STATE/pgdata"
+export LOAD_DB_PORT LOAD_PORT LOAD_FUNCTIONS_PORT
+export LOAD_DEVSTACK_PID="$DEVSTACK_PID" LOAD_FUNCTIONS_PID="$FUNCTIONS_PID"
+export LOAD_REPORT="$LOAD_STATE/report.jsonl"
+rm -f "$LOAD_REPORT"
+
+log "load and fault tests (node --test ${LOAD_TESTS[*]}), at most ${LOAD_TIMEOUT}s"
+status=0
+timeout --kill-after=15 "$LOAD_TIMEOUT" \
+  node --test --test-concurrency=1 --test-timeout=300000 "${LOAD_TESTS[@]}" || status=$?
+if [ "$status" = 124 ] || [ "$status" = 137 ]; then log "the tests did not finish within ${LOAD_TIMEOUT}s"; fi
+
+if [ -f "$LOAD_REPORT" ]; then
+  log "figures"
+  node tests/load/support/summary.mjs "$LOAD_REPORT"
+fi
+log "load.sh finished in $(($(date +%s) - started)) s (exit $status)"
+exit "$status"
