@@ -1,14 +1,22 @@
 //! Connection pools, the Supabase bootstrap and the migrations runner for one project database.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
 
 use crate::postgres::SUPERUSER_PASSWORD;
 
 const BOOTSTRAP_SQL: &str = include_str!("../sql/bootstrap.sql");
+
+/// How long opening (or checking) a connection may take. Without it a server that accepts the
+/// TCP connection but never answers — one that is stuck, or a port something else holds —
+/// would hold every request that needs a new connection forever.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a request waits for a pooled connection before it fails (PostgREST's PGRST003).
+const POOL_WAIT: Duration = Duration::from_secs(10);
 
 /// The two ways devstack reaches a project database.
 #[derive(Clone)]
@@ -28,10 +36,18 @@ pub fn pg_config(port: u16, db: &str, user: &str) -> tokio_postgres::Config {
         .user(user)
         .password(SUPERUSER_PASSWORD);
     cfg.application_name("devstack");
+    cfg.connect_timeout(CONNECT_TIMEOUT);
     cfg
 }
 
-fn pool(cfg: tokio_postgres::Config, size: usize) -> anyhow::Result<Pool> {
+/// A pool that fails fast when the database is down or stuck (every wait is bounded) and
+/// reconnects by itself when it is back: a closed connection is dropped at its next checkout
+/// and a new one opened.
+fn pool(
+    cfg: tokio_postgres::Config,
+    size: usize,
+    connect_timeout: Duration,
+) -> anyhow::Result<Pool> {
     let manager = Manager::from_config(
         cfg,
         NoTls,
@@ -39,14 +55,20 @@ fn pool(cfg: tokio_postgres::Config, size: usize) -> anyhow::Result<Pool> {
             recycling_method: RecyclingMethod::Fast,
         },
     );
-    Ok(Pool::builder(manager).max_size(size).build()?)
+    Ok(Pool::builder(manager)
+        .max_size(size)
+        .runtime(Runtime::Tokio1)
+        .create_timeout(Some(connect_timeout))
+        .recycle_timeout(Some(connect_timeout))
+        .wait_timeout(Some(POOL_WAIT))
+        .build()?)
 }
 
 impl Pools {
     pub fn new(port: u16, db: &str) -> anyhow::Result<Self> {
         Ok(Self {
-            admin: pool(pg_config(port, db, "postgres"), 8)?,
-            api: pool(pg_config(port, db, "authenticator"), 16)?,
+            admin: pool(pg_config(port, db, "postgres"), 8, CONNECT_TIMEOUT)?,
+            api: pool(pg_config(port, db, "authenticator"), 16, CONNECT_TIMEOUT)?,
         })
     }
 }
@@ -141,4 +163,65 @@ fn migration_files(dir: &Path) -> anyhow::Result<Vec<(String, String, PathBuf)>>
     }
     files.sort();
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use deadpool_postgres::PoolError;
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_database_that_accepts_but_never_answers_fails_the_pool_fast() {
+        // Accepts connections and keeps them open without a word, like a stuck server.
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let holder = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        let timeout = Duration::from_millis(300);
+        let pool = pool(pg_config(port, "postgres", "authenticator"), 2, timeout).expect("pool");
+        for _ in 0..2 {
+            let started = Instant::now();
+            let err = pool
+                .get()
+                .await
+                .expect_err("no connection from a silent server");
+            assert!(
+                matches!(err, PoolError::Timeout(_)),
+                "a timeout, not {err:?}"
+            );
+            assert!(started.elapsed() < timeout * 4, "{:?}", started.elapsed());
+        }
+        holder.abort();
+    }
+
+    #[tokio::test]
+    async fn a_database_that_is_down_fails_the_pool_at_once() {
+        // A port nobody listens on: bound, then released.
+        let port = {
+            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            listener.local_addr().expect("address").port()
+        };
+        let pool = pool(
+            pg_config(port, "postgres", "authenticator"),
+            2,
+            CONNECT_TIMEOUT,
+        )
+        .expect("pool");
+        let started = Instant::now();
+        let err = pool.get().await.expect_err("nothing listens");
+        assert!(matches!(err, PoolError::Backend(_)), "{err:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+    }
 }

@@ -2,13 +2,11 @@
 //! the role and request settings set locally, then commit — or rollback on any error or when
 //! the response turns out unacceptable (a singular request that matched several rows).
 
-use std::time::Duration;
+use axum::http::StatusCode;
+use deadpool_postgres::{PoolError, TimeoutType};
 
 use super::error::ApiError;
 use crate::db::Pools;
-
-/// How long a request waits for a free connection before giving up (PostgREST's PGRST003).
-const POOL_WAIT: Duration = Duration::from_secs(10);
 
 /// Who is asking, and about what: what `request.*` settings expose to SQL.
 pub struct RequestScope {
@@ -40,6 +38,29 @@ pub struct StatementResult {
     pub location: Option<String>,
 }
 
+/// No connection for the request: every pooled one stayed busy for the whole wait (PostgREST's
+/// PGRST003, 504), or the database cannot be reached (PGRST000, 503) — both bounded in time by
+/// the pool's timeouts, so a database that is down or stuck fails requests fast.
+fn pool_error(e: PoolError) -> ApiError {
+    if matches!(e, PoolError::Timeout(TimeoutType::Wait)) {
+        return ApiError::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "PGRST003",
+            "Timed out acquiring connection from connection pool.",
+            None,
+            None,
+        );
+    }
+    tracing::error!("database pool: {e}");
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "PGRST000",
+        "Database connection error. Retrying the connection.",
+        None,
+        None,
+    )
+}
+
 /// Runs `sql` with text parameters. `accept` sees the result before commit; an error from
 /// it rolls the transaction back.
 pub async fn run(
@@ -49,28 +70,7 @@ pub async fn run(
     params: &[String],
     accept: impl FnOnce(&StatementResult) -> Result<(), ApiError>,
 ) -> Result<StatementResult, ApiError> {
-    let mut client = match tokio::time::timeout(POOL_WAIT, pools.api.get()).await {
-        Err(_) => {
-            return Err(ApiError::new(
-                axum::http::StatusCode::GATEWAY_TIMEOUT,
-                "PGRST003",
-                "Timed out acquiring connection from connection pool.",
-                None,
-                None,
-            ));
-        }
-        Ok(Err(e)) => {
-            tracing::error!("database pool: {e}");
-            return Err(ApiError::new(
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "PGRST000",
-                "Database connection error.",
-                None,
-                None,
-            ));
-        }
-        Ok(Ok(client)) => client,
-    };
+    let mut client = pools.api.get().await.map_err(pool_error)?;
     let db_error = |e: tokio_postgres::Error| ApiError::from_db(&e, scope.is_anonymous());
     let tx = client
         .build_transaction()
@@ -114,4 +114,36 @@ pub async fn run(
     accept(&result)?;
     tx.commit().await.map_err(db_error)?;
     Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::response::IntoResponse;
+    use deadpool_postgres::{PoolError, TimeoutType};
+
+    use super::pool_error;
+
+    async fn answer(e: PoolError) -> (u16, serde_json::Value) {
+        let response = pool_error(e).into_response();
+        let status = response.status().as_u16();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .expect("body");
+        (status, serde_json::from_slice(&body).expect("JSON"))
+    }
+
+    #[tokio::test]
+    async fn a_busy_pool_is_pgrst003_and_an_unreachable_database_pgrst000() {
+        let (status, body) = answer(PoolError::Timeout(TimeoutType::Wait)).await;
+        assert_eq!((status, body["code"].as_str()), (504, Some("PGRST003")));
+        for e in [
+            PoolError::Timeout(TimeoutType::Create),
+            PoolError::Timeout(TimeoutType::Recycle),
+            PoolError::Closed,
+        ] {
+            let (status, body) = answer(e).await;
+            assert_eq!((status, body["code"].as_str()), (503, Some("PGRST000")));
+            assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+        }
+    }
 }
