@@ -29,6 +29,29 @@ ensure_node_modules() {
   npm ci --no-audit --no-fund --loglevel=error
 }
 
+# Debian's Chromium, which the browser tests drive headless through playwright-core (Playwright
+# never downloads a browser here).
+ensure_chromium() {
+  if [ -x /usr/bin/chromium ]; then return; fi
+  log "installing Chromium (apt-get install chromium) for the browser tests"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
+}
+
+# The reference web app (examples/web), bundled into build/web/ for devstack --web-dir.
+build_web_app() {
+  log "building the web app (examples/web -> build/web)"
+  node examples/web/build.mjs >/dev/null
+}
+
+# Invitation links point at the web app's register page on the stack's own port, unless the
+# file already names another INVITATION_LINK_BASE.
+ensure_invitation_link_base() {
+  local file="$1" port="$2"
+  grep -q '^INVITATION_LINK_BASE=' "$file" ||
+    printf 'INVITATION_LINK_BASE="http://127.0.0.1:%s/register/"\n' "$port" >>"$file"
+}
+
 # Starts devstack in the background with the given arguments; waits until it answers.
 # Sets DEVSTACK_PID. Its log goes to $1.
 start_devstack() {
@@ -119,4 +142,40 @@ start_functions() {
   cat "$logfile" >&2
   log "wrangler dev did not answer on port $port within 120 s"
   return 1
+}
+
+# Starts a stack of its own for a test command: devstack (fresh data in $1, the migrations and
+# the test fixtures, a tenant project) and the all-in-one Worker under `wrangler dev`, on ports
+# from $2: +21 API, +22 database, +29 functions, +30 inspector, +31 tenant. Further arguments
+# are NAME="value" lines added to the Workers' secrets. Stops both on exit. Exports
+# DEVSTACK_STATUS and DEVSTACK_DEV_VARS, which tests/support/stack.mjs reads.
+start_function_stack() {
+  local state="$1" base="$2"
+  shift 2
+  mkdir -p "$state"
+  rm -f "$state/dev.vars"
+  trap 'stop_process "${FUNCTIONS_PID:-}" "${DEVSTACK_PID:-}"' EXIT INT TERM
+  start_devstack "$state/devstack.log" "$((base + 21))" \
+    --db-port "$((base + 22))" --state-dir "$state" \
+    start --reset \
+    --migrations migrations --migrations tests/fixtures/migrations \
+    --dev-vars "$state/dev.vars" \
+    --functions-url "http://127.0.0.1:$((base + 29))" \
+    --tenant "tenant=$((base + 31))=tests/fixtures/tenant"
+  ensure_worker_secrets "$state/dev.vars"
+  local line
+  for line in "$@"; do printf '%s\n' "$line" >>"$state/dev.vars"; done
+  start_functions "$((base + 29))" "$((base + 30))" "$state/dev.vars" "$state/functions.log"
+  export DEVSTACK_STATUS="$state/status.json" DEVSTACK_DEV_VARS="$state/dev.vars"
+}
+
+# A command from PyPI at an exact version, in a virtualenv of its own under .tools/ (made once).
+ensure_python_tool() {
+  local package="$1" version="$2" venv="$REPO/.tools/$1-$2"
+  if [ ! -x "$venv/bin/python" ]; then
+    log "installing $package $version (pip, into $venv)"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "$package==$version"
+  fi
+  export PATH="$venv/bin:$PATH"
 }

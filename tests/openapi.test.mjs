@@ -276,6 +276,20 @@ test('a forged token is refused as documented', async () => {
   assert.equal(answer.body.code, 'bad_signature');
 });
 
+test('a method no operation documents is refused with 405 and Allow (QUERY too, which worker::Method reads as GET)', async () => {
+  for (const [path, item] of Object.entries(doc.paths)) {
+    if (path.includes('{')) continue;
+    const documented = Object.keys(item).map((m) => m.toUpperCase());
+    for (const method of ['QUERY', 'PROPFIND']) {
+      const res = await fetch(`${stack.functionsUrl}${path}`, { method, headers: anon });
+      const body = await res.json();
+      assert.equal(res.status, 405, `${method} ${path}: ${JSON.stringify(body)}`);
+      assert.equal(body.code, 'method_not_allowed');
+      assert.deepEqual(res.headers.get('allow').split(', ').sort(), documented.sort(), `${method} ${path}: Allow`);
+    }
+  }
+});
+
 test('every documented answer was provoked (the tests above run first)', () => {
   const missing = [];
   for (const [path, item] of Object.entries(doc.paths)) {

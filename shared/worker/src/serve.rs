@@ -3,7 +3,7 @@
 use std::future::Future;
 
 use edge_http::{ApiError, Cors, request_id};
-use worker::{Env, Method, Request, Response};
+use worker::{Env, Request, Response};
 
 use crate::config::SupabaseConfig;
 use crate::request::header;
@@ -57,14 +57,13 @@ where
         header(&req, "cf-ray").as_deref(),
         header(&req, "x-request-id").as_deref(),
     );
-    let method = req.method();
+    // The method as sent: `worker::Method` reads one it does not know (e.g. `QUERY`) as GET.
+    let method = req.inner().method();
     let path = req.path();
-    let result = if method == Method::Options {
-        preflight(&cors)
-    } else if !spec.methods.iter().any(|m| *m == method.as_ref()) {
-        Err(ApiError::method_not_allowed(method.as_ref(), spec.methods))
-    } else {
-        match SupabaseConfig::from_env(&env) {
+    let result = match check_method(&method, spec.methods) {
+        MethodCheck::Preflight => preflight(&cors),
+        MethodCheck::NotAllowed => Err(ApiError::method_not_allowed(&method, spec.methods)),
+        MethodCheck::Allowed => match SupabaseConfig::from_env(&env) {
             Ok(config) => {
                 let context = RequestContext {
                     req,
@@ -75,12 +74,12 @@ where
                 handler(context).await
             }
             Err(e) => Err(e),
-        }
+        },
     };
     let mut response = result.unwrap_or_else(|e| {
         if e.status() >= 500 {
             worker::console_error!(
-                "{id} {} {method:?} {path}: {} {}",
+                "{id} {} {method} {path}: {} {}",
                 spec.name,
                 e.code(),
                 e.message()
@@ -94,11 +93,30 @@ where
     }
     headers.set("x-request-id", &id)?;
     worker::console_log!(
-        "{id} {} {method:?} {path} -> {}",
+        "{id} {} {method} {path} -> {}",
         spec.name,
         response.status_code()
     );
     Ok(response)
+}
+
+/// What [`serve`] does with a request's method.
+#[derive(Debug, PartialEq, Eq)]
+enum MethodCheck {
+    Preflight,
+    Allowed,
+    NotAllowed,
+}
+
+/// Methods are case-sensitive (RFC 9110), so `get` is not `GET` either.
+fn check_method(sent: &str, allowed: &[&str]) -> MethodCheck {
+    if sent == "OPTIONS" {
+        MethodCheck::Preflight
+    } else if allowed.contains(&sent) {
+        MethodCheck::Allowed
+    } else {
+        MethodCheck::NotAllowed
+    }
 }
 
 fn preflight(cors: &Cors) -> Result<Response, ApiError> {
@@ -110,4 +128,24 @@ fn preflight(cors: &Cors) -> Result<Response, ApiError> {
         let _ = response.headers_mut().set(name, &value);
     }
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_listed_methods_reach_the_handler() {
+        let allowed = ["GET", "POST"];
+        assert_eq!(check_method("GET", &allowed), MethodCheck::Allowed);
+        assert_eq!(check_method("POST", &allowed), MethodCheck::Allowed);
+        assert_eq!(check_method("OPTIONS", &allowed), MethodCheck::Preflight);
+        for refused in ["QUERY", "PROPFIND", "DELETE", "get", "HEAD", ""] {
+            assert_eq!(
+                check_method(refused, &allowed),
+                MethodCheck::NotAllowed,
+                "{refused:?}"
+            );
+        }
+    }
 }
