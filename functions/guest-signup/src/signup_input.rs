@@ -184,8 +184,14 @@ fn web_url(field: &str, value: &str) -> Result<Url, ApiError> {
     Ok(url)
 }
 
+/// The URL as sent (it is stored as sent, so it must also read as `http(s)://…` literally:
+/// the URL parser alone also takes `HTTPS://…`, `https:/…` and `https:\\…`, which the
+/// column's check `^https?://` refuses).
 fn landing_url(value: &str) -> Result<String, ApiError> {
     web_url("landing_url", value)?;
+    if !(value.starts_with("http://") || value.starts_with("https://")) {
+        return Err(invalid("landing_url must start with http:// or https://"));
+    }
     Ok(value.to_owned())
 }
 
@@ -199,13 +205,24 @@ fn referrer_host(value: &str) -> Result<Option<String>, ApiError> {
         Some(Host::Ipv4(ip)) => ip.to_string(),
         Some(Host::Ipv6(_)) | None => return Ok(None),
     };
-    if host.is_empty() || host.len() > 253 {
+    if host.len() > 253 || !storable_host(&host) {
         return Err(invalid("referrer has no usable host name"));
     }
     Ok(Some(match url.port() {
         Some(port) => format!("{host}:{port}"),
         None => host,
     }))
+}
+
+/// A host name the `referrer_host` column takes: `[a-z0-9.-]`, starting and ending with a
+/// letter or digit. The URL parser lower-cases and punycodes names but also lets through `_`,
+/// `!`, `*`, `~` and a leading or trailing `-`.
+fn storable_host(host: &str) -> bool {
+    let edge = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    let bytes = host.as_bytes();
+    bytes.first().copied().is_some_and(edge)
+        && bytes.last().copied().is_some_and(edge)
+        && bytes.iter().all(|&b| edge(b) || b == b'.' || b == b'-')
 }
 
 /// An IANA zone name as `Intl.DateTimeFormat().resolvedOptions().timeZone` gives it
@@ -380,5 +397,42 @@ mod tests {
         }
         assert!(message(r#"{"utmSource": "news"}"#).starts_with("unknown field `utmSource`"));
         assert!(message(r#"{"level": 5}"#).starts_with("unknown field `level`"));
+    }
+
+    /// Found by `fuzz/fuzz_targets/guest_signup_body.rs` (fuzz/regressions/guest_signup_body/):
+    /// the URL parser took these, the `visitor` table's checks did not, so the insert failed
+    /// after the account was made. Each is a 400 now.
+    #[test]
+    fn refuses_what_the_visitor_columns_cannot_hold() {
+        for (body, expected) in [
+            (
+                r#"{"referrer": "http:/0n_"}"#,
+                "referrer has no usable host name",
+            ),
+            (
+                r#"{"referrer": "https://my_site.example/"}"#,
+                "referrer has no usable host name",
+            ),
+            (
+                r#"{"referrer": "https://-a.example/"}"#,
+                "referrer has no usable host name",
+            ),
+            (
+                r#"{"landing_url": "HTTPS://app.example.com/"}"#,
+                "landing_url must start with http:// or https://",
+            ),
+            (
+                r#"{"landing_url": "https:/app.example.com/"}"#,
+                "landing_url must start with http:// or https://",
+            ),
+            (
+                r#"{"landing_url": "https:\\\\app.example.com/"}"#,
+                "landing_url must start with http:// or https://",
+            ),
+        ] {
+            assert_eq!(message(body), expected, "{body}");
+        }
+        let kept = validate(r#"{"referrer": "https://News.Example.com./x"}"#).unwrap();
+        assert_eq!(kept.referrer_host.as_deref(), Some("news.example.com"));
     }
 }

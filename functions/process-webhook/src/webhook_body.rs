@@ -136,8 +136,16 @@ fn check_mask_url(raw: &str) -> Result<(), ApiError> {
             format_args!("mask_url is longer than {MAX_MASK_URL_LEN} characters"),
         ));
     }
+    if raw.chars().any(char::is_control) {
+        return Err(invalid(
+            "mask_url",
+            "mask_url must not contain control characters",
+        ));
+    }
     let url = Url::parse(raw).map_err(|e| invalid("mask_url", format_args!("mask_url: {e}")))?;
-    if url.scheme() != "https" {
+    // Stored as sent, so it must read `https://` literally too: the parser alone also takes
+    // `HTTPS://…`, `https:/…`, `https:\\…` and leading spaces, which the column's check refuses.
+    if url.scheme() != "https" || !raw.starts_with("https://") {
         return Err(invalid("mask_url", "mask_url must be an https URL"));
     }
     if url.host_str().is_none_or(str::is_empty) {
@@ -184,6 +192,12 @@ fn check_bounded_json<T: serde::Serialize>(
     max_bytes: usize,
 ) -> Result<(), ApiError> {
     let value = serde_json::to_value(value).map_err(|e| invalid(field, e))?;
+    if holds_nul(&value) {
+        return Err(invalid(
+            field,
+            format_args!("{field} must not contain U+0000 (Postgres cannot store it)"),
+        ));
+    }
     if depth(&value) > MAX_JSON_DEPTH {
         return Err(invalid(
             field,
@@ -198,6 +212,18 @@ fn check_bounded_json<T: serde::Serialize>(
         ));
     }
     Ok(())
+}
+
+/// Whether any string or key holds U+0000, which `jsonb` and `text` refuse.
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(map) => map
+            .iter()
+            .any(|(key, v)| key.contains('\0') || holds_nul(v)),
+        _ => false,
+    }
 }
 
 /// Levels of arrays/objects: a scalar is 0, `[]` is 1, `[{}]` is 2.
@@ -231,6 +257,12 @@ fn check_credits(credits: i64, status: ReportedStatus) -> Result<i32, ApiError> 
 fn check_error(error: &str, status: ReportedStatus) -> Result<(), ApiError> {
     if status != ReportedStatus::Error {
         return Err(invalid("error", "error is only accepted with status error"));
+    }
+    if error.contains('\0') {
+        return Err(invalid(
+            "error",
+            "error must not contain U+0000 (Postgres cannot store it)",
+        ));
     }
     if error.chars().count() > MAX_ERROR_CHARS {
         return Err(invalid(
@@ -436,6 +468,29 @@ mod tests {
             parse(json!({"task_id": TASK, "status": "done", "credits_used": MAX_CREDITS_USED}))
                 .is_ok()
         );
+    }
+
+    /// Found by `fuzz/fuzz_targets/process_webhook_body.rs` (fuzz/regressions/): values the
+    /// URL parser or serde accepted but the `segmentation_results` columns refuse, which made
+    /// the database call fail (500, retried by the sender) after validation had passed.
+    #[test]
+    fn refuses_what_the_columns_cannot_hold() {
+        let cases = [
+            json!({"status": "done", "mask_url": "https:Q/masks.example.com/@mg"}),
+            json!({"status": "done", "mask_url": "HTTPS://masks.example.com/m.png"}),
+            json!({"status": "done", "mask_url": " https://masks.example.com/m.png"}),
+            json!({"status": "done", "mask_url": "https:\\\\masks.example.com/m.png"}),
+            json!({"status": "done", "mask_url": "https://masks.example.com/\u{0}.png"}),
+            json!({"status": "error", "error": "out of\u{0}memory"}),
+            json!({"status": "done", "labels": [{"label": "c\u{0}t"}]}),
+            json!({"status": "done", "metadata": {"k\u{0}": 1}}),
+        ];
+        for mut body in cases {
+            body["task_id"] = json!(TASK);
+            let (status, code, _) = refusal(body.clone());
+            assert_eq!(status, 400, "{body}");
+            assert!(code.starts_with("invalid_"), "{body}: {code}");
+        }
     }
 
     #[test]
