@@ -12,13 +12,17 @@ ensure_wasm_tools
 log "building devstack and the functions"
 cargo build --quiet -p devstack
 bash scripts/build-functions.sh router
+build_web_app
 
 mkdir -p .devstack
 trap 'stop_process "${FUNCTIONS_PID:-}" "${DEVSTACK_PID:-}"' EXIT INT TERM
-start_devstack .devstack/devstack.log 54321 start --functions-url "http://127.0.0.1:$FUNCTIONS_PORT" "$@"
+start_devstack .devstack/devstack.log 54321 start --functions-url "http://127.0.0.1:$FUNCTIONS_PORT" \
+  --web-dir build/web "$@"
 ensure_worker_secrets .dev.vars
+ensure_invitation_link_base .dev.vars 54321
 log "starting the functions (wrangler dev on port $FUNCTIONS_PORT; it rebuilds on changes)"
 start_functions "$FUNCTIONS_PORT" 9229 .dev.vars .devstack/functions.log
 cat .devstack/devstack.log
 log "ready: http://127.0.0.1:54321 (logs: .devstack/devstack.log, .devstack/functions.log). Ctrl-C stops everything."
+log "the reference web app: http://127.0.0.1:54321/ (examples/web; rebuild with: node examples/web/build.mjs)"
 wait "$DEVSTACK_PID"

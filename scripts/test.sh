@@ -19,6 +19,7 @@ read -r -a E2E_TESTS <<<"${E2E_TESTS:-$(echo tests/*.test.mjs)}"
 ensure_postgres
 ensure_node_modules
 ensure_wasm_tools
+ensure_chromium
 
 if [ "${E2E_ONLY:-}" != 1 ]; then
   log "cargo fmt --check"
@@ -32,6 +33,7 @@ fi
 log "building devstack and the functions (release wasm)"
 cargo build --quiet -p devstack
 bash scripts/build-functions.sh router
+build_web_app
 
 log "starting the test stack in $E2E_STATE"
 mkdir -p "$E2E_STATE"
@@ -43,8 +45,10 @@ start_devstack "$E2E_STATE/devstack.log" "$E2E_PORT" \
   --migrations migrations --migrations tests/fixtures/migrations \
   --dev-vars "$E2E_STATE/dev.vars" \
   --functions-url "http://127.0.0.1:$E2E_FUNCTIONS_PORT" \
-  --tenant "tenant=$E2E_TENANT_PORT=tests/fixtures/tenant"
+  --tenant "tenant=$E2E_TENANT_PORT=tests/fixtures/tenant" \
+  --web-dir build/web
 ensure_worker_secrets "$E2E_STATE/dev.vars"
+ensure_invitation_link_base "$E2E_STATE/dev.vars" "$E2E_PORT"
 start_functions "$E2E_FUNCTIONS_PORT" "$E2E_INSPECTOR_PORT" "$E2E_STATE/dev.vars" "$E2E_STATE/functions.log"
 export DEVSTACK_DEV_VARS="$E2E_STATE/dev.vars"
 

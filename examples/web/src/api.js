@@ -3,10 +3,13 @@
 // Every helper resolves to data or throws an AppError whose message is meant for people.
 import { PostgrestClient } from '@supabase/postgrest-js';
 import { ANON_KEY, SUPABASE_URL, supabase, currentSession } from './supabase.js';
-import { AppError, fromAuthError, fromFunctionError, fromPostgrestError } from './errors.js';
+import { AppError, describe, fromAuthError, fromFunctionError, fromPostgrestError } from './errors.js';
 
-async function invoke(name, options) {
-  const { data, error } = await supabase.functions.invoke(name, options);
+/** No request waits forever: a function that has not answered in 30 s counts as unreachable. */
+const FUNCTION_TIMEOUT_MS = 30_000;
+
+async function invoke(name, options = {}) {
+  const { data, error } = await supabase.functions.invoke(name, { timeout: FUNCTION_TIMEOUT_MS, ...options });
   if (error) throw await fromFunctionError(error);
   return data;
 }
@@ -53,8 +56,16 @@ export async function startGuest() {
   return guest;
 }
 
-/** The guest becomes a full account with the same id (the database links its visitor). */
-export const upgradeGuest = (email, password) => auth(supabase.auth.updateUser({ email, password }));
+/**
+ * The guest becomes a full account with the same id (the database links its visitor). The
+ * session is refreshed at once: the old access token still says `is_anonymous: true`, and the
+ * functions refuse guests what full accounts may do.
+ */
+export async function upgradeGuest(email, password) {
+  const data = await auth(supabase.auth.updateUser({ email, password }));
+  await auth(supabase.auth.refreshSession());
+  return data;
+}
 export const signIn = (email, password) => auth(supabase.auth.signInWithPassword({ email, password }));
 export const signUp = (email, password) => auth(supabase.auth.signUp({ email, password }));
 export const signOut = () => auth(supabase.auth.signOut());
@@ -116,8 +127,19 @@ export const invitationHistory = (profileId) =>
   invoke(`create-invitation?profile_id=${encodeURIComponent(profileId)}`, { method: 'GET' });
 export const revokeInvitation = (id) => invoke(`create-invitation?id=${encodeURIComponent(id)}`, { method: 'DELETE' });
 
-export const previewInvitation = (token) => invoke(`accept-invitation?token=${encodeURIComponent(token)}`, { method: 'GET' });
-export const acceptInvitation = (token, password) => invoke('accept-invitation', { body: { token, password } });
+export const previewInvitation = (token) =>
+  linkErrors(invoke(`accept-invitation?token=${encodeURIComponent(token)}`, { method: 'GET' }));
+export const acceptInvitation = (token, password) => linkErrors(invoke('accept-invitation', { body: { token, password } }));
+
+/** accept-invitation's `400 invalid_token` is a malformed link, not a session problem. */
+async function linkErrors(request) {
+  try {
+    return await request;
+  } catch (e) {
+    if (e.code !== 'invalid_token') throw e;
+    throw new AppError(describe({ code: 'invitation_not_found' }), { status: e.status, code: 'invitation_not_found', body: e.body });
+  }
+}
 
 // --- segmentation results and credits (seed 002) ------------------------------------------------
 

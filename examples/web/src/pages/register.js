@@ -55,7 +55,7 @@ export async function render(ctx) {
     h('h1', {}, `Hello, ${person}`),
     h(
       'div',
-      { class: 'card', style: 'max-width: 480px' },
+      { class: 'card', style: 'max-width: 560px' },
       h('p', {}, 'You were invited to register. Choose a password to create your account; it will be linked to your profile.'),
       h('p', { class: 'muted small' }, `This link is valid until ${new Date(shown.expires_at).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}.`),
       form,

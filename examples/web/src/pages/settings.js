@@ -107,7 +107,7 @@ function addForm(reload) {
 function connectionRow(c, reload, listMsg, data) {
   const remove = h('button', { type: 'button', class: 'danger' }, 'Delete');
   const open = h('button', { type: 'button', class: 'secondary' }, 'View data');
-  const actions = h('td', { class: 'row' }, open, remove);
+  const actions = h('div', { class: 'actions' }, open, remove);
   open.addEventListener('click', () => data.open(c.name));
   remove.addEventListener('click', () => {
     const yes = h('button', { type: 'button', class: 'danger' }, `Yes, delete ${c.name}`);
@@ -133,7 +133,7 @@ function connectionRow(c, reload, listMsg, data) {
     h('td', { class: 'mono', 'data-testid': 'anon-hint' }, `${c.anon_key_hint}…`),
     h('td', { class: 'mono', 'data-testid': 'service-hint' }, `${c.service_role_key_hint}…`),
     h('td', {}, c.allow_writes ? 'allowed' : 'read-only'),
-    actions,
+    h('td', {}, actions),
   );
 }
 
