@@ -52,29 +52,6 @@ ensure_invitation_link_base() {
     printf 'INVITATION_LINK_BASE="http://127.0.0.1:%s/register/"\n' "$port" >>"$file"
 }
 
-# Debian's Chromium, which the browser tests drive headless through playwright-core (Playwright
-# never downloads a browser here).
-ensure_chromium() {
-  if [ -x /usr/bin/chromium ]; then return; fi
-  log "installing Chromium (apt-get install chromium) for the browser tests"
-  as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
-}
-
-# The reference web app (examples/web), bundled into build/web/ for devstack --web-dir.
-build_web_app() {
-  log "building the web app (examples/web -> build/web)"
-  node examples/web/build.mjs >/dev/null
-}
-
-# Invitation links point at the web app's register page on the stack's own port, unless the
-# file already names another INVITATION_LINK_BASE.
-ensure_invitation_link_base() {
-  local file="$1" port="$2"
-  grep -q '^INVITATION_LINK_BASE=' "$file" ||
-    printf 'INVITATION_LINK_BASE="http://127.0.0.1:%s/register/"\n' "$port" >>"$file"
-}
-
 # Starts devstack in the background with the given arguments; waits until it answers.
 # Sets DEVSTACK_PID. Its log goes to $1.
 start_devstack() {
