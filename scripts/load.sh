@@ -10,12 +10,14 @@
 # LOAD_TIMEOUT seconds (default 900).
 #
 # Settings (environment):
-#   LOAD_RATE=20         requests per second of each load test (LOAD_RATE_<FN> per function, e.g.
-#                        LOAD_RATE_ACCEPT_INVITATION=8)
-#   LOAD_SECONDS=20      how long each load test sends (LOAD_SECONDS_<FN> likewise)
-#   FAULT_RATE=12        requests per second during the Postgres fault run
+#   LOAD_RATE=20         requests per second of each load test (accept-invitation: 10, since each
+#                        accept hashes a password with bcrypt); LOAD_RATE_<FN> sets one function's,
+#                        e.g. LOAD_RATE_GUEST_SIGNUP=50
+#   LOAD_SECONDS=30      how long each load test sends (LOAD_SECONDS_<FN> likewise)
+#   FAULT_RATE=12        requests per second during the Postgres fault run (25 s: 6 up, down, up)
 #   FAULT_DOWN_SECONDS=5 how long Postgres stays down
-#   LOAD_TESTS="tests/load/a.test.mjs ..."   a selection (default: all of tests/load/*.test.mjs)
+#   FAULT_STOP_MODE=fast pg_ctl's stop mode (immediate: as good as a crash)
+#   LOAD_TESTS="tests/load/a.test.mjs ..."   a selection (default: every tests/load/*.test.mjs)
 #   LOAD_PORT_BASE=57400, LOAD_STATE=/tmp/devstack-load-<hash>   ports and state of the stack
 source "$(dirname "$0")/lib.sh"
 
@@ -28,7 +30,9 @@ LOAD_INSPECTOR_PORT=$((LOAD_PORT_BASE + 30))
 LOAD_TENANT_PORT=$((LOAD_PORT_BASE + 31))
 # tests/load/tenant-faults.test.mjs runs its fake tenants on base+40 ...
 export LOAD_FAKE_TENANT_PORT=$((LOAD_PORT_BASE + 40))
-read -r -a LOAD_TESTS <<<"${LOAD_TESTS:-$(echo tests/load/*.test.mjs)}"
+# The load tests, then the tenant faults, then the Postgres fault (last: it stops the database).
+default_tests="$(ls tests/load/*.test.mjs | grep -v -e /tenant-faults. -e /postgres-fault. | tr '\n' ' ') tests/load/tenant-faults.test.mjs tests/load/postgres-fault.test.mjs"
+read -r -a LOAD_TESTS <<<"${LOAD_TESTS:-$default_tests}"
 LOAD_TIMEOUT="${LOAD_TIMEOUT:-900}"
 # tenant-proxy's upstream timeout on this stack (short, so the slow-tenant tests stay quick).
 export TENANT_TIMEOUT_MS="${TENANT_TIMEOUT_MS:-3000}"

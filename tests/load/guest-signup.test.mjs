@@ -6,13 +6,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { sql, stack } from '../support/stack.mjs';
-import { assertNoServerErrors, devVars, functionUrl, loadShape, openLoop, report, runId, summarize } from './support/load.mjs';
+import { assertNoServerErrors, testTimeout, devVars, functionUrl, loadShape, openLoop, report, runId, summarize } from './support/load.mjs';
 
 const [limit, windowSeconds] = (devVars().GUEST_SIGNUP_RATE_LIMIT ?? '10/3600').split('/').map(Number);
 const freshIp = () => `2001:db8:${[0, 2, 4].map((i) => randomBytes(6).readUInt16BE(i).toString(16)).join(':')}::9`;
 
-test('guest-signup under sustained load: no 5xx, one guest and visitor per 201, the per-IP limit exact', { timeout: 240_000 }, async () => {
-  const { rate, seconds } = loadShape('guest-signup');
+const { rate, seconds } = loadShape('guest-signup');
+
+test('guest-signup under sustained load: no 5xx, one guest and visitor per 201, the per-IP limit exact', { timeout: testTimeout(seconds) }, async () => {
   assert.ok(seconds < windowSeconds / limit, 'the run is shorter than one token refill, so the limit is exact');
   const run = runId();
   const hot = [freshIp(), freshIp(), freshIp()];

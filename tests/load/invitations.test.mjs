@@ -8,7 +8,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { signedUpUser, sql } from '../support/stack.mjs';
-import { assertNoServerErrors, functionUrl, loadShape, openLoop, pool, report, runId, send, summarize } from './support/load.mjs';
+import { assertNoServerErrors, testTimeout, functionUrl, loadShape, openLoop, pool, report, runId, send, summarize } from './support/load.mjs';
+
+const createShape = loadShape('create-invitation');
+const acceptShape = loadShape('accept-invitation', { rate: 10 });
 
 async function admin() {
   const user = await signedUpUser(undefined, 'load-admin');
@@ -29,8 +32,8 @@ const inviteRequest = (inviter, profileId) => ({
   body: JSON.stringify({ profile_id: profileId }),
 });
 
-test('create-invitation under sustained load: no 5xx, one pending invitation per 201, repeats refused', { timeout: 240_000 }, async () => {
-  const { rate, seconds } = loadShape('create-invitation');
+test('create-invitation under sustained load: no 5xx, one pending invitation per 201, repeats refused', { timeout: testTimeout(createShape.seconds) }, async () => {
+  const { rate, seconds } = createShape;
   const run = runId();
   const total = Math.round(rate * seconds);
   const inviters = await pool([0, 1, 2], 3, admin);
@@ -64,8 +67,8 @@ test('create-invitation under sustained load: no 5xx, one pending invitation per
   assert.deepEqual(new Set(ids), new Set(firsts.map((r) => r.json.id)), 'the rows are the invitations answered');
 });
 
-test('accept-invitation under sustained load: no 5xx, one linked account per 201, each link used once', { timeout: 300_000 }, async () => {
-  const { rate, seconds } = loadShape('accept-invitation', { rate: 10 });
+test('accept-invitation under sustained load: no 5xx, one linked account per 201, each link used once', { timeout: testTimeout(acceptShape.seconds) }, async () => {
+  const { rate, seconds } = acceptShape;
   const run = runId();
   const total = Math.round(rate * seconds);
   // Requests alternate preview (GET) and accept (POST) of the same invitation.

@@ -6,11 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { signedUpUser, sql } from '../support/stack.mjs';
-import { assertNoServerErrors, loadShape, openLoop, report, runId, summarize } from './support/load.mjs';
+import { assertNoServerErrors, testTimeout, loadShape, openLoop, report, runId, summarize } from './support/load.mjs';
 import { delivery } from './support/webhook.mjs';
 
-test('process-webhook under sustained load: no 5xx, N deliveries → N usage logs, credits exact, retries free', { timeout: 240_000 }, async () => {
-  const { rate, seconds } = loadShape('process-webhook');
+const { rate, seconds } = loadShape('process-webhook');
+
+test('process-webhook under sustained load: no 5xx, N deliveries → N usage logs, credits exact, retries free', { timeout: testTimeout(seconds) }, async () => {
   const run = runId();
   const total = Math.round(rate * seconds);
   const owner = await signedUpUser(undefined, 'load-webhook');

@@ -4,12 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { signedUpUser, sql, tenantProject } from '../support/stack.mjs';
-import { assertNoServerErrors, functionUrl, loadShape, openLoop, pool, report, runId, summarize } from './support/load.mjs';
+import { assertNoServerErrors, testTimeout, functionUrl, loadShape, openLoop, pool, report, runId, summarize } from './support/load.mjs';
 
 const tenant = tenantProject('tenant');
 
-test('save-connection under sustained load: no 5xx, every create and update lands exactly once', { timeout: 240_000 }, async () => {
-  const { rate, seconds } = loadShape('save-connection');
+const { rate, seconds } = loadShape('save-connection');
+
+test('save-connection under sustained load: no 5xx, every create and update lands exactly once', { timeout: testTimeout(seconds) }, async () => {
   const run = runId();
   const users = await pool(Array.from({ length: 8 }, (_, i) => i), 4, () => signedUpUser(undefined, `load-conn`));
   const total = Math.round(rate * seconds);

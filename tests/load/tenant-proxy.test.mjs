@@ -6,12 +6,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { signedUpUser, sql, stack, tenantProject } from '../support/stack.mjs';
 import { invoke } from '../support/functions.mjs';
-import { assertNoServerErrors, functionUrl, loadShape, openLoop, pool, report, runId, summarize } from './support/load.mjs';
+import { assertNoServerErrors, testTimeout, functionUrl, loadShape, openLoop, pool, report, runId, summarize } from './support/load.mjs';
 
 const tenant = tenantProject('tenant');
 
-test('tenant-proxy under sustained load: no 5xx, reads answer right, every accepted insert is in the tenant', { timeout: 240_000 }, async () => {
-  const { rate, seconds } = loadShape('tenant-proxy');
+const { rate, seconds } = loadShape('tenant-proxy');
+
+test('tenant-proxy under sustained load: no 5xx, reads answer right, every accepted insert is in the tenant', { timeout: testTimeout(seconds) }, async () => {
   const run = runId();
   const users = await pool(Array.from({ length: 4 }, (_, i) => i), 4, async (i) => {
     const user = await signedUpUser(undefined, 'load-proxy');

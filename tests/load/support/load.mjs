@@ -16,9 +16,12 @@ export function setting(name, suffix, fallback) {
 }
 
 /** Rate (requests/s) and duration (s) of the load test of `fn`. */
-export function loadShape(fn, { rate = 20, seconds = 20 } = {}) {
+export function loadShape(fn, { rate = 20, seconds = 30 } = {}) {
   return { rate: setting('LOAD_RATE', fn, rate), seconds: setting('LOAD_SECONDS', fn, seconds) };
 }
+
+/** A test's own bound: its sending time twice over, plus two minutes for setup and checks. */
+export const testTimeout = (seconds) => (2 * seconds + 120) * 1000;
 
 /** The functions' secrets of the stack under test (scripts/load.sh sets DEVSTACK_DEV_VARS). */
 export function devVars() {
