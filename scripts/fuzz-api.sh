@@ -16,7 +16,7 @@ ensure_python_tool schemathesis 4.32.5
 log "building devstack and the functions (release wasm)"
 cargo build --quiet -p devstack
 bash scripts/build-functions.sh router
-log "starting a stack in $STATE"
+build_web_app
 start_function_stack "$STATE" 54600 'GUEST_SIGNUP_RATE_LIMIT="100000/60"'
 
 headers=()

@@ -145,13 +145,15 @@ start_functions() {
 }
 
 # Starts a stack of its own for a test command: devstack (fresh data in $1, the migrations and
-# the test fixtures, a tenant project) and the all-in-one Worker under `wrangler dev`, on ports
-# from $2: +21 API, +22 database, +29 functions, +30 inspector, +31 tenant. Further arguments
-# are NAME="value" lines added to the Workers' secrets. Stops both on exit. Exports
-# DEVSTACK_STATUS and DEVSTACK_DEV_VARS, which tests/support/stack.mjs reads.
+# the test fixtures, a tenant project, the web app from build/web) and the all-in-one Worker
+# under `wrangler dev`, on ports from $2: +21 API, +22 database, +29 functions, +30 inspector,
+# +31 tenant. Further arguments are NAME="value" lines added to the Workers' secrets. Stops
+# both on exit. Exports DEVSTACK_STATUS and DEVSTACK_DEV_VARS (tests/support/stack.mjs reads
+# them) and DEVSTACK_PID, FUNCTIONS_PID.
 start_function_stack() {
   local state="$1" base="$2"
   shift 2
+  log "starting a stack in $state (ports $((base + 21)) and up)"
   mkdir -p "$state"
   rm -f "$state/dev.vars"
   trap 'stop_process "${FUNCTIONS_PID:-}" "${DEVSTACK_PID:-}"' EXIT INT TERM
@@ -161,12 +163,15 @@ start_function_stack() {
     --migrations migrations --migrations tests/fixtures/migrations \
     --dev-vars "$state/dev.vars" \
     --functions-url "http://127.0.0.1:$((base + 29))" \
-    --tenant "tenant=$((base + 31))=tests/fixtures/tenant"
+    --tenant "tenant=$((base + 31))=tests/fixtures/tenant" \
+    --web-dir build/web
   ensure_worker_secrets "$state/dev.vars"
+  ensure_invitation_link_base "$state/dev.vars" "$((base + 21))"
   local line
   for line in "$@"; do printf '%s\n' "$line" >>"$state/dev.vars"; done
   start_functions "$((base + 29))" "$((base + 30))" "$state/dev.vars" "$state/functions.log"
   export DEVSTACK_STATUS="$state/status.json" DEVSTACK_DEV_VARS="$state/dev.vars"
+  export DEVSTACK_PID FUNCTIONS_PID
 }
 
 # A command from PyPI at an exact version, in a virtualenv of its own under .tools/ (made once).
