@@ -1,0 +1,299 @@
+// The benchmark harness (scripts/bench.sh runs it once the stack is up): seeds data, serves the
+// built Workers with `workerd serve`, drives them with wrk and prints one markdown table.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { builtModules, startWorkerd } from './lib/workerd.mjs';
+import { wrk } from './lib/wrk.mjs';
+import { peerInputs, sealedConnectionArgs, sha256Hex, signedUpUser, sql } from './lib/seed.mjs';
+import { measureOps, OPS } from './lib/ops.mjs';
+import { startupProfile, wasmSize } from './lib/size.mjs';
+
+const repo = new URL('..', import.meta.url).pathname;
+const env = process.env;
+const base = Number(env.BENCH_PORT_BASE ?? 56400);
+const state = env.BENCH_STATE;
+const seconds = Number(env.BENCH_SECONDS ?? 8);
+const connections = Number(env.BENCH_CONNECTIONS ?? 8);
+const pin = (env.BENCH_PIN ?? '1') !== '0' && cpus().length >= 2;
+const sections = new Set((env.BENCH_SECTIONS ?? 'functions proxy peer ops sizes startup').split(/\s+/).filter(Boolean));
+const FUNCTIONS = ['save-connection', 'tenant-proxy', 'process-webhook', 'create-invitation', 'accept-invitation', 'guest-signup'];
+const log = (msg) => process.stderr.write(`\x1b[1m==> ${msg}\x1b[0m\n`);
+
+// --- the stack ---------------------------------------------------------------------------------
+const status = JSON.parse(readFileSync(join(state, 'status.json'), 'utf8'));
+const describe = (p) => ({ name: p.name, url: p.API_URL, dbUrl: p.DB_URL, jwtSecret: p.JWT_SECRET, anonKey: p.ANON_KEY, serviceKey: p.SERVICE_ROLE_KEY });
+const main = describe(status.projects[0]);
+const tenant = describe(status.projects.find((p) => p.name === 'tenant'));
+const vars = Object.fromEntries(
+  readFileSync(join(state, 'dev.vars'), 'utf8')
+    .split('\n')
+    .map((line) => /^([A-Z0-9_]+)="(.*)"$/.exec(line))
+    .filter(Boolean)
+    .map((m) => [m[1], m[2]]),
+);
+
+// --- seed --------------------------------------------------------------------------------------
+log('seeding users');
+const owner = await signedUpUser(main, 'bench-owner');
+const admin = await signedUpUser(main, 'bench-admin');
+sql(main, `update public.user_profiles set role = 'admin' where id = '${admin.id}'`);
+const peer = await peerInputs(main, vars, owner, tenant);
+
+// --- workerd -----------------------------------------------------------------------------------
+const port = Object.fromEntries(FUNCTIONS.map((name, i) => [name, base + 41 + i]));
+port['bench-worker'] = base + 50;
+port['peer-js'] = base + 51;
+const functionBindings = { ...vars, GUEST_SIGNUP_RATE_LIMIT: '100000/1' };
+const workers = [
+  ...FUNCTIONS.map((name) => ({ name, port: port[name], modules: builtModules(join(repo, 'build', name)), bindings: functionBindings })),
+  { name: 'bench-worker', port: port['bench-worker'], modules: builtModules(join(repo, 'build', 'bench-worker')), bindings: peer },
+  {
+    name: 'peer-js',
+    port: port['peer-js'],
+    modules: [
+      { name: 'worker.mjs', path: join(repo, 'bench/peer-js/worker.mjs'), kind: 'esModule' },
+      { name: 'envelope.mjs', path: join(repo, 'bench/peer-js/envelope.mjs'), kind: 'esModule' },
+    ],
+    bindings: peer,
+  },
+];
+const workerd = join(repo, 'node_modules/.bin/workerd');
+const workerdVersion = execFileSync(workerd, ['--version'], { encoding: 'utf8' }).trim();
+log(`starting ${workerdVersion} serve (${workers.length} Workers, ports ${base + 41}-${base + 51})`);
+const server = await startWorkerd({
+  workerd,
+  file: join(state, 'workerd.capnp'),
+  workers,
+  cpus: pin ? '0' : undefined,
+  logFile: join(state, 'workerd.log'),
+});
+process.on('exit', () => server.stop());
+process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
+
+const fn = (name, rest = '') => `http://127.0.0.1:${port[name]}/functions/v1/${name}${rest}`;
+const bearer = (token) => ({ apikey: main.anonKey, authorization: `Bearer ${token}` });
+const jsonHeaders = { 'content-type': 'application/json' };
+const service = (project) => ({ apikey: project.serviceKey, authorization: `Bearer ${project.serviceKey}` });
+
+/** One request with fetch; fails the run when the status is not what a row expects. */
+async function check(label, request, expected) {
+  const res = await fetch(request.url, { method: request.method ?? 'GET', headers: request.headers, body: request.body });
+  const text = await res.text();
+  if (!expected.includes(res.status)) throw new Error(`${label}: expected ${expected.join('/')}, got ${res.status}: ${text.slice(0, 400)}`);
+  return text ? JSON.parse(text) : null;
+}
+
+log('seeding a connection, a finished task and a pending invitation through the functions');
+const connection = { name: 'bench', url: tenant.url, anon_key: tenant.anonKey, service_role_key: tenant.serviceKey };
+await check('save-connection', { url: fn('save-connection'), method: 'POST', headers: { ...bearer(owner.token), ...jsonHeaders }, body: JSON.stringify(connection) }, [200, 201]);
+const { data: task, error: taskError } = await owner.client
+  .from('segmentation_results')
+  .insert({ source_image_url: 'https://images.example.test/cat.png', text_prompt: 'the cat' })
+  .select('id')
+  .single();
+if (taskError) throw taskError;
+const webhookBody = JSON.stringify({
+  task_id: task.id, status: 'done', mask_url: 'https://masks.example.test/cat-mask.png',
+  labels: [{ label: 'cat', score: 0.97 }], metadata: { model: 'sam2', ms: 812 },
+});
+const webhookKey = vars.WEBHOOK_API_KEYS.split(',')[0].trim();
+const webhookRequest = { url: fn('process-webhook'), method: 'POST', headers: { 'x-api-key': webhookKey, ...jsonHeaders }, body: webhookBody };
+const applied = await check('process-webhook', webhookRequest, [200]);
+if (applied.outcome !== 'applied') throw new Error(`the first delivery should apply: ${JSON.stringify(applied)}`);
+const { data: profile, error: profileError } = await admin.client
+  .from('profiles')
+  .insert({ first_name: 'Ada', last_name: 'Lovelace', email: `ada-${Date.now()}@bench.test` })
+  .select()
+  .single();
+if (profileError) throw profileError;
+const invitation = await check('create-invitation', { url: fn('create-invitation'), method: 'POST', headers: { ...bearer(admin.token), ...jsonHeaders }, body: JSON.stringify({ profile_id: profile.id }) }, [201]);
+
+// --- the rows ----------------------------------------------------------------------------------
+const upsert = { ...connection, name: 'bench-upsert' };
+await check('save-connection', { url: fn('save-connection'), method: 'POST', headers: { ...bearer(owner.token), ...jsonHeaders }, body: JSON.stringify(upsert) }, [200, 201]);
+const rows = [
+  {
+    name: 'save-connection', what: 'POST upsert of one name: 2 seals + `rpc/save_connection` as the caller',
+    request: { url: fn('save-connection'), method: 'POST', headers: { ...bearer(owner.token), ...jsonHeaders }, body: JSON.stringify(upsert) }, expect: [200],
+    floor: { url: `${main.url}/rest/v1/rpc/save_connection`, method: 'POST', headers: { ...bearer(owner.token), ...jsonHeaders }, body: JSON.stringify(await sealedConnectionArgs(vars, owner.id, upsert)) },
+  },
+  {
+    name: 'save-connection (GET)', what: 'list: `GET /connections` as the caller',
+    request: { url: fn('save-connection'), headers: bearer(owner.token) }, expect: [200],
+    floor: { url: `${main.url}/rest/v1/connections?select=id,name,url,allow_writes,anon_key_hint,service_role_key_hint,key_id,created_at,updated_at&user_id=eq.${owner.id}&order=name.asc`, headers: bearer(owner.token) },
+  },
+  {
+    name: 'tenant-proxy', what: 'GET 3 rows of the tenant: connection lookup + open + relay; floor = the tenant directly',
+    request: { url: fn('tenant-proxy', '/bench/rest/v1/bench_items?select=*&limit=3'), headers: bearer(owner.token) }, expect: [200],
+    floor: { url: `${tenant.url}/rest/v1/bench_items?select=*&limit=3`, headers: service(tenant) },
+  },
+  {
+    name: 'process-webhook', what: 'POST `done` again for a finished task (X-API-Key): answers `unchanged`',
+    request: webhookRequest, expect: [200],
+    floor: {
+      url: `${main.url}/rest/v1/rpc/apply_segmentation_webhook`, method: 'POST', headers: { ...service(main), ...jsonHeaders },
+      body: JSON.stringify({ p_task_id: task.id, p_status: 'done', p_mask_url: 'https://masks.example.test/cat-mask.png', p_labels: [{ label: 'cat', score: 0.97 }], p_metadata: { model: 'sam2', ms: 812 } }),
+    },
+  },
+  {
+    name: 'create-invitation (GET)', what: 'history of a profile (1 pending invitation, its token envelope opened)',
+    request: { url: fn('create-invitation', `?profile_id=${profile.id}`), headers: bearer(admin.token) }, expect: [200],
+    floor: { url: `${main.url}/rest/v1/rpc/list_profile_invitations`, method: 'POST', headers: { ...service(main), ...jsonHeaders }, body: JSON.stringify({ p_admin: admin.id, p_profile_id: profile.id }) },
+  },
+  {
+    name: 'accept-invitation (GET)', what: 'preview of a pending invitation by its token',
+    request: { url: fn('accept-invitation', `?token=${invitation.token}`) }, expect: [200],
+    floor: { url: `${main.url}/rest/v1/rpc/preview_profile_invitation`, method: 'POST', headers: { ...service(main), ...jsonHeaders }, body: JSON.stringify({ p_token_hash: sha256Hex(invitation.token) }) },
+  },
+  {
+    name: 'guest-signup', what: 'POST: rate-limit token + anonymous sign-up + visitor record (3 calls); floor = the sign-up alone',
+    request: {
+      url: fn('guest-signup'), method: 'POST',
+      headers: { apikey: main.anonKey, ...jsonHeaders, 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36', 'cf-connecting-ip': '203.0.113.7' },
+      body: JSON.stringify({ landing_url: 'https://app.example.com/?utm_source=bench', utm_source: 'bench', screen_width: 1280, screen_height: 800, timezone_guess: 'Europe/Berlin' }),
+    },
+    expect: [201],
+    floor: { url: `${main.url}/auth/v1/signup`, method: 'POST', headers: { apikey: main.anonKey, authorization: `Bearer ${main.anonKey}`, ...jsonHeaders }, body: '{}' },
+  },
+];
+
+const wrkOptions = { seconds, connections, cpus: pin ? '1' : undefined };
+const fmt = (n, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
+const failures = (r) => (r.non2xx || r.errors ? ` (${r.non2xx} non-2xx, ${r.errors} socket errors)` : '');
+const out = [];
+const print = (line = '') => {
+  out.push(line);
+  process.stdout.write(`${line}\n`);
+};
+
+const load = loadavg().map((l) => l.toFixed(2)).join(' ');
+const cpuModel = (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) ?? [])[1] ?? 'unknown CPU';
+const started = new Date();
+
+const results = { functions: [], proxy: [], peer: [] };
+
+if (sections.has('functions')) {
+  for (const row of rows) {
+    log(`${row.name}: function, then its floor (${seconds} s each, ${connections} connections)`);
+    await check(row.name, row.request, row.expect);
+    const f = await wrk(row.request, wrkOptions);
+    const floor = await wrk(row.floor, wrkOptions);
+    results.functions.push({ row, f, floor });
+  }
+}
+
+if (sections.has('proxy')) {
+  const big = '/bench/rest/v1/bench_items?select=*';
+  const small = '/bench/rest/v1/bench_items?select=*&limit=3';
+  for (const [label, path] of [['small (3 rows)', small], ['1 MB (1000 rows)', big]]) {
+    log(`tenant-proxy ${label}: through the proxy, then the tenant directly`);
+    const proxied = { url: fn('tenant-proxy', path), headers: bearer(owner.token) };
+    const direct = { url: `${tenant.url}/rest/v1${path.replace('/bench/rest/v1', '')}`, headers: service(tenant) };
+    await check('tenant-proxy', proxied, [200]);
+    const p = await wrk(proxied, wrkOptions);
+    const d = await wrk(direct, wrkOptions);
+    results.proxy.push({ label, p, d });
+  }
+}
+
+if (sections.has('peer')) {
+  const body = JSON.stringify({ name: peer.BENCH_ROW, envelope: peer.BENCH_ENVELOPE });
+  const headers = { authorization: `Bearer ${owner.token}`, ...jsonHeaders };
+  for (const [label, name] of [['Rust/wasm (shared crates)', 'bench-worker'], ['JavaScript + WebCrypto', 'peer-js']]) {
+    log(`peer: ${label}`);
+    const request = { url: `http://127.0.0.1:${port[name]}/peer`, method: 'POST', headers, body };
+    const answer = await check(name, request, [200]);
+    if (answer.user_id !== owner.id || !answer.envelope.startsWith('enc:v1:')) throw new Error(`${name}: unexpected answer ${JSON.stringify(answer)}`);
+    const work = await wrk(request, wrkOptions);
+    const noop = await wrk({ url: `http://127.0.0.1:${port[name]}/noop` }, wrkOptions);
+    results.peer.push({ label, work, noop });
+  }
+}
+
+let ops = [];
+if (sections.has('ops')) {
+  log('micro-benchmarks inside workerd');
+  ops = await measureOps({ rust: `http://127.0.0.1:${port['bench-worker']}`, js: `http://127.0.0.1:${port['peer-js']}` });
+}
+
+let sizes = [];
+if (sections.has('sizes') || sections.has('startup')) {
+  for (const name of ['router', ...FUNCTIONS, 'bench-worker']) {
+    const size = wasmSize(join(repo, 'build', name, 'index_bg.wasm'));
+    let startup = null;
+    if (sections.has('startup')) {
+      log(`startup profile: ${name}`);
+      const args = name === 'bench-worker' ? ['-c', 'bench/wrangler.toml', '-e', 'rust'] : name === 'router' ? [] : ['-e', name];
+      startup = await startupProfile(repo, args, join(state, `startup-${name}.cpuprofile`));
+    }
+    sizes.push({ name, size, startup });
+  }
+  if (sections.has('startup')) {
+    log('startup profile: peer-js');
+    sizes.push({ name: 'peer-js (JavaScript)', size: null, startup: await startupProfile(repo, ['-c', 'bench/wrangler.toml'], join(state, 'startup-peer-js.cpuprofile')) });
+  }
+}
+server.stop();
+
+// --- the table ---------------------------------------------------------------------------------
+const loadAfter = loadavg().map((l) => l.toFixed(2)).join(' ');
+print(`### Benchmarks, ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC`);
+print();
+print(`Machine: ${cpus().length} × ${cpuModel}; load average ${load} before, ${loadAfter} after. ${workerdVersion} serve, release builds;`);
+print(`wrk ${seconds} s per row at ${connections} connections${pin ? ', workerd pinned to CPU 0 and wrk to CPU 1 (devstack and Postgres float)' : ''}.`);
+
+if (results.functions.length) {
+  print();
+  print('| function | what one request does | req/s | p50 ms | p99 ms | floor req/s | floor p50 | floor p99 | overhead p50 | req/s vs floor |');
+  print('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const { row, f, floor } of results.functions) {
+    print(`| ${row.name} | ${row.what}${failures(f)} | ${fmt(f.rps, 0)} | ${fmt(f.p50_ms, 2)} | ${fmt(f.p99_ms, 2)} | ${fmt(floor.rps, 0)} | ${fmt(floor.p50_ms, 2)} | ${fmt(floor.p99_ms, 2)} | ${fmt(f.p50_ms / floor.p50_ms, 2)}× | ${fmt(f.rps / floor.rps, 2)}× |`);
+  }
+  print();
+  print('Floor: the bare PostgREST/Auth call the function makes, sent by wrk straight to devstack with the same body and key.');
+}
+
+if (results.proxy.length) {
+  print();
+  print('| tenant-proxy | proxied req/s | p50 ms | p99 ms | direct req/s | p50 ms | p99 ms | added p50 ms | throughput vs direct | proxied MB/s |');
+  print('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const { label, p, d } of results.proxy) {
+    print(`| ${label}${failures(p)} | ${fmt(p.rps, 0)} | ${fmt(p.p50_ms, 2)} | ${fmt(p.p99_ms, 2)} | ${fmt(d.rps, 0)} | ${fmt(d.p50_ms, 2)} | ${fmt(d.p99_ms, 2)} | ${fmt(p.p50_ms - d.p50_ms, 2)} | ${fmt(p.rps / d.rps, 2)}× | ${fmt(p.mb_per_s, 1)} |`);
+  }
+}
+
+if (results.peer.length) {
+  print();
+  print('| per-request work (HS256 check + open/seal of a secret, JSON in/out) | req/s | p50 ms | p99 ms | empty answer req/s | empty p50 ms |');
+  print('| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const { label, work, noop } of results.peer) {
+    print(`| ${label}${failures(work)} | ${fmt(work.rps, 0)} | ${fmt(work.p50_ms, 2)} | ${fmt(work.p99_ms, 2)} | ${fmt(noop.rps, 0)} | ${fmt(noop.p50_ms, 2)} |`);
+  }
+  const [rust, js] = results.peer;
+  if (rust && js) print(`\nRust/wasm does ${fmt(rust.work.rps / js.work.rps, 2)}× the requests/s of the JavaScript peer.`);
+}
+
+if (ops.length) {
+  print();
+  print('| operation (inside workerd, per op) | Rust/wasm µs | JavaScript + WebCrypto µs | native (criterion) µs |');
+  print('| --- | ---: | ---: | ---: |');
+  for (const o of ops) {
+    print(`| ${OPS[o.op]} | ${fmt(o.rust_us, 2)} | ${fmt(o.js_us, 2)} | ${o.native_us === null ? '–' : fmt(o.native_us, 2)} |`);
+  }
+}
+
+if (sizes.length) {
+  print();
+  print('| Worker | wasm bytes | gzip -9 bytes | startup: active CPU ms | profile window ms |');
+  print('| --- | ---: | ---: | ---: | ---: |');
+  for (const { name, size, startup } of sizes) {
+    print(`| ${name} | ${size ? size.raw.toLocaleString('en') : '–'} | ${size ? size.gzip.toLocaleString('en') : '–'} | ${startup ? fmt(startup.active_ms, 1) : '–'} | ${startup ? fmt(startup.window_ms, 1) : '–'} |`);
+  }
+  if (sections.has('startup')) print('\nStartup: `wrangler check startup` (a CPU profile of the Worker\'s startup in the local workerd), median of 3.');
+}
+
+if (env.BENCH_OUT) writeFileSync(env.BENCH_OUT, `${out.join('\n')}\n`);
+if (!existsSync(join(state, 'status.json'))) process.exitCode = 1;
