@@ -9,6 +9,8 @@ import { wrk } from './lib/wrk.mjs';
 import { peerInputs, sealedConnectionArgs, sha256Hex, signedUpUser, sql } from './lib/seed.mjs';
 import { measureOps, OPS } from './lib/ops.mjs';
 import { startupProfile, wasmSize } from './lib/size.mjs';
+import { withCpu } from './lib/cpu.mjs';
+import { profileWhile } from './lib/profile.mjs';
 
 const repo = new URL('..', import.meta.url).pathname;
 const env = process.env;
@@ -18,6 +20,10 @@ const seconds = Number(env.BENCH_SECONDS ?? 8);
 const connections = Number(env.BENCH_CONNECTIONS ?? 8);
 const pin = (env.BENCH_PIN ?? '1') !== '0' && cpus().length >= 2;
 const sections = new Set((env.BENCH_SECTIONS ?? 'functions proxy peer ops sizes startup').split(/\s+/).filter(Boolean));
+// BENCH_PROFILE="bench-worker save-connection …": CPU profiles of those Workers under load
+// (through workerd's inspector), printed after the table.
+const profiled = (env.BENCH_PROFILE ?? '').split(/\s+/).filter(Boolean);
+const inspectorPort = base + 52;
 const FUNCTIONS = ['save-connection', 'tenant-proxy', 'process-webhook', 'create-invitation', 'accept-invitation', 'guest-signup'];
 const log = (msg) => process.stderr.write(`\x1b[1m==> ${msg}\x1b[0m\n`);
 
@@ -48,7 +54,8 @@ port['peer-js'] = base + 51;
 const functionBindings = { ...vars, GUEST_SIGNUP_RATE_LIMIT: '100000/1' };
 const workers = [
   ...FUNCTIONS.map((name) => ({ name, port: port[name], modules: builtModules(join(repo, 'build', name)), bindings: functionBindings })),
-  { name: 'bench-worker', port: port['bench-worker'], modules: builtModules(join(repo, 'build', 'bench-worker')), bindings: peer },
+  // BENCH_WORKER_DIR: another build of bench/rust-worker (e.g. with other optimisation settings).
+  { name: 'bench-worker', port: port['bench-worker'], modules: builtModules(env.BENCH_WORKER_DIR ?? join(repo, 'build', 'bench-worker')), bindings: peer },
   {
     name: 'peer-js',
     port: port['peer-js'],
@@ -59,6 +66,7 @@ const workers = [
     bindings: peer,
   },
 ];
+const wrkOptions = { seconds, connections, cpus: pin ? '1' : undefined };
 const workerd = join(repo, 'node_modules/.bin/workerd');
 const workerdVersion = execFileSync(workerd, ['--version'], { encoding: 'utf8' }).trim();
 log(`starting ${workerdVersion} serve (${workers.length} Workers, ports ${base + 41}-${base + 51})`);
@@ -68,7 +76,14 @@ const server = await startWorkerd({
   workers,
   cpus: pin ? '0' : undefined,
   logFile: join(state, 'workerd.log'),
+  inspectorPort: profiled.length ? inspectorPort : undefined,
 });
+const workerdPid = server.child.pid;
+/** wrk on `request`, with the CPU workerd spent per request meanwhile. */
+async function drive(request) {
+  const [figures, cpuMs] = await withCpu(workerdPid, () => wrk(request, wrkOptions));
+  return { ...figures, cpu_ms_per_req: cpuMs / Math.max(figures.requests, 1) };
+}
 process.on('exit', () => server.stop());
 process.on('SIGINT', () => process.exit(130));
 process.on('SIGTERM', () => process.exit(143));
@@ -160,7 +175,6 @@ const rows = [
   },
 ];
 
-const wrkOptions = { seconds, connections, cpus: pin ? '1' : undefined };
 const fmt = (n, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
 const failures = (r) => (r.non2xx || r.errors ? ` (${r.non2xx} non-2xx, ${r.errors} socket errors)` : '');
 const out = [];
@@ -179,7 +193,7 @@ if (sections.has('functions')) {
   for (const row of rows) {
     log(`${row.name}: function, then its floor (${seconds} s each, ${connections} connections)`);
     await check(row.name, row.request, row.expect);
-    const f = await wrk(row.request, wrkOptions);
+    const f = await drive(row.request);
     const floor = await wrk(row.floor, wrkOptions);
     results.functions.push({ row, f, floor });
   }
@@ -193,7 +207,7 @@ if (sections.has('proxy')) {
     const proxied = { url: fn('tenant-proxy', path), headers: bearer(owner.token) };
     const direct = { url: `${tenant.url}/rest/v1${path.replace('/bench/rest/v1', '')}`, headers: service(tenant) };
     await check('tenant-proxy', proxied, [200]);
-    const p = await wrk(proxied, wrkOptions);
+    const p = await drive(proxied);
     const d = await wrk(direct, wrkOptions);
     results.proxy.push({ label, p, d });
   }
@@ -207,10 +221,24 @@ if (sections.has('peer')) {
     const request = { url: `http://127.0.0.1:${port[name]}/peer`, method: 'POST', headers, body };
     const answer = await check(name, request, [200]);
     if (answer.user_id !== owner.id || !answer.envelope.startsWith('enc:v1:')) throw new Error(`${name}: unexpected answer ${JSON.stringify(answer)}`);
-    const work = await wrk(request, wrkOptions);
-    const noop = await wrk({ url: `http://127.0.0.1:${port[name]}/noop` }, wrkOptions);
+    const work = await drive(request);
+    const noop = await drive({ url: `http://127.0.0.1:${port[name]}/noop` });
     results.peer.push({ label, work, noop });
   }
+}
+
+const profiles = [];
+for (const name of profiled) {
+  const peerRequest = (worker) => ({
+    url: `http://127.0.0.1:${port[worker]}/peer`, method: 'POST',
+    headers: { authorization: `Bearer ${owner.token}`, ...jsonHeaders },
+    body: JSON.stringify({ name: peer.BENCH_ROW, envelope: peer.BENCH_ENVELOPE }),
+  });
+  const request = name in port && !FUNCTIONS.includes(name) ? peerRequest(name) : rows.find((r) => r.name === name)?.request;
+  if (!request) throw new Error(`BENCH_PROFILE: no request for ${name}`);
+  log(`profiling ${name} under load`);
+  const { result, busy_ms, top } = await profileWhile(inspectorPort, name, () => wrk(request, wrkOptions));
+  profiles.push({ name, requests: result.requests, busy_ms, top });
 }
 
 let ops = [];
@@ -247,10 +275,10 @@ print(`wrk ${seconds} s per row at ${connections} connections${pin ? ', workerd 
 
 if (results.functions.length) {
   print();
-  print('| function | what one request does | req/s | p50 ms | p99 ms | floor req/s | floor p50 | floor p99 | overhead p50 | req/s vs floor |');
-  print('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  print('| function | what one request does | req/s | p50 ms | p99 ms | workerd CPU ms/req | floor req/s | floor p50 | floor p99 | overhead p50 | req/s vs floor |');
+  print('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const { row, f, floor } of results.functions) {
-    print(`| ${row.name} | ${row.what}${failures(f)} | ${fmt(f.rps, 0)} | ${fmt(f.p50_ms, 2)} | ${fmt(f.p99_ms, 2)} | ${fmt(floor.rps, 0)} | ${fmt(floor.p50_ms, 2)} | ${fmt(floor.p99_ms, 2)} | ${fmt(f.p50_ms / floor.p50_ms, 2)}× | ${fmt(f.rps / floor.rps, 2)}× |`);
+    print(`| ${row.name} | ${row.what}${failures(f)} | ${fmt(f.rps, 0)} | ${fmt(f.p50_ms, 2)} | ${fmt(f.p99_ms, 2)} | ${fmt(f.cpu_ms_per_req, 2)} | ${fmt(floor.rps, 0)} | ${fmt(floor.p50_ms, 2)} | ${fmt(floor.p99_ms, 2)} | ${fmt(f.p50_ms / floor.p50_ms, 2)}× | ${fmt(f.rps / floor.rps, 2)}× |`);
   }
   print();
   print('Floor: the bare PostgREST/Auth call the function makes, sent by wrk straight to devstack with the same body and key.');
@@ -258,19 +286,19 @@ if (results.functions.length) {
 
 if (results.proxy.length) {
   print();
-  print('| tenant-proxy | proxied req/s | p50 ms | p99 ms | direct req/s | p50 ms | p99 ms | added p50 ms | throughput vs direct | proxied MB/s |');
-  print('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  print('| tenant-proxy | proxied req/s | p50 ms | p99 ms | workerd CPU ms/req | direct req/s | p50 ms | p99 ms | added p50 ms | throughput vs direct | proxied MB/s |');
+  print('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const { label, p, d } of results.proxy) {
-    print(`| ${label}${failures(p)} | ${fmt(p.rps, 0)} | ${fmt(p.p50_ms, 2)} | ${fmt(p.p99_ms, 2)} | ${fmt(d.rps, 0)} | ${fmt(d.p50_ms, 2)} | ${fmt(d.p99_ms, 2)} | ${fmt(p.p50_ms - d.p50_ms, 2)} | ${fmt(p.rps / d.rps, 2)}× | ${fmt(p.mb_per_s, 1)} |`);
+    print(`| ${label}${failures(p)} | ${fmt(p.rps, 0)} | ${fmt(p.p50_ms, 2)} | ${fmt(p.p99_ms, 2)} | ${fmt(p.cpu_ms_per_req, 2)} | ${fmt(d.rps, 0)} | ${fmt(d.p50_ms, 2)} | ${fmt(d.p99_ms, 2)} | ${fmt(p.p50_ms - d.p50_ms, 2)} | ${fmt(p.rps / d.rps, 2)}× | ${fmt(p.mb_per_s, 1)} |`);
   }
 }
 
 if (results.peer.length) {
   print();
-  print('| per-request work (HS256 check + open/seal of a secret, JSON in/out) | req/s | p50 ms | p99 ms | empty answer req/s | empty p50 ms |');
-  print('| --- | ---: | ---: | ---: | ---: | ---: |');
+  print('| per-request work (HS256 check + open/seal of a secret, JSON in/out) | req/s | p50 ms | p99 ms | workerd CPU µs/req | empty answer req/s | empty p50 ms | empty CPU µs/req |');
+  print('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const { label, work, noop } of results.peer) {
-    print(`| ${label}${failures(work)} | ${fmt(work.rps, 0)} | ${fmt(work.p50_ms, 2)} | ${fmt(work.p99_ms, 2)} | ${fmt(noop.rps, 0)} | ${fmt(noop.p50_ms, 2)} |`);
+    print(`| ${label}${failures(work)} | ${fmt(work.rps, 0)} | ${fmt(work.p50_ms, 2)} | ${fmt(work.p99_ms, 2)} | ${fmt(work.cpu_ms_per_req * 1000, 0)} | ${fmt(noop.rps, 0)} | ${fmt(noop.p50_ms, 2)} | ${fmt(noop.cpu_ms_per_req * 1000, 0)} |`);
   }
   const [rust, js] = results.peer;
   if (rust && js) print(`\nRust/wasm does ${fmt(rust.work.rps / js.work.rps, 2)}× the requests/s of the JavaScript peer.`);
@@ -293,6 +321,15 @@ if (sizes.length) {
     print(`| ${name} | ${size ? size.raw.toLocaleString('en') : '–'} | ${size ? size.gzip.toLocaleString('en') : '–'} | ${startup ? fmt(startup.active_ms, 1) : '–'} | ${startup ? fmt(startup.window_ms, 1) : '–'} |`);
   }
   if (sections.has('startup')) print('\nStartup: `wrangler check startup` (a CPU profile of the Worker\'s startup in the local workerd), median of 3.');
+}
+
+for (const { name, requests, busy_ms, top } of profiles) {
+  print();
+  print(`CPU profile of ${name}: ${fmt(busy_ms, 0)} ms busy over ${requests} requests (${fmt((busy_ms / Math.max(requests, 1)) * 1000, 0)} µs/request sampled); self time by function:`);
+  print();
+  print('| function | self ms | share |');
+  print('| --- | ---: | ---: |');
+  for (const t of top) print(`| \`${t.name.replace(/\|/g, '\\|').slice(0, 120)}\` | ${fmt(t.self_ms, 1)} | ${fmt(t.share * 100, 1)}% |`);
 }
 
 if (env.BENCH_OUT) writeFileSync(env.BENCH_OUT, `${out.join('\n')}\n`);
