@@ -8,7 +8,8 @@ if (loads.length > 0) {
   console.log('| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |');
   for (const l of loads) {
     const statuses = Object.entries(l.statuses).map(([s, n]) => `${s}: ${n}`).join(', ');
-    console.log(`| ${l.test} | ${l.target_rate}/s | ${l.achieved_rate}/s | ${l.seconds} | ${l.requests} | ${statuses} | ${l.p50_ms} | ${l.p99_ms} | ${l.max_ms} |`);
+    const extra = Object.entries(l).filter(([k]) => k.startsWith('p99_ms_')).map(([k, v]) => `${k.slice(7).replaceAll('_', ' ')} p99 ${v}`).join('; ');
+    console.log(`| ${l.test}${extra ? ` (${extra})` : ''} | ${l.target_rate}/s | ${l.achieved_rate}/s | ${l.seconds} | ${l.requests} | ${statuses} | ${l.p50_ms} | ${l.p99_ms} | ${l.max_ms} |`);
   }
 }
 for (const l of lines.filter((l) => !loads.includes(l))) console.log(`${l.test}: ${JSON.stringify({ ...l, test: undefined })}`);
