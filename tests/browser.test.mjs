@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chromium } from 'playwright-core';
-import { anonClient, signedUpUser, sql, stack, tenantProject, uniqueEmail } from './support/stack.mjs';
+import { anonClient, serviceClient, signedUpUser, sql, stack, tenantProject, uniqueEmail } from './support/stack.mjs';
 import { invoke } from './support/functions.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -166,6 +166,19 @@ test('a first visit is a guest session; creating an account upgrades it and keep
   await messageOf(page, 'home-message', /You are signed out\./);
   await signInThroughTheForm(page, email, 'correct horse battery');
   assert.equal((await page.locator('[data-testid="user-id"]').textContent()).trim(), guestId);
+});
+
+test('a stored session whose account was deleted is dropped; the visitor starts again as a guest', async () => {
+  const account = await newAccount('gone');
+  const { page } = await newVisitor();
+  await signInThroughTheForm(page, account.email, account.password);
+  const { error } = await serviceClient().auth.admin.deleteUser(account.user.id);
+  assert.equal(error, null);
+  await page.reload();
+  await page.waitForSelector('html[data-ready="true"]', { state: 'attached' });
+  await page.locator('[data-testid="session-kind"]').filter({ hasText: 'Guest' }).waitFor();
+  assert.notEqual((await page.locator('[data-testid="user-id"]').textContent()).trim(), account.user.id);
+  assert.equal(await page.locator('.msg.error').count(), 0, 'no error is shown');
 });
 
 test('wrong credentials and a taken address are told in words', async () => {

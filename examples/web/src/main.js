@@ -145,8 +145,19 @@ supabase.auth.onAuthStateChange((event) => {
   }
 });
 
+/**
+ * A stored session whose account is gone (deleted, or a reset local stack) is dropped here,
+ * once, rather than failing every request later with "session no longer valid".
+ */
+async function dropStaleSession() {
+  if (!(await currentSession())) return;
+  const { error } = await supabase.auth.getUser();
+  if (error && [401, 403, 404].includes(error.status)) await supabase.auth.signOut({ scope: 'local' });
+}
+
 // The app works before sign-in (seeds 000/001): a first visit gets a guest session and a
 // visitor record. The register page is for someone about to get an account, so it starts none.
+await dropStaleSession();
 await refreshSession();
 if (!state.session && !location.pathname.startsWith('/register/')) {
   try {
