@@ -234,9 +234,23 @@ test('Settings: a user adds a connection, sees its key hints and the tenant\'s r
   await page.fill('#f-url', tenant.url);
   await page.fill('#f-anon_key', tenant.anonKey);
   await page.fill('#f-service_role_key', tenant.serviceKey);
-  const saving = form.getByRole('button', { name: /Add connection|Saving/ });
-  await saving.click();
+  // While the request is in flight (held back here for a moment) the button shows it.
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
+  await page.route('**/functions/v1/save-connection', async (route) => {
+    if (route.request().method() === 'POST') await held;
+    await route.continue();
+  });
+  await form.getByRole('button', { name: 'Add connection' }).click();
+  const inFlight = form.locator('button[type="submit"]');
+  assert.equal(await inFlight.textContent(), 'Saving…');
+  assert.equal(await inFlight.isDisabled(), true);
+  assert.equal(await inFlight.getAttribute('aria-busy'), 'true');
+  release();
   const saved = await messageOf(page, 'add-connection-message', /^Saved/);
+  await page.unroute('**/functions/v1/save-connection');
+  assert.equal(await inFlight.textContent(), 'Add connection');
+  assert.equal(await inFlight.isDisabled(), false);
   assert.equal(saved.text, `Saved connection “${name}”.`);
   const row = page.locator(`tr[data-connection="${name}"]`);
   await row.waitFor();
