@@ -20,9 +20,9 @@ const seconds = Number(env.BENCH_SECONDS ?? 8);
 const connections = Number(env.BENCH_CONNECTIONS ?? 8);
 const pin = (env.BENCH_PIN ?? '1') !== '0' && cpus().length >= 2;
 const sections = new Set((env.BENCH_SECTIONS ?? 'functions proxy peer ops sizes startup').split(/\s+/).filter(Boolean));
-// BENCH_PROFILE="bench-worker save-connection …": CPU profiles of those Workers under load
-// (through workerd's inspector), printed after the table.
-const profiled = (env.BENCH_PROFILE ?? '').split(/\s+/).filter(Boolean);
+// BENCH_PROFILE="bench-worker,peer-js,save-connection (GET),…": CPU profiles of those Workers
+// (or function rows) under load, through workerd's inspector, printed after the table.
+const profiled = (env.BENCH_PROFILE ?? '').split(',').map((p) => p.trim()).filter(Boolean);
 const inspectorPort = base + 52;
 const FUNCTIONS = ['save-connection', 'tenant-proxy', 'process-webhook', 'create-invitation', 'accept-invitation', 'guest-signup'];
 const log = (msg) => process.stderr.write(`\x1b[1m==> ${msg}\x1b[0m\n`);
@@ -51,11 +51,15 @@ const peer = await peerInputs(main, vars, owner, tenant);
 const port = Object.fromEntries(FUNCTIONS.map((name, i) => [name, base + 41 + i]));
 port['bench-worker'] = base + 50;
 port['peer-js'] = base + 51;
+// BENCH_BUILDS="save-connection=build/x,…": serve other builds of some functions (comparisons).
+const buildDirs = Object.fromEntries(
+  (env.BENCH_BUILDS ?? '').split(',').filter(Boolean).map((pair) => pair.split('=')).map(([name, dir]) => [name.trim(), join(repo, dir.trim())]),
+);
 const functionBindings = { ...vars, GUEST_SIGNUP_RATE_LIMIT: '100000/1' };
 const workers = [
-  ...FUNCTIONS.map((name) => ({ name, port: port[name], modules: builtModules(join(repo, 'build', name)), bindings: functionBindings })),
+  ...FUNCTIONS.map((name) => ({ name, port: port[name], modules: builtModules(buildDirs[name] ?? join(repo, 'build', name)), bindings: functionBindings })),
   // BENCH_WORKER_DIR: another build of bench/rust-worker (e.g. with other optimisation settings).
-  { name: 'bench-worker', port: port['bench-worker'], modules: builtModules(env.BENCH_WORKER_DIR ?? join(repo, 'build', 'bench-worker')), bindings: peer },
+  { name: 'bench-worker', port: port['bench-worker'], modules: builtModules(env.BENCH_WORKER_DIR || join(repo, 'build', 'bench-worker')), bindings: peer },
   {
     name: 'peer-js',
     port: port['peer-js'],
@@ -190,7 +194,9 @@ const started = new Date();
 const results = { functions: [], proxy: [], peer: [] };
 
 if (sections.has('functions')) {
-  for (const row of rows) {
+  // BENCH_ROWS="save-connection,tenant-proxy": only these rows.
+  const only = (env.BENCH_ROWS ?? '').split(',').map((r) => r.trim()).filter(Boolean);
+  for (const row of rows.filter((r) => !only.length || only.includes(r.name))) {
     log(`${row.name}: function, then its floor (${seconds} s each, ${connections} connections)`);
     await check(row.name, row.request, row.expect);
     const f = await drive(row.request);
@@ -237,7 +243,7 @@ for (const name of profiled) {
   const request = name in port && !FUNCTIONS.includes(name) ? peerRequest(name) : rows.find((r) => r.name === name)?.request;
   if (!request) throw new Error(`BENCH_PROFILE: no request for ${name}`);
   log(`profiling ${name} under load`);
-  const { result, busy_ms, top } = await profileWhile(inspectorPort, name, () => wrk(request, wrkOptions));
+  const { result, busy_ms, top } = await profileWhile(inspectorPort, name.split(' ')[0], () => wrk(request, wrkOptions));
   profiles.push({ name, requests: result.requests, busy_ms, top });
 }
 
