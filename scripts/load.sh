@@ -61,7 +61,18 @@ start_devstack "$LOAD_STATE/devstack.log" "$LOAD_PORT" \
   --tenant "tenant=$LOAD_TENANT_PORT=tests/fixtures/tenant"
 ensure_worker_secrets "$LOAD_STATE/dev.vars"
 printf 'TENANT_TIMEOUT_MS="%s"\nGUEST_SIGNUP_RATE_LIMIT="%s"\n' "$TENANT_TIMEOUT_MS" "$GUEST_SIGNUP_RATE_LIMIT" >>"$LOAD_STATE/dev.vars"
+# wrangler dev rebuilds and reloads the Worker whenever functions/ or shared/ change, holding
+# every request meanwhile (a minute and more): with others editing the checkout that would stall
+# a load run. So the load stack serves a copy of this build, from a config without [build]
+# (wrangler finds wrangler.toml from its working directory).
+worker_root="$LOAD_STATE/worker-root"
+rm -rf "$worker_root"
+mkdir -p "$worker_root/build"
+cp -r build/router "$worker_root/build/router"
+awk '/^\[/ { exit } { print }' wrangler.toml >"$worker_root/wrangler.toml"
+cd "$worker_root"
 start_functions "$LOAD_FUNCTIONS_PORT" "$LOAD_INSPECTOR_PORT" "$LOAD_STATE/dev.vars" "$LOAD_STATE/functions.log"
+cd "$REPO"
 
 # What the fault test needs to stop and start this stack's Postgres, and to check that
 # nothing else died meanwhile.
