@@ -151,7 +151,8 @@ start_functions() {
 # both on exit. Exports DEVSTACK_STATUS and DEVSTACK_DEV_VARS (tests/support/stack.mjs reads
 # them) and DEVSTACK_PID, FUNCTIONS_PID.
 start_function_stack() {
-  local state="$1" base="$2"
+  local state base="$2"
+  state="$(realpath -m "$1")"
   shift 2
   log "starting a stack in $state (ports $((base + 21)) and up)"
   mkdir -p "$state"
@@ -169,7 +170,17 @@ start_function_stack() {
   ensure_invitation_link_base "$state/dev.vars" "$((base + 21))"
   local line
   for line in "$@"; do printf '%s\n' "$line" >>"$state/dev.vars"; done
+  # wrangler dev rebuilds and reloads the Worker whenever functions/ or shared/ change, holding
+  # every request meanwhile (a minute and more), so a test stack serves a copy of this build
+  # from a config without [build]: editing the checkout during a run changes nothing.
+  local worker_root="$state/worker-root"
+  rm -rf "$worker_root"
+  mkdir -p "$worker_root/build"
+  cp -r build/router "$worker_root/build/router"
+  awk '/^\[/ { exit } { print }' wrangler.toml >"$worker_root/wrangler.toml"
+  cd "$worker_root"
   start_functions "$((base + 29))" "$((base + 30))" "$state/dev.vars" "$state/functions.log"
+  cd "$REPO"
   export DEVSTACK_STATUS="$state/status.json" DEVSTACK_DEV_VARS="$state/dev.vars"
   export DEVSTACK_PID FUNCTIONS_PID
 }

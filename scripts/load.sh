@@ -26,8 +26,6 @@ LOAD_PORT_BASE="${LOAD_PORT_BASE:-57400}"
 LOAD_PORT=$((LOAD_PORT_BASE + 21))
 LOAD_DB_PORT=$((LOAD_PORT_BASE + 22))
 LOAD_FUNCTIONS_PORT=$((LOAD_PORT_BASE + 29))
-LOAD_INSPECTOR_PORT=$((LOAD_PORT_BASE + 30))
-LOAD_TENANT_PORT=$((LOAD_PORT_BASE + 31))
 # tests/load/tenant-faults.test.mjs runs its fake tenants on base+40 ...
 export LOAD_FAKE_TENANT_PORT=$((LOAD_PORT_BASE + 40))
 # The load tests, then the tenant faults, then the Postgres fault (last: it stops the database).
@@ -47,37 +45,13 @@ ensure_wasm_tools
 log "building devstack and the functions (release wasm)"
 cargo build --quiet -p devstack
 bash scripts/build-functions.sh router
+build_web_app
 
-log "starting the load stack in $LOAD_STATE"
-mkdir -p "$LOAD_STATE"
-rm -f "$LOAD_STATE/dev.vars"
-trap 'stop_process "${FUNCTIONS_PID:-}" "${DEVSTACK_PID:-}"' EXIT INT TERM
-start_devstack "$LOAD_STATE/devstack.log" "$LOAD_PORT" \
-  --db-port "$LOAD_DB_PORT" --state-dir "$LOAD_STATE" \
-  start --reset \
-  --migrations migrations --migrations tests/fixtures/migrations \
-  --dev-vars "$LOAD_STATE/dev.vars" \
-  --functions-url "http://127.0.0.1:$LOAD_FUNCTIONS_PORT" \
-  --tenant "tenant=$LOAD_TENANT_PORT=tests/fixtures/tenant"
-ensure_worker_secrets "$LOAD_STATE/dev.vars"
-printf 'TENANT_TIMEOUT_MS="%s"\nGUEST_SIGNUP_RATE_LIMIT="%s"\n' "$TENANT_TIMEOUT_MS" "$GUEST_SIGNUP_RATE_LIMIT" >>"$LOAD_STATE/dev.vars"
-# wrangler dev rebuilds and reloads the Worker whenever functions/ or shared/ change, holding
-# every request meanwhile (a minute and more): with others editing the checkout that would stall
-# a load run. So the load stack serves a copy of this build, from a config without [build]
-# (wrangler finds wrangler.toml from its working directory).
-worker_root="$LOAD_STATE/worker-root"
-rm -rf "$worker_root"
-mkdir -p "$worker_root/build"
-cp -r build/router "$worker_root/build/router"
-awk '/^\[/ { exit } { print }' wrangler.toml >"$worker_root/wrangler.toml"
-cd "$worker_root"
-start_functions "$LOAD_FUNCTIONS_PORT" "$LOAD_INSPECTOR_PORT" "$LOAD_STATE/dev.vars" "$LOAD_STATE/functions.log"
-cd "$REPO"
+start_function_stack "$LOAD_STATE" "$LOAD_PORT_BASE" \
+  "TENANT_TIMEOUT_MS=\"$TENANT_TIMEOUT_MS\"" "GUEST_SIGNUP_RATE_LIMIT=\"$GUEST_SIGNUP_RATE_LIMIT\""
 
 # What the fault test needs to stop and start this stack's Postgres, and to check that
 # nothing else died meanwhile.
-export DEVSTACK_STATUS="$LOAD_STATE/status.json"
-export DEVSTACK_DEV_VARS="$LOAD_STATE/dev.vars"
 export LOAD_PGDATA="$LOAD_STATE/pgdata"
 export LOAD_DB_PORT LOAD_PORT LOAD_FUNCTIONS_PORT
 export LOAD_DEVSTACK_PID="$DEVSTACK_PID" LOAD_FUNCTIONS_PID="$FUNCTIONS_PID"
