@@ -113,3 +113,16 @@ export const rules = {
   },
   confirm: (v, all) => (v === all.password ? null : 'The two passwords differ.'),
 };
+
+/**
+ * On submit: clears `msg`, checks the form against `rules` (see `validate`) and calls
+ * `handler(values)` only when every field passes, so nothing is sent for a bad form.
+ */
+export function onValidSubmit(form, msg, rules, handler) {
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clear(msg);
+    const values = validate(form, rules);
+    if (values) await handler(values);
+  });
+}

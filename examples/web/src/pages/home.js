@@ -1,7 +1,8 @@
 // Start page: the guest session (seeds 000/001) and its upgrade to a full account that keeps
 // the same id.
+import { newAccountForm } from '../account-form.js';
 import * as api from '../api.js';
-import { busy, clear, field, h, messageBox, rules, show, validate } from '../dom.js';
+import { busy, clear, h, messageBox, show } from '../dom.js';
 
 export function render(ctx) {
   const { session, account } = ctx;
@@ -56,20 +57,7 @@ export function render(ctx) {
 function upgradeCard(ctx, guestId, flash) {
   const msg = messageBox('upgrade-message');
   const submit = h('button', { type: 'submit' }, 'Create my account');
-  const form = h(
-    'form',
-    { novalidate: true, 'aria-label': 'Create an account' },
-    field('E-mail', { name: 'email', type: 'email', autocomplete: 'email' }),
-    field('Password', { name: 'password', type: 'password', autocomplete: 'new-password' }, 'At least 8 characters.'),
-    field('Repeat the password', { name: 'confirm', type: 'password', autocomplete: 'new-password' }),
-    msg,
-    submit,
-  );
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    clear(msg);
-    const values = validate(form, { email: rules.email, password: rules.newPassword, confirm: rules.confirm });
-    if (!values) return;
+  const form = newAccountForm({ idPrefix: 'f-', msg, submit, onValues: async (values) => {
     try {
       const { user } = await busy(submit, 'Creating your account…', () => api.upgradeGuest(values.email, values.password));
       await ctx.refresh();
@@ -78,7 +66,7 @@ function upgradeCard(ctx, guestId, flash) {
     } catch (e) {
       show(msg, 'error', e.message);
     }
-  });
+  } });
   return h(
     'div',
     { class: 'card' },

@@ -1,7 +1,7 @@
 // One profile (seed 004, admins): invite to register, the active invitation with its link to
 // copy, replace or revoke it, and the invitation history.
 import * as api from '../api.js';
-import { busy, clear, field, formatDate, h, messageBox, show, validate } from '../dom.js';
+import { busy, clear, field, formatDate, h, messageBox, onValidSubmit, show } from '../dom.js';
 import { adminsOnly } from './profiles.js';
 
 export async function render(ctx) {
@@ -46,14 +46,10 @@ export async function render(ctx) {
       ),
       submit,
     );
-    form.addEventListener('submit', async (event) => {
-      event.preventDefault();
-      clear(msg);
-      const values = validate(form, {
-        email: (v) => (!v ? 'Enter the address to invite.' : /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v) ? null : 'Enter a valid e-mail address, like name@example.com.'),
-        days: (v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 30 ? null : 'Choose between 1 and 30 days.'),
-      });
-      if (!values) return;
+    onValidSubmit(form, msg, {
+      email: (v) => (!v ? 'Enter the address to invite.' : /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v) ? null : 'Enter a valid e-mail address, like name@example.com.'),
+      days: (v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 30 ? null : 'Choose between 1 and 30 days.'),
+    }, async (values) => {
       try {
         const { existing } = await busy(submit, 'Inviting…', () => api.invite(id, { email: values.email, expiresInDays: Number(values.days) }));
         show(msg, existing ? 'warn' : 'ok', existing ? 'This profile already had an active invitation; here it is.' : `Invitation created for ${values.email}. Copy the link and send it.`);

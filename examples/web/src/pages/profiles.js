@@ -1,6 +1,6 @@
 // Profiles (seed 004, admins): the people records, and a form to add one.
 import * as api from '../api.js';
-import { busy, clear, field, formatDate, h, messageBox, rules, show, validate } from '../dom.js';
+import { busy, field, formatDate, h, messageBox, onValidSubmit, rules, show } from '../dom.js';
 
 /** What a non-admin sees instead of an admin page; null for admins. */
 export function adminsOnly(ctx, title) {
@@ -57,15 +57,11 @@ function createForm(ctx) {
     msg,
     submit,
   );
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    clear(msg);
-    const values = validate(form, {
-      first_name: (v) => (!v ? 'Enter the first name.' : v.length > 100 ? 'Keep it under 100 characters.' : null),
-      last_name: (v) => (v.length > 100 ? 'Keep it under 100 characters.' : null),
-      email: rules.optionalEmail,
-    });
-    if (!values) return;
+  onValidSubmit(form, msg, {
+    first_name: (v) => (!v ? 'Enter the first name.' : v.length > 100 ? 'Keep it under 100 characters.' : null),
+    last_name: (v) => (v.length > 100 ? 'Keep it under 100 characters.' : null),
+    email: rules.optionalEmail,
+  }, async (values) => {
     try {
       const created = await busy(submit, 'Adding…', () => api.createProfile({ first_name: values.first_name, last_name: values.last_name || null, email: values.email || null }));
       ctx.navigate(`/profiles/${created.id}`);

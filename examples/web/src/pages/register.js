@@ -1,7 +1,7 @@
 // /register/<token> (seed 004): the invitee sees whose profile the link is for, with the
 // e-mail prefilled, and chooses a password; then they are signed in. No session is needed.
 import * as api from '../api.js';
-import { busy, clear, field, h, messageBox, rules, show, validate } from '../dom.js';
+import { busy, field, h, messageBox, onValidSubmit, rules, show } from '../dom.js';
 
 export async function render(ctx) {
   const [token] = ctx.params;
@@ -33,11 +33,7 @@ export async function render(ctx) {
     msg,
     submit,
   );
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    clear(msg);
-    const values = validate(form, { password: rules.newPassword, confirm: rules.confirm });
-    if (!values) return;
+  onValidSubmit(form, msg, { password: rules.newPassword, confirm: rules.confirm }, async (values) => {
     try {
       await busy(submit, 'Creating your account…', async () => {
         await api.acceptInvitation(token, values.password);

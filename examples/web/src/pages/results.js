@@ -3,7 +3,7 @@
 // while it is open (devstack has no Realtime; on Supabase, subscribe to
 // `postgres_changes` on segmentation_results instead — the table is in supabase_realtime).
 import * as api from '../api.js';
-import { busy, clear, field, formatDate, h, messageBox, show, validate } from '../dom.js';
+import { busy, clear, field, formatDate, h, messageBox, onValidSubmit, show } from '../dom.js';
 
 const POLL_MS = 2000;
 
@@ -84,23 +84,19 @@ function taskCard(refresh) {
     msg,
     submit,
   );
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    clear(msg);
-    const values = validate(form, {
-      source_image_url: (v) => {
-        if (!v) return 'Enter the address of the image.';
-        try {
-          const url = new URL(v);
-          if (!['https:', 'http:'].includes(url.protocol)) return 'The address must start with https://.';
-        } catch {
-          return 'Enter a full address, like https://images.example.com/cat.png.';
-        }
-        return v.length > 2048 ? 'The address is too long (2048 characters at most).' : null;
-      },
-      text_prompt: (v) => (v.length > 2000 ? 'Keep the prompt under 2000 characters.' : null),
-    });
-    if (!values) return;
+  onValidSubmit(form, msg, {
+    source_image_url: (v) => {
+      if (!v) return 'Enter the address of the image.';
+      try {
+        const url = new URL(v);
+        if (!['https:', 'http:'].includes(url.protocol)) return 'The address must start with https://.';
+      } catch {
+        return 'Enter a full address, like https://images.example.com/cat.png.';
+      }
+      return v.length > 2048 ? 'The address is too long (2048 characters at most).' : null;
+    },
+    text_prompt: (v) => (v.length > 2000 ? 'Keep the prompt under 2000 characters.' : null),
+  }, async (values) => {
     try {
       const task = await busy(submit, 'Filing…', () => api.fileTask({ source_image_url: values.source_image_url, text_prompt: values.text_prompt || null }));
       form.reset();

@@ -2,7 +2,7 @@
 // server by save-connection and never come back: the list shows hints only), delete one, and
 // read a table of its database through tenant-proxy.
 import * as api from '../api.js';
-import { busy, clear, field, formatDate, h, messageBox, show, validate } from '../dom.js';
+import { busy, clear, field, formatDate, h, messageBox, onValidSubmit, show } from '../dom.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 
@@ -69,27 +69,23 @@ function addForm(reload) {
     msg,
     submit,
   );
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    clear(msg);
-    const values = validate(form, {
-      name: (v) => (!v ? 'Give the connection a name.' : NAME.test(v) ? null : 'Use 1 to 63 letters, digits, "_" or "-", starting with a letter or digit.'),
-      url: (v) => {
-        if (!v) return 'Enter the project URL.';
-        let url;
-        try {
-          url = new URL(v);
-        } catch {
-          return 'Enter a full URL, like https://abcd.supabase.co.';
-        }
-        if (!['https:', 'http:'].includes(url.protocol)) return 'The URL must start with https://.';
-        if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) return 'Enter only the project address, without a path (no /rest/v1).';
-        return null;
-      },
-      anon_key: (v) => (v ? null : 'Paste the anon (publishable) key.'),
-      service_role_key: (v, all) => (!v ? 'Paste the service_role (secret) key.' : v === all.anon_key ? 'The two keys are the same: paste the service_role key here.' : null),
-    });
-    if (!values) return;
+  onValidSubmit(form, msg, {
+    name: (v) => (!v ? 'Give the connection a name.' : NAME.test(v) ? null : 'Use 1 to 63 letters, digits, "_" or "-", starting with a letter or digit.'),
+    url: (v) => {
+      if (!v) return 'Enter the project URL.';
+      let url;
+      try {
+        url = new URL(v);
+      } catch {
+        return 'Enter a full URL, like https://abcd.supabase.co.';
+      }
+      if (!['https:', 'http:'].includes(url.protocol)) return 'The URL must start with https://.';
+      if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) return 'Enter only the project address, without a path (no /rest/v1).';
+      return null;
+    },
+    anon_key: (v) => (v ? null : 'Paste the anon (publishable) key.'),
+    service_role_key: (v, all) => (!v ? 'Paste the service_role (secret) key.' : v === all.anon_key ? 'The two keys are the same: paste the service_role key here.' : null),
+  }, async (values) => {
     try {
       const saved = await busy(submit, 'Saving…', () =>
         api.saveConnection({ name: values.name, url: new URL(values.url).origin, anon_key: values.anon_key, service_role_key: values.service_role_key, allow_writes: values.allow_writes }),
@@ -155,14 +151,10 @@ function dataView() {
     msg,
     submit,
   );
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    clear(msg);
-    const values = validate(form, {
-      connection: (v) => (v ? null : 'Add a connection first.'),
-      table: (v) => (!v ? 'Enter a table name, like orders.' : /^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(v) ? null : 'A table name is letters, digits and "_".'),
-    });
-    if (!values) return;
+  onValidSubmit(form, msg, {
+    connection: (v) => (v ? null : 'Add a connection first.'),
+    table: (v) => (!v ? 'Enter a table name, like orders.' : /^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(v) ? null : 'A table name is letters, digits and "_".'),
+  }, async (values) => {
     try {
       const { rows, count } = await busy(submit, 'Loading…', () => api.tenantRows(values.connection, values.table));
       output.replaceChildren(rowsTable(rows), h('p', { class: 'muted small' }, `${rows.length} of ${count ?? rows.length} rows from “${values.table}” in ${values.connection}, read through tenant-proxy.`));

@@ -1,6 +1,7 @@
 // Sign in, or create an account. A guest who creates an account here is upgraded (same id).
+import { newAccountForm } from '../account-form.js';
 import * as api from '../api.js';
-import { busy, clear, field, h, messageBox, rules, show, validate } from '../dom.js';
+import { busy, field, h, messageBox, onValidSubmit, rules, show } from '../dom.js';
 
 export function render(ctx) {
   return h(
@@ -22,11 +23,7 @@ function signInCard(ctx) {
     msg,
     submit,
   );
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    clear(msg);
-    const values = validate(form, { email: rules.email, password: rules.required('your password') });
-    if (!values) return;
+  onValidSubmit(form, msg, { email: rules.email, password: rules.required('your password') }, async (values) => {
     try {
       await busy(submit, 'Signing in…', () => api.signIn(values.email, values.password));
       await ctx.refresh();
@@ -47,20 +44,7 @@ function signInCard(ctx) {
 function signUpCard(ctx) {
   const msg = messageBox('sign-up-message');
   const submit = h('button', { type: 'submit', class: 'secondary' }, 'Create account');
-  const form = h(
-    'form',
-    { novalidate: true, 'aria-label': 'Create an account' },
-    field('E-mail', { name: 'email', type: 'email', autocomplete: 'email', id: 'signup-email' }),
-    field('Password', { name: 'password', type: 'password', autocomplete: 'new-password', id: 'signup-password' }, 'At least 8 characters.'),
-    field('Repeat the password', { name: 'confirm', type: 'password', autocomplete: 'new-password', id: 'signup-confirm' }),
-    msg,
-    submit,
-  );
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    clear(msg);
-    const values = validate(form, { email: rules.email, password: rules.newPassword, confirm: rules.confirm });
-    if (!values) return;
+  const form = newAccountForm({ idPrefix: 'signup-', msg, submit, onValues: async (values) => {
     try {
       // A guest keeps its id and everything it made; anyone else gets a new account.
       const create = ctx.isGuest ? api.upgradeGuest : api.signUp;
@@ -70,7 +54,7 @@ function signUpCard(ctx) {
     } catch (e) {
       show(msg, 'error', e.message);
     }
-  });
+  } });
   return h(
     'div',
     { class: 'card' },
