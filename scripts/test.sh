@@ -28,6 +28,8 @@ fi
 
 log "building devstack and the functions (release wasm)"
 cargo build --quiet -p devstack
+# The developer webhook sender the browser tests run (built here, not inside a timed test).
+cargo build --quiet -p process-webhook --example send-webhook
 bash scripts/build-functions.sh router
 build_web_app
 
