@@ -120,12 +120,13 @@ ensure_worker_secrets() {
   grep -q '^WEBHOOK_SECRETS=' "$file" || printf 'WEBHOOK_SECRETS="whsec_%s"\n' "$(head -c 32 /dev/urandom | base64 -w0)" >>"$file"
 }
 
-# Starts `wrangler dev` (the all-in-one Worker) in the background on $1 with secrets from $3;
+# Starts `wrangler dev` (the all-in-one Worker) in the background on $1 with secrets from $3
+# (`/__scheduled?cron=…` on that port runs the cron handler);
 # waits until a function answers. Sets FUNCTIONS_PID. Its log goes to $4.
 start_functions() {
   local port="$1" inspector_port="$2" env_file="$3" logfile="$4"
   WRANGLER_SEND_METRICS=false wrangler dev --ip 127.0.0.1 --port "$port" \
-    --inspector-port "$inspector_port" --env-file "$env_file" \
+    --inspector-port "$inspector_port" --env-file "$env_file" --test-scheduled \
     --show-interactive-dev-session=false >"$logfile" 2>&1 &
   FUNCTIONS_PID=$!
   for _ in $(seq 1 240); do
@@ -149,7 +150,7 @@ start_functions() {
 # under `wrangler dev`, on ports from $2: +21 API, +22 database, +29 functions, +30 inspector,
 # +31 tenant. Further arguments are NAME="value" lines added to the Workers' secrets. Stops
 # both on exit. Exports DEVSTACK_STATUS and DEVSTACK_DEV_VARS (tests/support/stack.mjs reads
-# them) and DEVSTACK_PID, FUNCTIONS_PID.
+# them), FUNCTIONS_ORIGIN (wrangler dev itself) and DEVSTACK_PID, FUNCTIONS_PID.
 start_function_stack() {
   local state base="$2"
   state="$(realpath -m "$1")"
@@ -182,6 +183,7 @@ start_function_stack() {
   start_functions "$((base + 29))" "$((base + 30))" "$state/dev.vars" "$state/functions.log"
   cd "$REPO"
   export DEVSTACK_STATUS="$state/status.json" DEVSTACK_DEV_VARS="$state/dev.vars"
+  export FUNCTIONS_ORIGIN="http://127.0.0.1:$((base + 29))"
   export DEVSTACK_PID FUNCTIONS_PID
 }
 

@@ -333,3 +333,23 @@ test('rotation: a removed X-API-Key stops working, a listed old signing secret k
   assert.equal(notYetKnown.status, 401, 'the functions without the new secret refuse it');
   assert.equal(ledger(task).logs, 1);
 });
+
+test('the cron trigger forgets delivery ids older than 30 days and keeps recent ones', async () => {
+  const origin = process.env.FUNCTIONS_ORIGIN;
+  assert.ok(origin, 'scripts/test.sh sets FUNCTIONS_ORIGIN to wrangler dev itself');
+  const a = await signedUpUser(undefined, 'whf-cron');
+  const task = await fileTask(a);
+  const oldId = newDeliveryId();
+  const recentId = newDeliveryId();
+  assert.equal((await deliver({ task_id: task, status: 'processing' }, { id: oldId })).status, 200);
+  assert.equal((await deliver(doneBody(task), { id: recentId })).status, 200);
+  sql(`update public.webhook_deliveries set received_at = now() - interval '31 days' where delivery_id = '${oldId}'`);
+
+  // wrangler dev --test-scheduled runs the Worker's scheduled handler, as the hourly cron does.
+  const run = await fetch(`${origin}/__scheduled?cron=${encodeURIComponent('23 * * * *')}`);
+  assert.equal(run.status, 200, await run.text());
+  const kept = () => sql(`select delivery_id from public.webhook_deliveries where task_id = '${task}'`);
+  for (let i = 0; i < 50 && kept().length > 1; i += 1) await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(kept(), [[recentId]]);
+  assert.equal(ledger(task).logs, 1, 'the task stays charged once');
+});

@@ -370,3 +370,36 @@ test('segmentation_results is published to Realtime', () => {
     [['1']],
   );
 });
+
+test('purge_old_webhook_deliveries forgets ids older than the kept days; a late repeat still charges nothing', async () => {
+  const owner = await signedUpUser(undefined, 'whdb-purge');
+  const task = await fileTask(owner);
+  const oldId = `msg_${randomUUID()}`;
+  const recentId = `msg_${randomUUID()}`;
+  assert.equal((await deliver(task, 'processing', { p_delivery_id: oldId })).error, null);
+  assert.equal((await deliver(task, 'done', doneFields(recentId))).error, null);
+  sql(`update public.webhook_deliveries set received_at = now() - interval '31 days' where delivery_id = '${oldId}'`);
+  const charged = ledger(task, owner.user.id);
+
+  // Only the service role may run it, and only with sane arguments.
+  const anonCall = await anonClient().rpc('purge_old_webhook_deliveries', {});
+  assert.notEqual(anonCall.error, null);
+  for (const args of [{ p_keep_days: 0 }, { p_keep_days: 3651 }, { p_limit: 0 }]) {
+    const bad = await service.rpc('purge_old_webhook_deliveries', args);
+    assert.equal(bad.status, 400, JSON.stringify(args));
+    assert.equal(bad.error.code, '22023');
+  }
+
+  const { data, error } = await service.rpc('purge_old_webhook_deliveries', { p_keep_days: 30 });
+  assert.equal(error, null);
+  assert.ok(data >= 1, `deleted ${data}`);
+  assert.deepEqual(sql(`select delivery_id from public.webhook_deliveries where task_id = '${task}' order by delivery_id`), [[recentId]]);
+
+  // The forgotten id comes back late with `done`: the task is done already, nothing is charged.
+  const late = await deliver(task, 'done', doneFields(oldId));
+  assert.equal(late.error, null);
+  assert.equal(late.data.outcome, 'unchanged');
+  assert.equal(late.data.charged, false);
+  assert.equal(late.data.credits_charged, 0);
+  assert.deepEqual({ ...ledger(task, owner.user.id), deliveries: 0 }, { ...charged, deliveries: 0 });
+});

@@ -19,7 +19,7 @@ pub use retention::{RetentionReport, run_retention};
 pub use signup_input::{ReportedVisit, SignupInput};
 pub use user_agent::{DeviceProfile, parse_user_agent};
 
-use edge_worker::{FunctionSpec, SupabaseConfig};
+use edge_worker::FunctionSpec;
 use worker::{Env, Request, Response};
 
 pub const SPEC: FunctionSpec = FunctionSpec {
@@ -36,13 +36,10 @@ pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
 
 /// The cron trigger's work: the retention job, its outcome logged.
 pub async fn scheduled_retention(env: &Env) {
-    let outcome = match SupabaseConfig::from_env(env) {
-        Ok(config) => run_retention(&config).await.map(|_| ()),
-        Err(e) => Err(e),
-    };
-    if let Err(e) = outcome {
-        worker::console_error!("retention run failed: {e}");
-    }
+    edge_worker::run_scheduled(env, "guest retention", |config| async move {
+        run_retention(&config).await
+    })
+    .await;
 }
 
 #[cfg(feature = "standalone")]

@@ -2,6 +2,8 @@
 //! account and, by cascade, everything they wrote) and idle rate-limit buckets. Run by the cron
 //! trigger, and on demand with the service key (`POST /functions/v1/guest-signup/retention`).
 
+use std::fmt;
+
 use edge_http::ApiError;
 use edge_worker::{Rest, SupabaseConfig};
 use serde::{Deserialize, Serialize};
@@ -28,6 +30,23 @@ pub struct RetentionReport {
     pub deleted_rate_limit_buckets: u64,
     /// True when the batch cap stopped the run before everything expired was gone.
     pub more: bool,
+}
+
+impl fmt::Display for RetentionReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} guests, {} visitors, {} idle rate-limit buckets deleted{}",
+            self.deleted_guests,
+            self.deleted_visitors,
+            self.deleted_rate_limit_buckets,
+            if self.more {
+                "; more left for the next run"
+            } else {
+                ""
+            }
+        )
+    }
 }
 
 /// Runs `purge_expired_guests` until nothing expired is left (or the batch cap), then
@@ -58,16 +77,5 @@ pub async fn run_retention(config: &SupabaseConfig) -> Result<RetentionReport, A
     report.deleted_rate_limit_buckets = Rest::run(request)
         .await?
         .map_err(|e| e.unexpected("purging idle rate-limit buckets"))?;
-    worker::console_log!(
-        "retention: {} guests, {} visitors, {} idle rate-limit buckets deleted{}",
-        report.deleted_guests,
-        report.deleted_visitors,
-        report.deleted_rate_limit_buckets,
-        if report.more {
-            "; more left for the next run"
-        } else {
-            ""
-        }
-    );
     Ok(report)
 }

@@ -6,6 +6,7 @@
 
 mod api_keys;
 mod apply_outcome;
+mod delivery_retention;
 mod handler;
 mod sender_auth;
 mod webhook_body;
@@ -36,8 +37,22 @@ pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
     edge_worker::serve(req, env, &SPEC, handler::receive).await
 }
 
+/// The cron trigger's work: forget old delivery ids, the outcome logged.
+pub async fn scheduled_retention(env: &Env) {
+    edge_worker::run_scheduled(env, "webhook delivery retention", |config| async move {
+        delivery_retention::purge_old_deliveries(&config).await
+    })
+    .await;
+}
+
 #[cfg(feature = "standalone")]
 #[worker::event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> worker::Result<Response> {
     handle(req, env).await
+}
+
+#[cfg(feature = "standalone")]
+#[worker::event(scheduled)]
+async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    scheduled_retention(&env).await;
 }

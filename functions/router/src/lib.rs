@@ -28,6 +28,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
 #[event(scheduled)]
 async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
     guest_signup::scheduled_retention(&env).await;
+    process_webhook::scheduled_retention(&env).await;
 }
 
 /// `/functions/v1/<name>[/…]` → `<name>`.

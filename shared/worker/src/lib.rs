@@ -7,6 +7,7 @@
 //! * [`authenticate`]: the caller from `Authorization: Bearer`, verified locally.
 //! * [`Rest`]: PostgREST clients acting as the caller (so RLS holds) or as the service role.
 //! * [`auth_request`], [`delete_auth_user`]: calls to the project's Supabase Auth.
+//! * [`run_scheduled`]: a cron-triggered job with the project's config, its outcome logged.
 #![forbid(unsafe_code)]
 
 mod auth_client;
@@ -15,6 +16,7 @@ mod config;
 mod request;
 mod respond;
 mod rest;
+mod scheduled;
 mod serve;
 
 pub use auth_client::{auth_request, delete_auth_user};
@@ -23,6 +25,7 @@ pub use config::{SupabaseConfig, optional_setting, required_secret};
 pub use request::{header, read_json_body, sub_path};
 pub use respond::{empty_response, internal_error, json_response};
 pub use rest::{Rest, RestError};
+pub use scheduled::run_scheduled;
 pub use serve::{FunctionSpec, RequestContext, serve};
 
 /// Milliseconds since the epoch, from the Workers clock.
