@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { anonClient, serviceClient, signedUpUser, sql, uniqueEmail } from './support/stack.mjs';
+import { anonClient, createProfile as createPeopleRecord, serviceClient, signedUpUser, sql, uniqueEmail, userWithRole } from './support/stack.mjs';
 
 const service = serviceClient();
 
@@ -15,21 +15,9 @@ function newToken() {
   return { token, hash: createHash('sha256').update(token).digest('hex') };
 }
 
-/** A signed-up user given `role` by an operator (SQL), as roles are given. */
-async function userWithRole(role, tag = role) {
-  const user = await signedUpUser(undefined, `inv-${tag}`);
-  sql(`update public.user_profiles set role = '${role}' where id = '${user.user.id}'`);
-  return user;
-}
-
-/** A people record created by `admin` through /rest/v1 (the admins' insert policy). */
+/** A people record created by `admin` through /rest/v1: unlinked, and recorded as theirs. */
 async function createProfile(admin, fields = {}) {
-  const { data, error } = await admin.client
-    .from('profiles')
-    .insert({ first_name: 'Ada', last_name: 'Lovelace', email: uniqueEmail('ada'), ...fields })
-    .select()
-    .single();
-  assert.equal(error, null);
+  const data = await createPeopleRecord(admin, fields);
   assert.equal(data.user_id, null);
   assert.equal(data.created_by, admin.user.id);
   return data;

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { anonClient, signedUpUser, signJwt, sql, stack, uniqueEmail } from './support/stack.mjs';
+import { anonClient, createProfile, signedUpUser, signJwt, sql, stack, uniqueEmail, userWithRole } from './support/stack.mjs';
 import { call, invoke } from './support/functions.mjs';
 
 const register = anonClient();
@@ -12,24 +12,6 @@ const createUrl = `${stack.functionsUrl}/create-invitation`;
 const acceptUrl = `${stack.functionsUrl}/accept-invitation`;
 const password = () => `pw-${randomUUID()}`;
 const sha256 = (text) => createHash('sha256').update(text).digest('hex');
-
-/** A signed-up user given `role` by an operator (SQL), as roles are given. */
-async function userWithRole(role) {
-  const user = await signedUpUser(undefined, `inv-${role}`);
-  sql(`update public.user_profiles set role = '${role}' where id = '${user.user.id}'`);
-  return user;
-}
-
-/** A people record made by an admin through /rest/v1 (the admins' insert policy). */
-async function createProfile(admin, fields = {}) {
-  const { data, error } = await admin.client
-    .from('profiles')
-    .insert({ first_name: 'Ada', last_name: 'Lovelace', email: uniqueEmail('ada'), ...fields })
-    .select()
-    .single();
-  assert.equal(error, null);
-  return data;
-}
 
 const inviteAs = (admin, body) => invoke(admin.client, 'create-invitation', { body });
 const history = (admin, profileId) => invoke(admin.client, `create-invitation?profile_id=${profileId}`, { method: 'GET' });

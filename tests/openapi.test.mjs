@@ -10,7 +10,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { anonClient, signedUpUser, signJwt, sql, stack, tenantProject, uniqueEmail } from './support/stack.mjs';
+import { anonClient, createProfile, signedUpUser, signJwt, stack, tenantProject, uniqueEmail, userWithRole } from './support/stack.mjs';
 
 const documentPath = new URL('../docs/openapi.json', import.meta.url).pathname;
 const doc = JSON.parse(readFileSync(documentPath, 'utf8'));
@@ -181,14 +181,10 @@ test('process-webhook answers as documented', async () => {
   await drive('post', path, { headers: { 'x-api-key': apiKey }, body: { ...done, error: 'x'.repeat(300_000) }, expect: 413 });
 });
 
-/** A signed-up user given `role` by an operator (SQL), and a profile it made. */
+/** An admin and a profile it made. */
 async function adminWithProfile() {
-  const admin = await signedUpUser(undefined, 'oas-admin');
-  sql(`update public.user_profiles set role = 'admin' where id = '${admin.user.id}'`);
-  const { data: profile, error } = await admin.client.from('profiles')
-    .insert({ first_name: 'Ada', last_name: 'Lovelace', email: uniqueEmail('oas-ada') }).select().single();
-  assert.equal(error, null);
-  return { admin, profile };
+  const admin = await userWithRole('admin', 'oas-admin');
+  return { admin, profile: await createProfile(admin) };
 }
 
 test('create-invitation answers as documented', async () => {

@@ -2,10 +2,9 @@
 // the anon key, a signed-in admin's access token (so every operation of docs/openapi.json can
 // reach its handler) and a webhook API key.
 import { readFileSync } from 'node:fs';
-import { signedUpUser, sql, stack } from './stack.mjs';
+import { stack, userWithRole } from './stack.mjs';
 
-const admin = await signedUpUser(undefined, 'api-fuzz-admin');
-sql(`update public.user_profiles set role = 'admin' where id = '${admin.user.id}'`);
+const admin = await userWithRole('admin', 'api-fuzz-admin');
 const vars = readFileSync(process.env.DEVSTACK_DEV_VARS, 'utf8');
 const webhookKey = /^WEBHOOK_API_KEYS="([^",]+)/m.exec(vars)[1];
 console.log(`apikey: ${stack.anonKey}`);

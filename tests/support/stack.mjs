@@ -1,5 +1,6 @@
 // The running local stack, as devstack describes it in <state-dir>/status.json.
 // scripts/test.sh points DEVSTACK_STATUS at the test stack; by default the dev stack is used.
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
@@ -70,6 +71,24 @@ export async function signedUpUser(project = stack, tag = 'user') {
   const { data, error } = await client.auth.signUp({ email, password });
   if (error) throw error;
   return { client, user: data.user, session: data.session, email, password };
+}
+
+/** A signed-up user given `role` by an operator (SQL), as roles are given. */
+export async function userWithRole(role, tag = role) {
+  const user = await signedUpUser(undefined, `inv-${tag}`);
+  sql(`update public.user_profiles set role = '${role}' where id = '${user.user.id}'`);
+  return user;
+}
+
+/** A people record made by an admin through /rest/v1 (the admins' insert policy). */
+export async function createProfile(admin, fields = {}) {
+  const { data, error } = await admin.client
+    .from('profiles')
+    .insert({ first_name: 'Ada', last_name: 'Lovelace', email: uniqueEmail('ada'), ...fields })
+    .select()
+    .single();
+  assert.equal(error, null);
+  return data;
 }
 
 /** An HS256 JWT signed with a secret, for tests that need a token Auth did not issue. */
