@@ -254,7 +254,12 @@ test('key rotation: a new active key still opens old connections, re-saving move
   const newRing = `v1;active=rotated;${oldKeys};rotated=${randomBytes(32).toString('base64')}`;
   const rotatedVars = `${devVars}.rotated`;
   writeFileSync(rotatedVars, vars.replace(/^ENCRYPTION_KEY_RING=.*$/gm, `ENCRYPTION_KEY_RING="${newRing}"`));
-  Object.assign(rotated, await startFunctions({ port: 54439, inspectorPort: 54440, envFile: rotatedVars }));
+  Object.assign(rotated, await startFunctions({
+    // Ports beside the stack's own (54439/54440 under scripts/test.sh's default base).
+    port: Number(new URL(stack.url).port) + 18,
+    inspectorPort: Number(new URL(stack.url).port) + 19,
+    envFile: rotatedVars,
+  }));
 
   const a = await signedUpUser(undefined, 'conn-rotate');
   const body = connectionBody();

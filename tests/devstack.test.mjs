@@ -12,9 +12,11 @@ const repo = new URL('..', import.meta.url).pathname;
 const binary = join(repo, 'target/debug/devstack');
 const stateDir = mkdtempSync(join(tmpdir(), 'devstack-lifecycle-'));
 chmodSync(stateDir, 0o755); // Postgres runs as its own user and must reach its data dir
-const PORT = 54521;
-const DB_PORT = 54522;
-const TENANT_PORT = 54531;
+// Ports from the test stack's base (scripts/test.sh's E2E_PORT_BASE), so two checkouts can test at once.
+const BASE = Number(process.env.E2E_PORT_BASE ?? 54400);
+const PORT = BASE + 121;
+const DB_PORT = BASE + 122;
+const TENANT_PORT = BASE + 131;
 
 async function startStack(extra = []) {
   const child = spawn(
