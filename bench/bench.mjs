@@ -135,9 +135,9 @@ const upsert = { ...connection, name: 'bench-upsert' };
 await check('save-connection', { url: fn('save-connection'), method: 'POST', headers: { ...bearer(owner.token), ...jsonHeaders }, body: JSON.stringify(upsert) }, [200, 201]);
 const rows = [
   {
-    name: 'save-connection', what: 'POST upsert of one name: 2 seals + `rpc/save_connection` as the caller',
+    name: 'save-connection', what: 'POST upsert of one name: 2 seals + `rpc/save_connection` with the service key',
     request: { url: fn('save-connection'), method: 'POST', headers: { ...bearer(owner.token), ...jsonHeaders }, body: JSON.stringify(upsert) }, expect: [200],
-    floor: { url: `${main.url}/rest/v1/rpc/save_connection`, method: 'POST', headers: { ...bearer(owner.token), ...jsonHeaders }, body: JSON.stringify(await sealedConnectionArgs(vars, owner.id, upsert)) },
+    floor: { url: `${main.url}/rest/v1/rpc/save_connection`, method: 'POST', headers: { ...service(main), ...jsonHeaders }, body: JSON.stringify(await sealedConnectionArgs(vars, owner.id, upsert)) },
   },
   {
     name: 'save-connection (GET)', what: 'list: `GET /connections` as the caller',

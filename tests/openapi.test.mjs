@@ -10,7 +10,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { anonClient, createProfile, signedUpUser, signJwt, stack, tenantProject, uniqueEmail, userWithRole } from './support/stack.mjs';
+import { anonClient, createProfile, signedUpUser, signJwt, sql, stack, tenantProject, uniqueEmail, userWithRole } from './support/stack.mjs';
 
 const documentPath = new URL('../docs/openapi.json', import.meta.url).pathname;
 const doc = JSON.parse(readFileSync(documentPath, 'utf8'));
@@ -20,9 +20,7 @@ ajv.addSchema({ ...doc, $id: 'openapi' });
 
 /** Statuses a request from this test cannot provoke, per operation, and why. */
 const UNPROVOKED = {
-  'get /tenant-proxy/{connection}/rest/v1/{table} 409': 'needs a key ring that no longer opens the envelope (tests/connections.test.mjs, key rotation)',
   'get /tenant-proxy/{connection}/rest/v1/{table} 504': 'needs a tenant slower than TENANT_TIMEOUT_MS (scripts/load.sh, tenant faults)',
-  'head /tenant-proxy/{connection}/rest/v1/{table} 409': 'as GET',
   'head /tenant-proxy/{connection}/rest/v1/{table} 502': 'as GET',
   'head /tenant-proxy/{connection}/rest/v1/{table} 504': 'as GET',
   'post /tenant-proxy/{connection}/rest/v1/{table} 502': 'as GET',
@@ -150,6 +148,15 @@ test('tenant-proxy answers as documented', async () => {
   await drive('delete', path, { params: at('writes'), query: `?customer=eq.${order}`, headers: bearer(user), expect: 204 });
   for (const method of ['patch', 'put', 'delete']) {
     await drive(method, path, { params: at('reads'), headers: bearer(user), ...(method === 'delete' ? {} : { body: {} }), expect: 403 });
+  }
+  // A stored URL save-connection would refuse (as SQL could write it): 409, nothing fetched.
+  await save({ name: 'refused-url', allow_writes: true });
+  sql(`update public.connections set url = 'https://169.254.169.254' where user_id = '${user.user.id}' and name = 'refused-url'`);
+  for (const method of ['get', 'head', 'post', 'patch', 'put', 'delete']) {
+    const body = method === 'get' || method === 'head' || method === 'delete' ? {} : { body: {} };
+    await drive(method, path, { params: at('refused-url'), headers: bearer(user), ...body, expect: 409 });
+    // An encoded traversal out of /rest/v1: 400 before anything is looked up or sent.
+    await drive(method, path, { params: at('writes', '..%2F..%2Fauth%2Fv1%2Fadmin%2Fusers'), headers: bearer(user), ...body, expect: 400 });
   }
 });
 

@@ -85,8 +85,11 @@ export async function peerInputs(main, vars, owner, tenant) {
 /** The connection fields save-connection seals, sealed here the same way (for its floor). */
 export async function sealedConnectionArgs(vars, ownerId, body) {
   const ring = await importKeyRing(vars.ENCRYPTION_KEY_RING);
-  const enc = (text, field) => seal(ring, new TextEncoder().encode(text), ownerId, body.name, field);
+  // Bound to owner, "<name> <url>" and field (edge-tenant's key binding 2).
+  const row = `${body.name} ${new URL(body.url).origin}`;
+  const enc = (text, field) => seal(ring, new TextEncoder().encode(text), ownerId, row, field);
   return {
+    p_user_id: ownerId,
     p_name: body.name,
     p_url: body.url,
     p_anon_key_encrypted: await enc(body.anon_key, 'anon_key'),
@@ -94,6 +97,7 @@ export async function sealedConnectionArgs(vars, ownerId, body) {
     p_anon_key_hint: body.anon_key.slice(0, 6),
     p_service_role_key_hint: body.service_role_key.slice(0, 6),
     p_key_id: ring.active,
+    p_key_binding: 2,
     p_allow_writes: false,
   };
 }

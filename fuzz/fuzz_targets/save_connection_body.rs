@@ -12,7 +12,8 @@ use edge_auth::{ApiKeyFormat, api_key_format};
 use edge_fuzz::pg_text_ok;
 use edge_http::parse_json_object;
 use libfuzzer_sys::fuzz_target;
-use save_connection::{ConnectionInput, TenantUrl, key_hint};
+use edge_tenant::TenantUrl;
+use save_connection::{ConnectionInput, key_hint};
 use url::{Host, Url};
 
 fn check(body: &[u8], allow_loopback: bool) {

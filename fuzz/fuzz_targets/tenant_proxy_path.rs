@@ -2,7 +2,9 @@
 //! (`edge_worker::sub_path`) and split into connection name and PostgREST path
 //! (`ProxyPath::parse`), and the tenant's URL is made from it as the handler makes it.
 //!
-//! Properties: any path and query are handled without panicking, refusals are 404s, and an
+//! Properties: any path and query are handled without panicking, refusals are 404s (not under
+//! `/rest/v1`) or 400 `unsafe_path` (a segment that decodes to `/`, `\`, `.` or a control
+//! character), an accepted path has no such segment, and an
 //! accepted request always lands under `/rest/v1` on the tenant's own host, once the runtime's
 //! URL parser (the same WHATWG rules as the `url` crate) has resolved dot segments and
 //! backslashes: nothing of the caller's can reach the tenant's Auth, Storage or another host.
@@ -10,6 +12,7 @@
 
 use edge_worker::sub_path;
 use libfuzzer_sys::fuzz_target;
+use percent_encoding::percent_decode_str;
 use tenant_proxy::{ProxyPath, tenant_auth_headers};
 use url::Url;
 
@@ -29,12 +32,20 @@ fuzz_target!(|data: &[u8]| {
     let target = match ProxyPath::parse(sub_path(path, "tenant-proxy")) {
         Ok(target) => target,
         Err(e) => {
-            assert_eq!(e.status(), 404);
+            assert!(
+                e.status() == 404 || (e.status() == 400 && e.code() == "unsafe_path"),
+                "{e:?}"
+            );
             return;
         }
     };
     assert!(!target.connection.is_empty() && !target.connection.contains('/'));
     assert!(target.rest_path == "/rest/v1" || target.rest_path.starts_with("/rest/v1/"));
+    let decoded = percent_decode_str(target.rest_path).decode_utf8_lossy();
+    assert!(
+        !decoded.contains(['\\', '.']) && !decoded.chars().any(char::is_control),
+        "{decoded}"
+    );
 
     let upstream = match request_url.query() {
         Some(query) => format!("{TENANT}{}?{query}", target.rest_path),

@@ -2,9 +2,8 @@
 
 use edge_auth::{ApiKeyFormat, api_key_format};
 use edge_http::ApiError;
+use edge_tenant::{KeyRole, TenantUrl};
 use serde::Deserialize;
-
-use crate::tenant_url::TenantUrl;
 
 /// Keys longer than this are not Supabase keys (legacy JWT keys are ~220 characters).
 const MAX_KEY_LEN: usize = 2048;
@@ -21,24 +20,6 @@ pub struct ConnectionInput {
     pub anon_key: String,
     pub service_role_key: String,
     pub allow_writes: Option<bool>,
-}
-
-/// Which of a project's two keys a value must be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyRole {
-    /// `anon_key`: the legacy `anon` JWT or an `sb_publishable_…` key.
-    Anon,
-    /// `service_role_key`: the legacy `service_role` JWT or an `sb_secret_…` key.
-    ServiceRole,
-}
-
-impl KeyRole {
-    pub fn field(self) -> &'static str {
-        match self {
-            Self::Anon => "anon_key",
-            Self::ServiceRole => "service_role_key",
-        }
-    }
 }
 
 /// A validated connection, ready to seal and store.

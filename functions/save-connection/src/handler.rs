@@ -1,7 +1,8 @@
 //! POST (upsert), GET (list) and DELETE of the caller's connections.
 
-use edge_crypto::{Aad, KeyRing, envelope_key_id};
+use edge_crypto::{KeyRing, envelope_key_id};
 use edge_http::{ApiError, BodyLimit};
+use edge_tenant::{ConnectionKeyAad, KeyBinding, KeyRole, LOOPBACK_SWITCH, loopback_allowed};
 use edge_worker::{
     Authenticated, RequestContext, Rest, authenticate, empty_response, internal_error,
     json_response, optional_setting, read_json_body, required_secret,
@@ -10,15 +11,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use worker::{Method, Response};
 
-use crate::connection_input::{ConnectionInput, KeyRole, ValidConnection, key_hint, validate_name};
+use crate::connection_input::{ConnectionInput, ValidConnection, key_hint, validate_name};
 
 /// Bodies are a name, a URL and two keys: a few kilobytes at most.
 const BODY_LIMIT: BodyLimit = BodyLimit::new(16 * 1024);
 /// What a client may see of a connection: never an envelope.
 const PUBLIC_COLUMNS: &str =
     "id,name,url,allow_writes,anon_key_hint,service_role_key_hint,key_id,created_at,updated_at";
-/// The local-development switch that lets a connection point at `http://127.0.0.1:…`.
-const LOOPBACK_SWITCH: &str = "ALLOW_LOOPBACK_TENANTS";
 
 /// A connection as the API shows it.
 #[derive(Debug, Serialize, Deserialize)]
@@ -46,12 +45,13 @@ pub async fn route(mut ctx: RequestContext) -> Result<Response, ApiError> {
     match ctx.req.method() {
         Method::Post => {
             let input: ConnectionInput = read_json_body(&mut ctx.req, BODY_LIMIT).await?;
-            let allow_loopback =
-                optional_setting(&ctx.env, LOOPBACK_SWITCH).is_some_and(|v| v == "true");
-            let connection = input.validate(allow_loopback)?;
+            let connection = input.validate(loopback_allowed(optional_setting(
+                &ctx.env,
+                LOOPBACK_SWITCH,
+            )))?;
             let key_ring = KeyRing::parse(&required_secret(&ctx.env, "ENCRYPTION_KEY_RING")?)
                 .map_err(|e| internal_error("reading ENCRYPTION_KEY_RING", e))?;
-            save(&rest, &auth, &key_ring, connection).await
+            save(&Rest::as_service(&ctx.config), &auth, &key_ring, connection).await
         }
         Method::Get => list(&rest, &auth).await,
         Method::Delete => {
@@ -73,23 +73,21 @@ pub async fn route(mut ctx: RequestContext) -> Result<Response, ApiError> {
     }
 }
 
-/// Seals both keys (bound to owner, name and field) and upserts on (owner, name) through the
-/// `save_connection` function, called with the caller's token: 201 when created, 200 when an
+/// Seals both keys (bound to owner, name, URL and field) and upserts on (owner, name) through
+/// the `save_connection` function, which only the service role may execute: the caller's id
+/// comes from their verified token, never from the body. 201 when created, 200 when an
 /// existing connection was replaced.
 async fn save(
-    rest: &Rest,
+    service: &Rest,
     auth: &Authenticated,
     key_ring: &KeyRing,
     c: ValidConnection,
 ) -> Result<Response, ApiError> {
+    let owner = auth.caller.user_id;
     let seal = |key: &str, role: KeyRole| {
-        let aad = Aad {
-            owner: auth.caller.user_id,
-            row: &c.name,
-            field: role.field(),
-        };
+        let aad = ConnectionKeyAad::new(KeyBinding::CURRENT, owner, &c.name, &c.url, role);
         key_ring
-            .seal_str(key, aad)
+            .seal_str(key, aad.aad())
             .map_err(|e| internal_error("sealing a connection key", e))
     };
     let anon_sealed = seal(&c.anon_key, KeyRole::Anon)?;
@@ -97,6 +95,7 @@ async fn save(
     let key_id =
         envelope_key_id(&service_sealed).map_err(|e| internal_error("reading a key id", e))?;
     let args = json!({
+        "p_user_id": owner,
         "p_name": c.name,
         "p_url": c.url.as_str(),
         "p_anon_key_encrypted": anon_sealed,
@@ -104,9 +103,10 @@ async fn save(
         "p_anon_key_hint": key_hint(&c.anon_key),
         "p_service_role_key_hint": key_hint(&c.service_role_key),
         "p_key_id": key_id,
+        "p_key_binding": KeyBinding::CURRENT.column(),
         "p_allow_writes": c.allow_writes,
     });
-    let request = rest.rpc("save_connection", &args);
+    let request = service.rpc("save_connection", &args);
     let saved: Vec<ConnectionView> = Rest::run(request)
         .await?
         .map_err(|e| e.unexpected("saving a connection"))?;

@@ -1,14 +1,13 @@
 //! save-connection: a signed-in user stores the URL and keys of their own Supabase project.
-//! The keys are sealed with the server's key ring before they reach the database, and the
-//! write goes through PostgREST with the caller's token, so RLS is the second lock.
+//! The URL is checked against edge-tenant's rules, the keys are sealed with the server's key
+//! ring (bound to owner, name, URL and field) before they reach the database, and only this
+//! function writes them: `rpc/save_connection` is executable by the service role alone.
 #![forbid(unsafe_code)]
 
 mod connection_input;
 mod handler;
-mod tenant_url;
 
-pub use connection_input::{ConnectionInput, KeyRole, key_hint};
-pub use tenant_url::{TenantUrl, TenantUrlError};
+pub use connection_input::{ConnectionInput, key_hint};
 
 use edge_worker::FunctionSpec;
 use worker::{Env, Request, Response};

@@ -1,14 +1,11 @@
-//! The relay: find the caller's connection, open its key, forward, stream the answer back.
+//! The relay: find the caller's connection, check its URL, open its key, forward, stream the
+//! answer back.
 
 use std::time::Duration;
 
-use edge_crypto::{Aad, KeyRing};
 use edge_http::ApiError;
-use edge_worker::{
-    RequestContext, Rest, authenticate, internal_error, optional_setting, required_secret, sub_path,
-};
+use edge_worker::{RequestContext, authenticate, internal_error, optional_setting, sub_path};
 use futures_util::future::{Either, select};
-use serde::Deserialize;
 use worker::{
     AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect,
     Response, ResponseBody, ResponseBuilder,
@@ -16,19 +13,11 @@ use worker::{
 
 use crate::proxy_path::ProxyPath;
 use crate::relay_headers::{REQUEST_HEADERS, RESPONSE_HEADERS, allowed};
+use crate::stored_connection;
 use crate::tenant_key::tenant_auth_headers;
 
 /// How long a tenant has to start answering, unless `TENANT_TIMEOUT_MS` says otherwise.
 const DEFAULT_TIMEOUT_MS: u64 = 15_000;
-
-/// What tenant-proxy reads of a stored connection (with the service key: the envelopes are
-/// not readable with the caller's token).
-#[derive(Deserialize)]
-struct StoredConnection {
-    url: String,
-    allow_writes: bool,
-    service_role_key_encrypted: String,
-}
 
 pub async fn relay(ctx: RequestContext) -> Result<Response, ApiError> {
     let auth = authenticate(&ctx.req, &ctx.config).await?;
@@ -40,20 +29,7 @@ pub async fn relay(ctx: RequestContext) -> Result<Response, ApiError> {
     let target = ProxyPath::parse(sub_path(&path, crate::SPEC.name))?;
     let owner = auth.caller.user_id;
 
-    // The owner filter is what keeps one user's request away from another's connection;
-    // "not yours" and "does not exist" answer the same 404.
-    let lookup = Rest::as_service(&ctx.config)
-        .from("connections")
-        .select("url,allow_writes,service_role_key_encrypted")
-        .eq("user_id", owner.to_string())
-        .eq("name", target.connection);
-    let rows: Vec<StoredConnection> = Rest::run(lookup)
-        .await?
-        .map_err(|e| e.unexpected("looking up a connection"))?;
-    let connection = rows
-        .into_iter()
-        .next()
-        .ok_or_else(|| ApiError::not_found(format!("No connection named {}", target.connection)))?;
+    let connection = stored_connection::find(&ctx, owner, target.connection).await?;
 
     let method = ctx.req.method();
     let writes = !matches!(method, Method::Get | Method::Head);
@@ -64,26 +40,12 @@ pub async fn relay(ctx: RequestContext) -> Result<Response, ApiError> {
         ));
     }
 
-    let key_ring = KeyRing::parse(&required_secret(&ctx.env, "ENCRYPTION_KEY_RING")?)
-        .map_err(|e| internal_error("reading ENCRYPTION_KEY_RING", e))?;
-    let aad = Aad {
-        owner,
-        row: target.connection,
-        field: "service_role_key",
-    };
-    let key = key_ring
-        .open_str(&connection.service_role_key_encrypted, aad)
-        .map_err(|e| {
-            worker::console_error!("{} opening a connection key failed: {e}", ctx.request_id);
-            ApiError::conflict(
-                "connection_keys_unreadable",
-                "The stored keys of this connection cannot be decrypted; save the connection again",
-            )
-        })?;
+    let tenant_url = connection.checked_url(&ctx)?;
+    let key = connection.service_key(&ctx, owner, target.connection, &tenant_url)?;
 
     let upstream_url = match url.query() {
-        Some(query) => format!("{}{}?{query}", connection.url, target.rest_path),
-        None => format!("{}{}", connection.url, target.rest_path),
+        Some(query) => format!("{}{}?{query}", tenant_url.as_str(), target.rest_path),
+        None => format!("{}{}", tenant_url.as_str(), target.rest_path),
     };
     let headers = Headers::new();
     let incoming = ctx.req.headers().entries().collect::<Vec<_>>();

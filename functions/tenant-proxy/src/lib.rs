@@ -7,6 +7,7 @@
 mod handler;
 mod proxy_path;
 mod relay_headers;
+mod stored_connection;
 mod tenant_key;
 
 pub use proxy_path::ProxyPath;
