@@ -192,7 +192,7 @@ test('a stored URL save-connection would refuse (an older version\'s row, or SQL
     const res = await proxiedTenant(a, body.name).from('orders').select('id');
     assert.equal(res.status, 409, url ?? 'fragment');
     assert.equal(res.error.code, 'connection_url_refused');
-    assert.match(res.error.message, /save the connection again/);
+    assert.match(res.error.error, /save the connection again/, 'the answer says what to do');
   }
   assert.equal(recorder.seen.length, 1, 'nothing more reached the tenant');
 
