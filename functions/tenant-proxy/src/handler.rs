@@ -5,13 +5,13 @@ use std::time::Duration;
 use edge_crypto::{Aad, KeyRing};
 use edge_http::ApiError;
 use edge_worker::{
-    RequestContext, Rest, authenticate, internal_error, optional_setting, required_secret, sub_path,
+    FetchFailure, RequestContext, Rest, authenticate, fetch_within, internal_error,
+    optional_setting, required_secret, sub_path,
 };
-use futures_util::future::{Either, select};
 use serde::Deserialize;
+use serde_json::json;
 use worker::{
-    AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect,
-    Response, ResponseBody, ResponseBuilder,
+    Headers, Method, Request, RequestInit, RequestRedirect, Response, ResponseBody, ResponseBuilder,
 };
 
 use crate::proxy_path::ProxyPath;
@@ -40,13 +40,13 @@ pub async fn relay(ctx: RequestContext) -> Result<Response, ApiError> {
     let target = ProxyPath::parse(sub_path(&path, crate::SPEC.name))?;
     let owner = auth.caller.user_id;
 
-    // The owner filter is what keeps one user's request away from another's connection;
-    // "not yours" and "does not exist" answer the same 404.
+    // The owner argument is what keeps one user's request away from another's connection;
+    // "not yours" and "does not exist" answer the same 404. The function first refuses a
+    // blocked or deleted owner (403 account_blocked), in the same request.
+    let args = json!({ "p_user_id": owner.to_string(), "p_name": target.connection });
     let lookup = Rest::as_service(&ctx.config)
-        .from("connections")
-        .select("url,allow_writes,service_role_key_encrypted")
-        .eq("user_id", owner.to_string())
-        .eq("name", target.connection);
+        .rpc("connection_for_relay", &args)
+        .select("url,allow_writes,service_role_key_encrypted");
     let rows: Vec<StoredConnection> = Rest::run(lookup)
         .await?
         .map_err(|e| e.unexpected("looking up a connection"))?;
@@ -114,26 +114,15 @@ pub async fn relay(ctx: RequestContext) -> Result<Response, ApiError> {
 /// Fetches without following redirects; 504 when the tenant has not answered in time, 502 when
 /// it cannot be reached.
 async fn fetch_with_timeout(request: Request, timeout: Duration) -> Result<Response, ApiError> {
-    let controller = AbortController::default();
-    let signal = controller.signal();
-    let fetch = Fetch::Request(request);
-    let sending = Box::pin(fetch.send_with_signal(&signal));
-    let deadline = Box::pin(Delay::from(timeout));
-    match select(sending, deadline).await {
-        Either::Left((Ok(response), _)) => Ok(response),
-        Either::Left((Err(e), _)) => {
+    fetch_within(request, timeout).await.map_err(|e| match e {
+        FetchFailure::TimedOut => {
+            ApiError::gateway_timeout("The tenant's project did not answer in time")
+        }
+        FetchFailure::Failed(e) => {
             worker::console_error!("tenant unreachable: {e}");
-            Err(ApiError::bad_gateway(
-                "The tenant's project could not be reached",
-            ))
+            ApiError::bad_gateway("The tenant's project could not be reached")
         }
-        Either::Right(((), _)) => {
-            controller.abort();
-            Err(ApiError::gateway_timeout(
-                "The tenant's project did not answer in time",
-            ))
-        }
-    }
+    })
 }
 
 /// The tenant's status and PostgREST headers, and its body streamed unchanged. A redirect is
