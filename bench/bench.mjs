@@ -140,9 +140,9 @@ const rows = [
     floor: { url: `${main.url}/rest/v1/rpc/save_connection`, method: 'POST', headers: { ...service(main), ...jsonHeaders }, body: JSON.stringify(await sealedConnectionArgs(vars, owner.id, upsert)) },
   },
   {
-    name: 'save-connection (GET)', what: 'list: `GET /connections` as the caller',
+    name: 'save-connection (GET)', what: 'list: `rpc/list_connections` as the caller',
     request: { url: fn('save-connection'), headers: bearer(owner.token) }, expect: [200],
-    floor: { url: `${main.url}/rest/v1/connections?select=id,name,url,allow_writes,anon_key_hint,service_role_key_hint,key_id,created_at,updated_at&user_id=eq.${owner.id}&order=name.asc`, headers: bearer(owner.token) },
+    floor: { url: `${main.url}/rest/v1/rpc/list_connections`, method: 'POST', headers: { ...bearer(owner.token), ...jsonHeaders }, body: '{}' },
   },
   {
     name: 'tenant-proxy', what: 'GET 3 rows of the tenant: connection lookup + open + relay; floor = the tenant directly',

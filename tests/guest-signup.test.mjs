@@ -31,13 +31,15 @@ const [limitRequests] = (vars.GUEST_SIGNUP_RATE_LIMIT ?? '10/3600').split('/').m
 /** A client address no other test (or earlier run) used, so each test has its own bucket. */
 function freshIp() {
   // Canonical form (no leading zeros), as the Worker writes and hashes it.
-  const groups = [0, 2, 4].map((i) => randomBytes(6).readUInt16BE(i).toString(16));
+  // Non-zero groups, so the /64 below is written without further zero compression.
+  const groups = [0, 2, 4].map((i) => (randomBytes(6).readUInt16BE(i) | 1).toString(16));
   return `2001:db8:${groups.join(':')}::7`;
 }
 
-/** The rate-limit bucket key the Worker uses for `ip`. */
+/** The rate-limit bucket key the Worker uses for `ip` (one of freshIp's): its /64 network. */
 function bucketKey(ip) {
-  return `guest-signup:${createHmac('sha256', vars.RATE_LIMIT_SECRET).update(ip).digest('hex')}`;
+  const network = `${ip.split(':').slice(0, 4).join(':')}::/64`;
+  return `guest-signup:${createHmac('sha256', vars.RATE_LIMIT_SECRET).update(network).digest('hex')}`;
 }
 
 const guestUrl = `${stack.functionsUrl}/guest-signup`;
@@ -211,6 +213,17 @@ test(`more than the allowed sign-ups from one IP get 429 with Retry-After; other
   assert.deepEqual(sql(`select count(*) from public.rate_limit_buckets where bucket_key like '%${ip}%'`), [['0']]);
 });
 
+test('an IPv6 client rotating through addresses of its /64 meets one limit', async () => {
+  const prefix = freshIp().split(':').slice(0, 4).join(':');
+  for (let i = 0; i < limitRequests; i++) {
+    const ip = `${prefix}:${(i + 1).toString(16)}::${(i + 2).toString(16)}`;
+    assert.equal((await signUp({}, { ip })).status, 201, `sign-up ${i + 1} from ${ip}`);
+  }
+  const rotated = await signUp({}, { ip: `${prefix}:ffff:ffff:ffff:ffff` });
+  assert.equal(rotated.status, 429, 'a new address in the same /64 is the same client');
+  assert.equal((await signUp({}, { ip: freshIp() })).status, 201, 'another /64 is another client');
+});
+
 test('bad bodies and credentials get a 4xx naming the problem; nothing is written, no token spent', async () => {
   const ip = freshIp();
   const before = counts();
@@ -290,8 +303,16 @@ test('the retention job removes an expired guest and keeps an upgraded one', asy
   const fresh = await guest();
   const upgraded = await guest();
   assert.equal((await upgraded.client.auth.updateUser({ email: uniqueEmail('guest-kept'), password: `pw-${randomUUID()}` })).error, null);
-  sql(`update public.visitor set expire_at = now() - interval '1 minute'
-        where visitor_id in ('${expired.visitor_id}', '${upgraded.visitor_id}')`);
+  // 31 days without activity: first visit, sign-in and session refreshes moved back (retention
+  // counts from the last activity).
+  for (const g of [expired, upgraded]) {
+    sql(`update auth.users set created_at = created_at - interval '31 days', last_sign_in_at = last_sign_in_at - interval '31 days'
+          where id = '${g.user_id}';
+         update auth.refresh_tokens set created_at = created_at - interval '31 days'
+          where session_id in (select id from auth.sessions where user_id = '${g.user_id}');
+         update public.visitor set first_seen_at = first_seen_at - interval '31 days', expire_at = expire_at - interval '31 days'
+          where visitor_id = '${g.visitor_id}'`);
+  }
 
   // Only the service key may run it on demand.
   const anon = await invoke(anonClient(), 'guest-signup/retention');

@@ -55,6 +55,32 @@ async function guestWithVisitor(attributes) {
   return { ...g, visitorId: recorded.visitor_id };
 }
 
+/**
+ * Moves a guest `days` into the past: its account's creation and sign-in, its sessions' refresh
+ * tokens, and its visitor's first visit and expiry (the clock the retention job reads).
+ */
+function ageGuest(userId, days) {
+  const ago = `interval '${days} days'`;
+  sql(`update auth.users set created_at = created_at - ${ago}, last_sign_in_at = last_sign_in_at - ${ago} where id = '${userId}';
+       update auth.refresh_tokens set created_at = created_at - ${ago}
+        where session_id in (select id from auth.sessions where user_id = '${userId}');
+       update public.visitor set first_seen_at = first_seen_at - ${ago}, expire_at = expire_at - ${ago}
+        where auth_user_id = '${userId}'`);
+}
+
+/** Runs the retention job to the end; returns the ids of the accounts it deleted. */
+async function purgeGuests() {
+  const deleted = new Set();
+  let more = true;
+  while (more) {
+    const { data, error } = await service.rpc('purge_expired_guests', { p_limit: 50 });
+    assert.equal(error, null);
+    data.deleted_user_ids.forEach((id) => deleted.add(id));
+    more = data.more;
+  }
+  return deleted;
+}
+
 /** A rate-limit key as the Worker makes one: scope and HMAC of the client IP. */
 function rateLimitKey(ip = `198.51.100.${Math.floor(Math.random() * 250)}`) {
   return `guest-signup:${createHmac('sha256', randomBytes(32)).update(ip).digest('hex')}`;
@@ -255,18 +281,10 @@ test('retention deletes expired guests and never an upgraded account or a linked
   const link = await service.rpc('link_visitor_to_user', { p_user_id: account.user.id, p_visitor_id: moved.visitorId, p_guest_user_id: moved.user.id });
   assert.equal(link.error, null);
 
-  const past = `now() - interval '1 minute'`;
-  sql(`update public.visitor set expire_at = ${past}
-        where visitor_id in ('${expired.visitorId}', '${upgraded.visitorId}', '${moved.visitorId}')`);
+  // 31 days without activity (retention counts from the last activity: see the next tests).
+  for (const g of [expired, upgraded, moved]) ageGuest(g.user.id, 31);
 
-  const deleted = new Set();
-  let more = true;
-  while (more) {
-    const { data, error } = await service.rpc('purge_expired_guests', { p_limit: 50 });
-    assert.equal(error, null);
-    data.deleted_user_ids.forEach((id) => deleted.add(id));
-    more = data.more;
-  }
+  const deleted = await purgeGuests();
   assert.ok(deleted.has(expired.user.id), 'the expired guest is deleted');
   assert.ok(deleted.has(moved.user.id), 'the guest whose visitor moved to an account is deleted');
   assert.ok(!deleted.has(upgraded.user.id), 'an upgraded account is never deleted');
@@ -292,6 +310,41 @@ test('retention deletes expired guests and never an upgraded account or a linked
   assert.equal(anonCall.status, 401);
   const bad = await service.rpc('purge_expired_guests', { p_limit: 0 });
   assert.equal(bad.status, 400);
+});
+
+test('retention: a guest active every day keeps its data past day 30; idle for 30 days it goes', async () => {
+  const daily = await guestWithVisitor();
+  await daily.client.from('notes').insert({ body: 'day 1 draft' });
+  // First visit 40 days ago (expire_at has passed), but the app refreshed its session today.
+  ageGuest(daily.user.id, 40);
+  const refreshed = await daily.client.auth.refreshSession();
+  assert.equal(refreshed.error, null);
+  assert.ok(!(await purgeGuests()).has(daily.user.id), 'active today: kept although its first visit was 40 days ago');
+  assert.equal(sql(`select count(*) from public.notes where user_id = '${daily.user.id}'`)[0][0], '1');
+
+  // The same guest, 31 days after that refresh: deleted with its rows.
+  ageGuest(daily.user.id, 31);
+  assert.ok((await purgeGuests()).has(daily.user.id), 'idle past the retention time: deleted');
+  assert.equal(sql(`select count(*) from public.notes where user_id = '${daily.user.id}'`)[0][0], '0');
+});
+
+test('retention: an anonymous account made straight through POST /auth/v1/signup {} (no visitor) is purged a day after its last activity', async () => {
+  // signInAnonymously() is exactly POST /auth/v1/signup {} with the anon key: no guest-signup,
+  // no visitor row.
+  const direct = await guest();
+  await direct.client.from('notes').insert({ body: 'around the Worker' });
+  const active = await guest();
+  assert.deepEqual(sql(`select count(*) from public.visitor where auth_user_id in ('${direct.user.id}', '${active.user.id}')`), [['0']]);
+  assert.ok(!(await purgeGuests()).has(direct.user.id), 'a fresh one is kept for a day');
+
+  ageGuest(direct.user.id, 2);
+  ageGuest(active.user.id, 2);
+  assert.equal((await active.client.auth.refreshSession()).error, null, 'this one is still in use');
+  const deleted = await purgeGuests();
+  assert.ok(deleted.has(direct.user.id), 'idle for a day without a visitor: deleted');
+  assert.ok(!deleted.has(active.user.id), 'in use: kept');
+  assert.equal(sql(`select count(*) from auth.users where id = '${direct.user.id}'`)[0][0], '0');
+  assert.equal(sql(`select count(*) from public.notes where user_id = '${direct.user.id}'`)[0][0], '0');
 });
 
 test('the rate limit lets the burst through, then refuses with retry_after; keys are hashes', async () => {

@@ -265,7 +265,7 @@ test('bad input is a 400 and unknown things a 404; nothing is written', async ()
   assertRpcError(await invite(admin, profile.id, { p_email: existing.email.toUpperCase() }), 409, 'email_taken');
 });
 
-test('only active admins, workspace owners and super admins invite, list and revoke', async () => {
+test('only active admins, workspace owners and super admins invite, list and revoke; a blocked or unknown account is account_blocked', async () => {
   const admin = await userWithRole('admin', 'real');
   const profile = await createProfile(admin);
   const created = await invite(admin, profile.id);
@@ -276,12 +276,13 @@ test('only active admins, workspace owners and super admins invite, list and rev
   const blocked = await userWithRole('admin', 'blocked');
   sql(`update public.user_profiles set state = 'blocked' where id = '${blocked.user.id}'`);
 
-  for (const who of [plain, blocked]) {
-    assertRpcError(await invite(who, profile.id, { p_replace: true }), 403, 'not_admin');
-    assertRpcError(await service.rpc('list_profile_invitations', { p_admin: who.user.id, p_profile_id: profile.id }), 403, 'not_admin');
-    assertRpcError(await service.rpc('revoke_profile_invitation', { p_admin: who.user.id, p_invitation_id: created.data.id }), 403, 'not_admin');
+  // A blocked admin, and an id with no account (deleted, or never made), are refused before the
+  // admin check (migration 20261201110100).
+  for (const [who, hint] of [[plain, 'not_admin'], [blocked, 'account_blocked'], [{ user: { id: randomUUID() } }, 'account_blocked']]) {
+    assertRpcError(await invite(who, profile.id, { p_replace: true }), 403, hint);
+    assertRpcError(await service.rpc('list_profile_invitations', { p_admin: who.user.id, p_profile_id: profile.id }), 403, hint);
+    assertRpcError(await service.rpc('revoke_profile_invitation', { p_admin: who.user.id, p_invitation_id: created.data.id }), 403, hint);
   }
-  assertRpcError(await invite({ user: { id: randomUUID() } }, profile.id), 403, 'not_admin');
   assert.deepEqual(invitationRow(created.data.id), ['pending', '', '']);
 
   // Users cannot make themselves admins.
@@ -392,7 +393,7 @@ test('accepting refuses an e-mail with another account, an account with a profil
   assert.deepEqual(sql(`select count(*) from public.profiles where id in ('${profile.id}', '${third.id}') and user_id is not null`), [['0']]);
 });
 
-test('RLS: admins manage through /rest/v1 but never read tokens; users and anon see nothing', async () => {
+test('RLS: admins read through /rest/v1 but never tokens, and write only through the functions; users and anon see nothing', async () => {
   const admin = await userWithRole('admin', 'rls-admin');
   const owner = await userWithRole('workspace_owner', 'rls-owner');
   const user = await signedUpUser(undefined, 'inv-rls-user');
@@ -433,17 +434,19 @@ test('RLS: admins manage through /rest/v1 but never read tokens; users and anon 
   assert.equal((await user.client.rpc('accept_profile_invitation', { p_token_hash: created.hash, p_user_id: user.user.id })).status, 403);
   assert.equal((await anon.rpc('is_invitation_admin')).status, 401);
 
-  // Admins revoke through /rest/v1 (stamped with who did it) but cannot mark accepted, re-open
-  // a revoked invitation, link a profile, or delete; a workspace owner deletes.
-  const markAccepted = await admin.client.from('profile_invitations').update({ status: 'accepted' }).eq('id', created.data.id);
-  assert.equal(markAccepted.status, 403);
-  const revoke = await admin.client.from('profile_invitations').update({ status: 'revoked' }).eq('id', created.data.id);
+  // Admins change invitations only through the functions (migration 20261201110100): no status
+  // or expiry update through /rest/v1, and they cannot link a profile or delete; a workspace
+  // owner deletes.
+  for (const change of [{ status: 'accepted' }, { status: 'revoked' }, { expires_at: '2099-01-01T00:00:00Z' }]) {
+    const update = await admin.client.from('profile_invitations').update(change).eq('id', created.data.id);
+    assert.equal(update.status, 403, JSON.stringify(change));
+    assert.equal(update.error.code, '42501');
+  }
+  assert.deepEqual(invitationRow(created.data.id), ['pending', '', '']);
+  const revoke = await service.rpc('revoke_profile_invitation', { p_admin: admin.user.id, p_invitation_id: created.data.id });
   assert.equal(revoke.error, null);
   const afterRevoke = await admin.client.from('profile_invitations').select('status, revoked_by').eq('id', created.data.id);
   assert.deepEqual(afterRevoke.data, [{ status: 'revoked', revoked_by: admin.user.id }]);
-  const reopen = await admin.client.from('profile_invitations').update({ status: 'pending' }).eq('id', created.data.id);
-  assert.equal(reopen.status, 409);
-  assert.equal(reopen.error.hint, 'invitation_not_pending');
   const link = await admin.client.from('profiles').update({ user_id: user.user.id }).eq('id', profile.id);
   assert.equal(link.status, 403);
   const rename = await admin.client.from('profiles').update({ last_name: 'King' }).eq('id', profile.id).select('last_name');
@@ -455,17 +458,12 @@ test('RLS: admins manage through /rest/v1 but never read tokens; users and anon 
   assert.equal((await owner.client.from('profile_invitations').delete().eq('id', created.data.id)).error, null);
   assert.deepEqual(invitationCount(), [['0']], 'a workspace owner deletes');
 
-  // An admin inserting directly meets the same rules: one pending per profile, unlinked only.
+  // An admin cannot insert an invitation directly (the attack: a token hash and an expiry of
+  // their own, past the 1–30 day rule and the e-mail-in-use check).
   const direct = await admin.client.from('profile_invitations')
     .insert({ profile_id: profile.id, email: 'direct@example.test', token_hash: newToken().hash });
-  assert.equal(direct.error, null);
-  const inserted = await admin.client.from('profile_invitations').select('status, invited_by').eq('email', 'direct@example.test')
-    .eq('profile_id', profile.id);
-  assert.deepEqual(inserted.data, [{ status: 'pending', invited_by: admin.user.id }]);
-  const duplicate = await admin.client.from('profile_invitations')
-    .insert({ profile_id: profile.id, email: 'direct@example.test', token_hash: newToken().hash });
-  assert.equal(duplicate.status, 409);
-  assert.equal(duplicate.error.code, '23505');
+  assert.equal(direct.status, 403);
+  assert.equal(direct.error.code, '42501');
 
   // A linked user reads their own record only, and cannot change it.
   const linkedProfile = await createProfile(admin);
@@ -474,9 +472,7 @@ test('RLS: admins manage through /rest/v1 but never read tokens; users and anon 
   await invitee.auth.signInWithPassword({ email: accepted.data.email, password: accepted.password });
   assert.deepEqual((await invitee.from('profiles').select('id')).data, [{ id: linkedProfile.id }]);
   assert.deepEqual((await invitee.from('profiles').update({ first_name: 'Mallory' }).eq('id', linkedProfile.id).select('id')).data, []);
-  const toLinked = await admin.client.from('profile_invitations')
-    .insert({ profile_id: linkedProfile.id, email: 'again@example.test', token_hash: newToken().hash });
-  assert.equal(toLinked.status, 403, 'no invitation to a linked profile, even inserted directly');
+  assertRpcError(await invite(admin, linkedProfile.id), 409, 'profile_already_linked');
 
   assert.deepEqual((await owner.client.from('profiles').delete().eq('id', profile.id).select('id')).data, [{ id: profile.id }]);
   assert.deepEqual(sql(`select count(*) from public.profile_invitations where profile_id = '${profile.id}'`), [['0']]);

@@ -40,6 +40,15 @@ const UNPROVOKED = {
   'delete /tenant-proxy/{connection}/rest/v1/{table} 504': 'as GET',
 };
 
+// Every operation with a user token answers 503 when the token needs the project's JWKS and it
+// cannot be had; provoking it needs an Auth server that does not answer (tests/accounts.test.mjs
+// starts one for its own functions).
+for (const [path, item] of Object.entries(doc.paths)) {
+  for (const [method, operation] of Object.entries(item)) {
+    if (operation.responses?.['503']) UNPROVOKED[`${method} ${path} 503`] = 'needs a JWKS endpoint that does not answer (tests/accounts.test.mjs)';
+  }
+}
+
 const seen = new Set();
 const pointer = (...parts) => parts.map((p) => String(p).replaceAll('~', '~0').replaceAll('/', '~1')).join('/');
 
@@ -277,6 +286,36 @@ test('a forged token is refused as documented', async () => {
   const forged = signJwt({ sub: randomUUID(), role: 'authenticated', aud: 'authenticated', exp: Math.floor(Date.now() / 1000) + 600 }, 'not-the-secret');
   const answer = await drive('get', '/save-connection', { headers: { apikey: stack.anonKey, authorization: `Bearer ${forged}` }, expect: 401 });
   assert.equal(answer.body.code, 'bad_signature');
+});
+
+test('a blocked account is refused as documented, by every operation that takes a user token', async () => {
+  const tenant = tenantProject('tenant');
+  const user = await signedUpUser(undefined, 'oas-blocked');
+  const connection = `oas-${randomUUID().slice(0, 8)}`;
+  const body = { name: connection, url: tenant.url, anon_key: tenant.anonKey, service_role_key: tenant.serviceKey, allow_writes: true };
+  await drive('post', '/save-connection', { headers: bearer(user), body, expect: 201 });
+  sql(`update public.user_profiles set state = 'blocked' where id = '${user.user.id}'`);
+  const proxy = '/tenant-proxy/{connection}/rest/v1/{table}';
+  const params = { connection, table: 'orders' };
+  const answers = [
+    await drive('post', '/save-connection', { headers: bearer(user), body, expect: 403 }),
+    await drive('get', '/save-connection', { headers: bearer(user), expect: 403 }),
+    await drive('delete', '/save-connection', { headers: bearer(user), query: `?name=${connection}`, expect: 403 }),
+    await drive('get', proxy, { params, headers: bearer(user), expect: 403 }),
+    await drive('post', proxy, { params, headers: bearer(user), body: {}, expect: 403 }),
+    await drive('post', '/create-invitation', { headers: bearer(user), body: { profile_id: randomUUID() }, expect: 403 }),
+    await drive('get', '/create-invitation', { headers: bearer(user), query: `?profile_id=${randomUUID()}`, expect: 403 }),
+    await drive('delete', '/create-invitation', { headers: bearer(user), query: `?id=${randomUUID()}`, expect: 403 }),
+  ];
+  for (const answer of answers) assert.equal(answer.body.code, 'account_blocked');
+  await drive('head', proxy, { params, headers: bearer(user), expect: 403 });
+});
+
+test('a project-signed token with role service_role is refused as documented', async () => {
+  const user = await signedUpUser(undefined, 'oas-role');
+  const claims = { iss: `${stack.url}/auth/v1`, sub: user.user.id, aud: 'authenticated', role: 'service_role', exp: Math.floor(Date.now() / 1000) + 600 };
+  const answer = await drive('get', '/save-connection', { headers: { apikey: stack.anonKey, authorization: `Bearer ${signJwt(claims)}` }, expect: 401 });
+  assert.equal(answer.body.code, 'wrong_role');
 });
 
 test('a method no operation documents is refused with 405 and Allow (QUERY too, which worker::Method reads as GET)', async () => {

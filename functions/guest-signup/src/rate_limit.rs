@@ -50,15 +50,32 @@ impl SignupRateLimit {
     }
 }
 
-/// The bucket key for a client: HMAC-SHA256 of its address under the Worker's
-/// `RATE_LIMIT_SECRET`. Requests without a usable `CF-Connecting-IP` (not possible behind
-/// Cloudflare; possible locally) share one bucket, so they are limited too.
+/// The bucket key for a client: HMAC-SHA256 of its network (see [`rate_limit_subject`]) under
+/// the Worker's `RATE_LIMIT_SECRET`. Requests without a usable `CF-Connecting-IP` (not possible
+/// behind Cloudflare; possible locally) share one bucket, so they are limited too.
 pub fn bucket_key(secret: &[u8], ip: Option<IpAddr>) -> String {
-    let subject = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let subject = ip.map_or_else(|| "unknown".to_owned(), rate_limit_subject);
     format!(
         "{SCOPE}:{}",
         to_hex(&hmac_sha256(secret, subject.as_bytes()))
     )
+}
+
+/// What one bucket stands for: an IPv4 address, or the /64 network of an IPv6 address. An IPv6
+/// client is usually given a whole /64 (one LAN, one subscriber) and picks addresses in it at
+/// will, so a per-address bucket would let it rotate past the limit. An IPv4-mapped IPv6
+/// address (`::ffff:a.b.c.d`) is that IPv4 client.
+fn rate_limit_subject(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let network = u128::from(v6) & !((1u128 << 64) - 1);
+                format!("{}/64", std::net::Ipv6Addr::from(network))
+            }
+        },
+    }
 }
 
 #[cfg(test)]
@@ -89,6 +106,36 @@ mod tests {
         ] {
             assert!(SignupRateLimit::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    /// The attack: an IPv6 client owns a /64 and rotates through its addresses, one sign-up
+    /// per address. All of them must land in one bucket.
+    #[test]
+    fn ipv6_clients_rotating_addresses_in_their_64_share_one_bucket() {
+        let key = |ip: &str| bucket_key(b"secret", Some(ip.parse().unwrap()));
+        let home = key("2001:db8:aa:bb::1");
+        for same_network in [
+            "2001:db8:aa:bb::2",
+            "2001:db8:aa:bb:ffff:ffff:ffff:ffff",
+            "2001:db8:aa:bb:1234:5678:9abc:def0",
+            "2001:DB8:AA:BB:0:0:0:1",
+        ] {
+            assert_eq!(key(same_network), home, "{same_network}");
+        }
+        for other_network in [
+            "2001:db8:aa:bc::1",
+            "2001:db8:ab:bb::1",
+            "2001:db9:aa:bb::1",
+        ] {
+            assert_ne!(key(other_network), home, "{other_network}");
+        }
+        assert_eq!(
+            rate_limit_subject("2001:db8:aa:bb:1:2:3:4".parse().unwrap()),
+            "2001:db8:aa:bb::/64"
+        );
+        // IPv4 stays per address; an IPv4-mapped IPv6 address is that IPv4 client.
+        assert_ne!(key("203.0.113.7"), key("203.0.113.8"));
+        assert_eq!(key("::ffff:203.0.113.7"), key("203.0.113.7"));
     }
 
     #[test]

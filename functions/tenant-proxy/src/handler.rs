@@ -4,11 +4,12 @@
 use std::time::Duration;
 
 use edge_http::ApiError;
-use edge_worker::{RequestContext, authenticate, internal_error, optional_setting, sub_path};
-use futures_util::future::{Either, select};
+use edge_worker::{
+    FetchFailure, RequestContext, authenticate, fetch_within, internal_error, optional_setting,
+    sub_path,
+};
 use worker::{
-    AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect,
-    Response, ResponseBody, ResponseBuilder,
+    Headers, Method, Request, RequestInit, RequestRedirect, Response, ResponseBody, ResponseBuilder,
 };
 
 use crate::proxy_path::ProxyPath;
@@ -76,26 +77,15 @@ pub async fn relay(ctx: RequestContext) -> Result<Response, ApiError> {
 /// Fetches without following redirects; 504 when the tenant has not answered in time, 502 when
 /// it cannot be reached.
 async fn fetch_with_timeout(request: Request, timeout: Duration) -> Result<Response, ApiError> {
-    let controller = AbortController::default();
-    let signal = controller.signal();
-    let fetch = Fetch::Request(request);
-    let sending = Box::pin(fetch.send_with_signal(&signal));
-    let deadline = Box::pin(Delay::from(timeout));
-    match select(sending, deadline).await {
-        Either::Left((Ok(response), _)) => Ok(response),
-        Either::Left((Err(e), _)) => {
+    fetch_within(request, timeout).await.map_err(|e| match e {
+        FetchFailure::TimedOut => {
+            ApiError::gateway_timeout("The tenant's project did not answer in time")
+        }
+        FetchFailure::Failed(e) => {
             worker::console_error!("tenant unreachable: {e}");
-            Err(ApiError::bad_gateway(
-                "The tenant's project could not be reached",
-            ))
+            ApiError::bad_gateway("The tenant's project could not be reached")
         }
-        Either::Right(((), _)) => {
-            controller.abort();
-            Err(ApiError::gateway_timeout(
-                "The tenant's project did not answer in time",
-            ))
-        }
-    }
+    })
 }
 
 /// The tenant's status and PostgREST headers, and its body streamed unchanged. A redirect is

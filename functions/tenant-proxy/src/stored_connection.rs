@@ -9,6 +9,7 @@ use edge_tenant::{
 };
 use edge_worker::{RequestContext, Rest, internal_error, optional_setting, required_secret};
 use serde::Deserialize;
+use serde_json::json;
 use uuid::Uuid;
 
 /// What tenant-proxy reads of a stored connection (with the service key: the envelopes are
@@ -21,18 +22,18 @@ pub struct StoredConnection {
     key_binding: i16,
 }
 
-/// The owner filter is what keeps one user's request away from another's connection;
-/// "not yours" and "does not exist" answer the same 404.
+/// The owner argument is what keeps one user's request away from another's connection;
+/// "not yours" and "does not exist" answer the same 404. `connection_for_relay` first refuses a
+/// blocked or deleted owner (403 account_blocked), in the same request.
 pub async fn find(
     ctx: &RequestContext,
     owner: Uuid,
     name: &str,
 ) -> Result<StoredConnection, ApiError> {
+    let args = json!({ "p_user_id": owner.to_string(), "p_name": name });
     let lookup = Rest::as_service(&ctx.config)
-        .from("connections")
-        .select("url,allow_writes,service_role_key_encrypted,key_binding")
-        .eq("user_id", owner.to_string())
-        .eq("name", name);
+        .rpc("connection_for_relay", &args)
+        .select("url,allow_writes,service_role_key_encrypted,key_binding");
     let rows: Vec<StoredConnection> = Rest::run(lookup)
         .await?
         .map_err(|e| e.unexpected("looking up a connection"))?;

@@ -25,15 +25,13 @@ impl AuthAssurance {
 /// The verified identity behind a request.
 ///
 /// `user_metadata` is deliberately absent: users can edit it themselves, so nothing may be
-/// decided from it. Roles and admin rights come from the database (`user_profiles`); `role`
-/// here is the Postgres role the token asks PostgREST for (`authenticated` for signed-in and
-/// anonymous users).
+/// decided from it. Roles and admin rights come from the database (`user_profiles`). The token's
+/// `role` claim, the Postgres role it asks PostgREST for, is always `authenticated` here: the
+/// verifier refuses any other ([`crate::AuthError::WrongRole`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Caller {
     /// `sub`: the `auth.users.id`.
     pub user_id: Uuid,
-    /// `role`: the Postgres role requested (usually `authenticated`); empty if absent.
-    pub role: String,
     /// `email`, `None` when absent or empty (anonymous users carry `""`).
     pub email: Option<String>,
     /// `phone`, `None` when absent or empty.

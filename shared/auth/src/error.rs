@@ -53,6 +53,12 @@ pub enum AuthError {
     /// `iss` differs from the configured issuer.
     #[error("access token issuer is not accepted")]
     WrongIssuer,
+    /// `role` is not `authenticated` (or is missing). Supabase Auth gives every user session,
+    /// anonymous ones included, the role `authenticated`; a token with `service_role` or `anon`
+    /// signed with the project's key is not a user, and forwarded to PostgREST it would switch
+    /// to that role (`service_role` bypasses row-level security).
+    #[error("access token role is not accepted; a user session has role 'authenticated'")]
+    WrongRole,
     /// `sub` is missing or is not a UUID (API keys, for instance, have no `sub`).
     #[error("access token subject is not a user id")]
     BadSubject,
@@ -82,6 +88,7 @@ impl AuthError {
             Self::NotYetValid => "token_not_yet_valid",
             Self::WrongAudience => "wrong_audience",
             Self::WrongIssuer => "wrong_issuer",
+            Self::WrongRole => "wrong_role",
             Self::BadSubject => "bad_subject",
             Self::MalformedClaims => "malformed_claims",
             Self::KeysUnavailable => "auth_keys_unavailable",
@@ -129,6 +136,7 @@ mod tests {
             AuthError::NotYetValid,
             AuthError::WrongAudience,
             AuthError::WrongIssuer,
+            AuthError::WrongRole,
             AuthError::BadSubject,
             AuthError::MalformedClaims,
             AuthError::KeysUnavailable,

@@ -12,6 +12,8 @@ use crate::{AuthError, ConfigError, JwtAlgorithm, UnixTime};
 
 /// Supabase Auth's own minimum length for the JWT secret.
 const MIN_SECRET_LEN: usize = 32;
+/// The Postgres role of every user session Supabase Auth issues (anonymous ones included).
+const USER_ROLE: &str = "authenticated";
 
 /// How a [`TokenVerifier`] checks tokens. Build with [`VerifierConfig::new`] (HS256 secret plus
 /// JWKS) or [`VerifierConfig::jwks_only`], then adjust with the `with_*` methods.
@@ -195,6 +197,9 @@ impl TokenVerifier {
         {
             return Err(AuthError::WrongIssuer);
         }
+        if custom.role.as_deref() != Some(USER_ROLE) {
+            return Err(AuthError::WrongRole);
+        }
         let user_id = custom
             .sub
             .as_deref()
@@ -203,7 +208,6 @@ impl TokenVerifier {
 
         Ok(Caller {
             user_id,
-            role: custom.role.unwrap_or_default(),
             email: custom.email.filter(|email| !email.is_empty()),
             phone: custom.phone.filter(|phone| !phone.is_empty()),
             is_anonymous: custom.is_anonymous,

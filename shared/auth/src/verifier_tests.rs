@@ -61,7 +61,6 @@ fn serving(doc: Value, calls: &Cell<u32>) -> impl JwksFetcher + '_ {
 fn valid_hs256_token_yields_caller() {
     let caller = verify(&hs_verifier(), &hs256_token(SECRET, &claims())).unwrap();
     assert_eq!(caller.user_id.to_string(), USER);
-    assert_eq!(caller.role, "authenticated");
     assert_eq!(caller.email.as_deref(), Some("ada@example.com"));
     assert_eq!(caller.phone, None);
     assert!(!caller.is_anonymous);
@@ -81,6 +80,46 @@ fn anonymous_token_is_recognised() {
     let caller = verify(&hs_verifier(), &hs256_token(SECRET, &anon)).unwrap();
     assert!(caller.is_anonymous);
     assert_eq!(caller.email, None);
+}
+
+/// The attack: a token signed with the project's key, `aud: authenticated`, but `role:
+/// service_role` (or `anon`, or a made-up role), sent as a user's session. Forwarded to
+/// PostgREST it would run as that role; it must not be a caller at all.
+#[test]
+fn service_role_token_posing_as_a_user_is_refused() {
+    let verifier = hs_verifier();
+    for role in [
+        "service_role",
+        "anon",
+        "postgres",
+        "supabase_admin",
+        "Authenticated",
+        "",
+    ] {
+        let token = hs256_token(SECRET, &with(claims(), "role", role.into()));
+        assert_eq!(
+            verify(&verifier, &token),
+            Err(AuthError::WrongRole),
+            "{role}"
+        );
+    }
+    let no_role = hs256_token(SECRET, &without(claims(), "role"));
+    assert_eq!(verify(&verifier, &no_role), Err(AuthError::WrongRole));
+    // The same through the JWKS path (ES256).
+    let key = es256_signing_key(3);
+    let calls = Cell::new(0);
+    let jwks = serving(json!({"keys": [es256_jwk(&key, "k3")]}), &calls);
+    let token = es256_token(
+        &key,
+        Some("k3"),
+        &with(claims(), "role", "service_role".into()),
+    );
+    assert_eq!(
+        block_on(verifier.verify(&token, UnixTime::from_secs(NOW), &jwks)),
+        Err(AuthError::WrongRole)
+    );
+    assert_eq!(AuthError::WrongRole.code(), "wrong_role");
+    assert_eq!(AuthError::WrongRole.status(), 401);
 }
 
 #[test]

@@ -2,14 +2,21 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::time::Duration;
 
 use edge_auth::{Caller, FetchError, TokenVerifier, VerifierConfig, bearer_token};
 use edge_http::ApiError;
-use worker::{Fetch, Request, Url};
+use worker::Request;
 
 use crate::config::SupabaseConfig;
 use crate::request::header;
 use crate::respond::internal_error;
+use crate::timed_fetch::{fetch_within, within};
+
+/// How long the project's Auth server has to answer a JWKS request. A token that needs the
+/// JWKS then gets `503 auth_keys_unavailable` (or its stale cached key); later requests fetch
+/// again once the verifier's refetch interval allows.
+const JWKS_TIMEOUT: Duration = Duration::from_secs(3);
 
 thread_local! {
     /// One verifier per isolate and configuration, so its JWKS cache outlives a request.
@@ -70,11 +77,17 @@ fn verifier_for(config: &SupabaseConfig) -> Result<Rc<TokenVerifier>, ApiError> 
     })
 }
 
+/// The JWKS document, within [`JWKS_TIMEOUT`] for the headers and again for the body.
 async fn fetch_text(url: &str) -> Result<String, String> {
-    let url = Url::parse(url).map_err(|e| e.to_string())?;
-    let mut response = Fetch::Url(url).send().await.map_err(|e| e.to_string())?;
+    let request = Request::new(url, worker::Method::Get).map_err(|e| e.to_string())?;
+    let mut response = fetch_within(request, JWKS_TIMEOUT)
+        .await
+        .map_err(|e| format!("JWKS fetch: {e}"))?;
     if response.status_code() != 200 {
         return Err(format!("JWKS answered {}", response.status_code()));
     }
-    response.text().await.map_err(|e| e.to_string())
+    within(response.text(), JWKS_TIMEOUT)
+        .await
+        .ok_or("JWKS body: no answer in time")?
+        .map_err(|e| e.to_string())
 }

@@ -8,6 +8,7 @@
 //! * [`Rest`]: PostgREST clients acting as the caller (so RLS holds) or as the service role.
 //! * [`auth_request`], [`delete_auth_user`]: calls to the project's Supabase Auth.
 //! * [`run_scheduled`]: a cron-triggered job with the project's config, its outcome logged.
+//! * [`fetch_within`]: an outgoing request with a deadline.
 #![forbid(unsafe_code)]
 
 mod auth_client;
@@ -18,6 +19,7 @@ mod respond;
 mod rest;
 mod scheduled;
 mod serve;
+mod timed_fetch;
 
 pub use auth_client::{auth_request, delete_auth_user};
 pub use caller::{Authenticated, authenticate};
@@ -27,6 +29,7 @@ pub use respond::{empty_response, internal_error, json_response};
 pub use rest::{Rest, RestError};
 pub use scheduled::run_scheduled;
 pub use serve::{FunctionSpec, RequestContext, serve};
+pub use timed_fetch::{FetchFailure, fetch_within, within};
 
 /// Milliseconds since the epoch, from the Workers clock.
 pub fn now() -> edge_auth::UnixTime {

@@ -1,5 +1,9 @@
 //! PostgREST clients for one request: as the caller (their token; RLS is the second lock) or
 //! as the service role (for what the caller's rights do not cover).
+//!
+//! One database answer means the same to every function: `PT403` with hint `account_blocked`
+//! (raised by `private.assert_account_active`, migration 20261201110000) is the caller's account
+//! being blocked or deleted, answered `403 account_blocked` whatever the function was doing.
 
 use edge_http::ApiError;
 use postgrest::{Builder, Postgrest};
@@ -70,13 +74,17 @@ impl Rest {
         if status >= 400 {
             let error: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
             let field = |name: &str| error.get(name).and_then(Value::as_str).map(str::to_owned);
-            return Ok(Err(RestError {
+            let error = RestError {
                 status,
                 code: field("code").unwrap_or_default(),
                 message: field("message").unwrap_or_default(),
                 details: field("details"),
                 hint: field("hint"),
-            }));
+            };
+            return match error.account_blocked() {
+                Some(blocked) => Err(blocked),
+                None => Ok(Err(error)),
+            };
         }
         let value = if body.is_empty() {
             "null"
@@ -90,11 +98,51 @@ impl Rest {
 }
 
 impl RestError {
+    /// `403 account_blocked` when the database refused the account (see the module doc).
+    fn account_blocked(&self) -> Option<ApiError> {
+        (self.status == 403 && self.hint.as_deref() == Some("account_blocked")).then(|| {
+            ApiError::forbidden(
+                "account_blocked",
+                "This account is blocked or deleted; contact the administrator",
+            )
+        })
+    }
+
     /// An error the function did not expect: logged, answered as a generic 500.
     pub fn unexpected(self, context: &str) -> ApiError {
         internal_error(
             context,
             format!("PostgREST {} {}: {}", self.status, self.code, self.message),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RestError;
+
+    fn answer(status: u16, hint: Option<&str>) -> RestError {
+        RestError {
+            status,
+            code: "PT403".into(),
+            message: "this account is blocked or deleted".into(),
+            details: None,
+            hint: hint.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_blocked_account_answer_is_403_account_blocked() {
+        let blocked = answer(403, Some("account_blocked"))
+            .account_blocked()
+            .unwrap();
+        assert_eq!((blocked.status(), blocked.code()), (403, "account_blocked"));
+        assert!(answer(403, Some("not_admin")).account_blocked().is_none());
+        assert!(answer(403, None).account_blocked().is_none());
+        assert!(
+            answer(400, Some("account_blocked"))
+                .account_blocked()
+                .is_none()
+        );
     }
 }
