@@ -1,20 +1,29 @@
 -- The part of Supabase's Postgres image that migrations and clients rely on.
--- Idempotent: it runs on every start, for every project database.
+-- Like the image's init scripts it runs once per database, when the database is new (devstack
+-- runs it in one transaction and skips it once `supabase_migrations.schema_migrations`, created
+-- last, exists): a second run would undo what migrations changed since (revoked grants, default
+-- privileges, role settings).
 
 -- Roles are cluster-wide; each is created once.
 DO $$
 BEGIN
+  -- The API roles' statement timeouts, as Supabase's image sets them (init script
+  -- 00000000000000-initial-schema.sql and migration 20221028101028_set_authenticator_timeout.sql);
+  -- /rest/v1 applies an impersonated role's settings per request, as PostgREST does.
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'anon') THEN
     CREATE ROLE anon NOLOGIN NOINHERIT;
+    ALTER ROLE anon SET statement_timeout = '3s';
   END IF;
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticated') THEN
     CREATE ROLE authenticated NOLOGIN NOINHERIT;
+    ALTER ROLE authenticated SET statement_timeout = '8s';
   END IF;
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'service_role') THEN
     CREATE ROLE service_role NOLOGIN NOINHERIT BYPASSRLS;
   END IF;
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator') THEN
     CREATE ROLE authenticator LOGIN NOINHERIT PASSWORD 'postgres';
+    ALTER ROLE authenticator SET statement_timeout = '8s';
   END IF;
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'supabase_auth_admin') THEN
     CREATE ROLE supabase_auth_admin NOLOGIN NOINHERIT CREATEROLE;
@@ -173,13 +182,10 @@ GRANT EXECUTE ON FUNCTION auth.uid(), auth.role(), auth.email(), auth.jwt()
   TO anon, authenticated, service_role;
 
 -- ---------------------------------------------------------------------------
--- schema public: the API roles' default privileges, as on a Supabase project.
--- Row-level security, not grants, is what keeps rows apart.
+-- schema public: the API roles' default privileges, as on a Supabase project: what
+-- migrations create gets them, and what a migration revokes stays revoked.
 -- ---------------------------------------------------------------------------
 GRANT USAGE ON SCHEMA public TO anon, authenticated, service_role;
-GRANT ALL ON ALL TABLES IN SCHEMA public TO anon, authenticated, service_role;
-GRANT ALL ON ALL ROUTINES IN SCHEMA public TO anon, authenticated, service_role;
-GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO anon, authenticated, service_role;
 ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public
   GRANT ALL ON TABLES TO anon, authenticated, service_role;
 ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public

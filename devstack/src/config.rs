@@ -47,7 +47,7 @@ impl ProjectConfig {
         config.api_port = api_port;
         config.db_name = db_name.to_owned();
         std::fs::create_dir_all(dir)?;
-        std::fs::write(&path, serde_json::to_vec_pretty(&config)?)?;
+        crate::secret_file::write(&path, &serde_json::to_vec_pretty(&config)?)?;
         Ok(config)
     }
 

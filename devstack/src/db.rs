@@ -15,8 +15,9 @@ const BOOTSTRAP_SQL: &str = include_str!("../sql/bootstrap.sql");
 /// TCP connection but never answers — one that is stuck, or a port something else holds —
 /// would hold every request that needs a new connection forever.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long a request waits for a pooled connection before it fails (PostgREST's PGRST003).
-const POOL_WAIT: Duration = Duration::from_secs(10);
+/// How long a request waits for a pooled connection before it fails (PostgREST's PGRST003,
+/// after its `db-pool-acquisition-timeout`, 10 s by default).
+pub const POOL_WAIT: Duration = Duration::from_secs(10);
 
 /// The two ways devstack reaches a project database.
 #[derive(Clone)]
@@ -47,14 +48,9 @@ fn pool(
     cfg: tokio_postgres::Config,
     size: usize,
     connect_timeout: Duration,
+    recycling_method: RecyclingMethod,
 ) -> anyhow::Result<Pool> {
-    let manager = Manager::from_config(
-        cfg,
-        NoTls,
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
+    let manager = Manager::from_config(cfg, NoTls, ManagerConfig { recycling_method });
     Ok(Pool::builder(manager)
         .max_size(size)
         .runtime(Runtime::Tokio1)
@@ -67,8 +63,21 @@ fn pool(
 impl Pools {
     pub fn new(port: u16, db: &str) -> anyhow::Result<Self> {
         Ok(Self {
-            admin: pool(pg_config(port, db, "postgres"), 8, CONNECT_TIMEOUT)?,
-            api: pool(pg_config(port, db, "authenticator"), 16, CONNECT_TIMEOUT)?,
+            admin: pool(
+                pg_config(port, db, "postgres"),
+                8,
+                CONNECT_TIMEOUT,
+                RecyclingMethod::Fast,
+            )?,
+            // Each API connection is reset (`RESET ALL`, `DISCARD TEMP`, …) before it is lent
+            // again, so nothing a request's SQL set for the session (`SET`, `set_config(…,
+            // false)`, temporary tables) reaches the next request on that connection.
+            api: pool(
+                pg_config(port, db, "authenticator"),
+                16,
+                CONNECT_TIMEOUT,
+                RecyclingMethod::Clean,
+            )?,
         })
     }
 }
@@ -95,13 +104,10 @@ pub async fn ensure_database(port: u16, db: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs the Supabase bootstrap (idempotent), then every migration not yet recorded.
+/// Runs the Supabase bootstrap on a new database, then every migration not yet recorded.
 pub async fn prepare(pools: &Pools, migration_dirs: &[PathBuf]) -> anyhow::Result<Vec<String>> {
     let mut client = pools.admin.get().await?;
-    client
-        .batch_execute(BOOTSTRAP_SQL)
-        .await
-        .context("applying the Supabase bootstrap")?;
+    bootstrap_once(&mut client).await?;
     let mut applied = Vec::new();
     for dir in migration_dirs {
         for (version, name, path) in migration_files(dir)? {
@@ -133,6 +139,30 @@ pub async fn prepare(pools: &Pools, migration_dirs: &[PathBuf]) -> anyhow::Resul
         .batch_execute("NOTIFY pgrst, 'reload schema'")
         .await?;
     Ok(applied)
+}
+
+/// Runs the bootstrap in one transaction unless the database already has it. Like the init
+/// scripts of Supabase's image it runs once per database: its grants and role settings are a
+/// starting point that migrations change, and running it again on every start would undo
+/// their REVOKEs. The table it creates last, `supabase_migrations.schema_migrations`, marks it
+/// done (a database bootstrapped by an older devstack has it too).
+async fn bootstrap_once(client: &mut deadpool_postgres::Client) -> anyhow::Result<()> {
+    let done: bool = client
+        .query_one(
+            "SELECT to_regclass('supabase_migrations.schema_migrations') IS NOT NULL",
+            &[],
+        )
+        .await?
+        .get(0);
+    if done {
+        return Ok(());
+    }
+    let tx = client.transaction().await?;
+    tx.batch_execute(BOOTSTRAP_SQL)
+        .await
+        .context("applying the Supabase bootstrap")?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// `migrations/*.sql` named `<version>_<name>.sql`, in version order.
@@ -186,7 +216,13 @@ mod tests {
             }
         });
         let timeout = Duration::from_millis(300);
-        let pool = pool(pg_config(port, "postgres", "authenticator"), 2, timeout).expect("pool");
+        let pool = pool(
+            pg_config(port, "postgres", "authenticator"),
+            2,
+            timeout,
+            RecyclingMethod::Fast,
+        )
+        .expect("pool");
         for _ in 0..2 {
             let started = Instant::now();
             let err = pool
@@ -213,6 +249,7 @@ mod tests {
             pg_config(port, "postgres", "authenticator"),
             2,
             CONNECT_TIMEOUT,
+            RecyclingMethod::Fast,
         )
         .expect("pool");
         let started = Instant::now();

@@ -10,6 +10,7 @@ mod jwt;
 mod postgres;
 mod project;
 mod rest;
+mod secret_file;
 mod server;
 mod status;
 mod web_app;
@@ -283,9 +284,9 @@ async fn serve(
         .map(|p| root.join(p))
         .unwrap_or_else(|| root.join(".dev.vars"));
     status::update_dev_vars(&dev_vars, &status::worker_vars(&configs[0]))?;
-    std::fs::write(
-        state_dir.join("status.json"),
-        serde_json::to_vec_pretty(&status::as_json(&configs, db_port))?,
+    secret_file::write(
+        &state_dir.join("status.json"),
+        &serde_json::to_vec_pretty(&status::as_json(&configs, db_port))?,
     )?;
 
     // Only now, with status.json written, does any port answer: a client that sees the API up

@@ -8,6 +8,9 @@ use anyhow::{Context, bail};
 /// Superuser password set at `initdb`, as on `supabase start` (`postgres`/`postgres`).
 pub const SUPERUSER_PASSWORD: &str = "postgres";
 
+/// Every statement's limit unless a role or function sets its own: 2 minutes, as on Supabase.
+pub const GLOBAL_STATEMENT_TIMEOUT_MS: u64 = 120_000;
+
 pub struct PostgresCluster {
     bin_dir: PathBuf,
     data_dir: PathBuf,
@@ -50,8 +53,10 @@ impl PostgresCluster {
             return Ok(());
         }
         let log = self.data_dir.join("postgres.log");
+        // `statement_timeout`: the global 2 minutes of Supabase's platform defaults
+        // (postgresql-platform-defaults.conf); the API roles have shorter ones of their own.
         let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c wal_level=logical -c max_connections=200 -c fsync=off",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c wal_level=logical -c max_connections=200 -c fsync=off -c statement_timeout={GLOBAL_STATEMENT_TIMEOUT_MS}",
             self.port,
             self.data_dir.display()
         );

@@ -7,12 +7,18 @@ use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 use crate::project::SharedProject;
 
-/// Headers a browser client must be able to read (supabase-js reads these; `x-total-count` and
-/// `link` are how `auth.admin.listUsers()` pages).
-const EXPOSED_HEADERS: [&str; 7] = [
-    "content-range",
+/// Headers a browser client may read: PostgREST's own exposed list, plus what supabase-js reads
+/// from Auth (`x-total-count` and `link` are how `auth.admin.listUsers()` pages).
+const EXPOSED_HEADERS: [&str; 13] = [
+    "content-encoding",
     "content-location",
+    "content-range",
+    "content-type",
+    "date",
     "location",
+    "server",
+    "transfer-encoding",
+    "range-unit",
     "x-supabase-api-version",
     "preference-applied",
     "x-total-count",
@@ -35,10 +41,13 @@ pub fn router(project: SharedProject) -> Router {
     .with_state(project)
 }
 
-/// Any origin, any requested header, as the Supabase gateway's CORS plugin answers.
+/// What the Supabase gateway's CORS plugin (Kong's `cors` with its defaults, as the Supabase
+/// CLI's kong.yml configures every API) answers: `Access-Control-Allow-Origin: *` and no
+/// `Access-Control-Allow-Credentials`, so a browser never sends cookies or HTTP auth cross-site
+/// (the APIs read keys and tokens from headers only); any requested header is allowed.
 fn cors() -> CorsLayer {
     CorsLayer::new()
-        .allow_origin(AllowOrigin::mirror_request())
+        .allow_origin(AllowOrigin::any())
         .allow_headers(AllowHeaders::mirror_request())
         .allow_methods([
             Method::GET,
@@ -49,7 +58,5 @@ fn cors() -> CorsLayer {
             Method::DELETE,
             Method::OPTIONS,
         ])
-        .allow_credentials(true)
         .expose_headers(EXPOSED_HEADERS.map(HeaderName::from_static))
-        .max_age(std::time::Duration::from_secs(3600))
 }

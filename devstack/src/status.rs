@@ -83,7 +83,8 @@ pub fn worker_vars(project: &ProjectConfig) -> Vec<(String, String)> {
     ]
 }
 
-/// Sets `vars` in a `.dev.vars` file, keeping every other line (secrets a developer added) as it was.
+/// Sets `vars` in a `.dev.vars` file, keeping every other line (secrets a developer added) as it
+/// was; the file is the owner's only (mode 0600).
 pub fn update_dev_vars(path: &Path, vars: &[(String, String)]) -> std::io::Result<()> {
     let existing = std::fs::read_to_string(path).unwrap_or_default();
     let mut lines: Vec<String> = existing
@@ -97,7 +98,7 @@ pub fn update_dev_vars(path: &Path, vars: &[(String, String)]) -> std::io::Resul
     for (k, v) in vars {
         lines.push(format!("{k}=\"{v}\""));
     }
-    std::fs::write(path, lines.join("\n") + "\n")
+    crate::secret_file::write(path, (lines.join("\n") + "\n").as_bytes())
 }
 
 #[cfg(test)]
@@ -111,5 +112,8 @@ mod tests {
         update_dev_vars(&path, &[("SUPABASE_URL".into(), "new".into())]).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text, "MY_SECRET=\"keep\"\nSUPABASE_URL=\"new\"\n");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "dev.vars holds the service key: owner only");
     }
 }

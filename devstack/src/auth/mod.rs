@@ -6,6 +6,7 @@ mod admin;
 mod error;
 mod password;
 mod request;
+mod request_timeout;
 mod sessions;
 mod settings;
 mod signup;
@@ -43,6 +44,10 @@ pub fn router() -> Router<SharedProject> {
         .route("/settings", get(settings))
         .route("/health", get(health))
         .route("/.well-known/jwks.json", get(jwks))
+        .layer(axum::middleware::from_fn_with_state(
+            request_timeout::from_env(),
+            request_timeout::bound,
+        ))
         .layer(axum::middleware::from_fn(error::apply_api_version))
         .layer(Extension(Arc::new(AuthSettings::from_env())))
 }

@@ -59,10 +59,20 @@ async fn prepare(
             ))
         })
         .collect();
+    let role = auth.role().to_owned();
+    // PostgREST puts the role in use into the claims it exposes.
+    let mut claims = auth.claims;
+    if let Value::Object(object) = &mut claims {
+        object.insert("role".to_owned(), Value::String(role.clone()));
+    }
+    let cache = project.rest.cache();
     Ok(Prepared {
         scope: RequestScope {
-            role: auth.role().to_owned(),
-            claims_json: auth.claims.to_string(),
+            role_settings: cache.role_settings(&role).to_vec(),
+            function_settings: Vec::new(),
+            session_settings: cache.role_settings("authenticator").to_vec(),
+            role,
+            claims,
             method: method.as_str().to_owned(),
             path,
             headers_json: Value::Object(headers_json).to_string(),
@@ -128,7 +138,7 @@ pub async fn rpc(
     body: Body,
 ) -> Response {
     let result = async {
-        let req = prepare(
+        let mut req = prepare(
             &project,
             &method,
             format!("/rpc/{function}"),
@@ -207,6 +217,7 @@ pub async fn rpc(
         {
             return Err(ApiError::invalid_body("Empty or invalid json"));
         }
+        req.scope.function_settings = chosen.hoisted_settings.clone();
         let range = row_range(&headers, params.limit(&[]), params.offset(&[]))?;
         let mut builder = SelectBuilder::new(&cache, &params);
         let with_count = req.prefs.count.is_some();

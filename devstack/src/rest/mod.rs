@@ -18,6 +18,7 @@ mod schema_cache;
 mod schema_listener;
 mod select_query;
 mod sql_text;
+mod statement_timeout;
 mod table_statements;
 
 use std::sync::{Arc, RwLock};

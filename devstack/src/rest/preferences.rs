@@ -218,6 +218,9 @@ pub struct RowRange {
     pub limit: Option<i64>,
 }
 
+/// PostgREST does this arithmetic on unbounded integers and writes the results into the SQL,
+/// where Postgres refuses what does not fit a bigint; the same is done here in `i128`, which
+/// holds every sum of two `i64`s, so no value a client sends can overflow.
 pub fn row_range(
     headers: &HeaderMap,
     limit: Option<i64>,
@@ -228,7 +231,8 @@ pub fn row_range(
             "Limit should be greater than or equal to zero.",
         ));
     }
-    let offset = offset.unwrap_or(0).max(0);
+    let limit = limit.map(i128::from);
+    let offset = i128::from(offset.unwrap_or(0).max(0));
     // The header's range, when it is a well-formed `from-[to]`; anything else is ignored.
     let header = headers
         .get("range")
@@ -241,7 +245,7 @@ pub fn row_range(
             } else {
                 Some(to.parse().ok()?)
             };
-            Some((from, to))
+            Some((i128::from(from), to.map(i128::from)))
         });
     let (mut lower, mut upper) = (offset, limit.map(|n| offset + n - 1));
     if let Some((from, to)) = header {
@@ -261,8 +265,22 @@ pub fn row_range(
         };
     }
     Ok(RowRange {
-        offset: lower,
-        limit: upper.map(|u| (u - lower + 1).max(0)),
+        offset: bigint(lower)?,
+        limit: upper.map(|u| bigint((u - lower + 1).max(0))).transpose()?,
+    })
+}
+
+/// A LIMIT or OFFSET as Postgres takes it, or the error Postgres gives PostgREST for one that
+/// does not fit.
+fn bigint(n: i128) -> Result<i64, ApiError> {
+    i64::try_from(n).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "22003",
+            "bigint out of range",
+            None,
+            None,
+        )
     })
 }
 
@@ -382,5 +400,40 @@ mod tests {
                 limit: None
             }
         );
+    }
+
+    #[test]
+    fn huge_limits_offsets_and_ranges_never_overflow() {
+        let r = |h: &[(&'static str, &str)], l, o| row_range(&headers(h), l, o);
+        assert_eq!(
+            r(&[], Some(i64::MAX), Some(1)).unwrap(),
+            RowRange {
+                offset: 1,
+                limit: Some(i64::MAX)
+            }
+        );
+        assert_eq!(
+            r(&[], Some(i64::MAX), Some(i64::MAX)).unwrap(),
+            RowRange {
+                offset: i64::MAX,
+                limit: Some(i64::MAX)
+            }
+        );
+        let max = i64::MAX.to_string();
+        let whole = format!("{max}-{max}");
+        assert_eq!(
+            r(&[("range", whole.as_str())], Some(i64::MAX), None).unwrap(),
+            RowRange {
+                offset: i64::MAX,
+                limit: Some(1)
+            }
+        );
+        // Past a bigint: what Postgres answers PostgREST for such an OFFSET.
+        let open = format!("{max}-");
+        let err = r(&[("range", open.as_str())], None, Some(i64::MAX)).unwrap_err();
+        assert_eq!(err.status, 400);
+        assert_eq!(err.body()["code"], "22003");
+        let err = r(&[("range", "1-")], Some(i64::MAX), Some(i64::MAX)).unwrap_err();
+        assert_eq!(err.body()["code"], "22003");
     }
 }

@@ -278,26 +278,39 @@ fn select_item(cur: &mut Cursor) -> Result<SelectItem, SyntaxError> {
         return Ok(SelectItem::Embed(embed));
     }
     let cast = if cur.eat("::") {
-        let start = cur.pos;
-        while cur
-            .peek()
-            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == ' ')
-        {
-            cur.pos += 1;
-        }
-        let mut cast: String = cur.chars[start..cur.pos].iter().collect();
-        if cur.eat("[]") {
-            cast.push_str("[]");
-        }
-        let cast = cast.trim().to_owned();
-        if cast.is_empty() {
-            return Err(cur.error("cast type"));
-        }
-        Some(cast)
+        Some(cast_type(cur)?)
     } else {
         None
     };
     Ok(SelectItem::Column { field, alias, cast })
+}
+
+/// The type after `::`, which the SQL writes as `CAST(<expr> AS <type>)`. PostgREST reads it
+/// as letters, digits, `_`, `$` and spaces (`double precision`, `timestamp with time zone`),
+/// trimmed; here each word must also start with a letter or `_`, as an unquoted SQL name does,
+/// so no word can begin a dollar-quoted string or a parameter. Nothing else is a type name:
+/// no quote, parenthesis, operator or `;` can reach the SQL, and the type cannot end the
+/// `CAST( … )` it sits in.
+fn cast_type(cur: &mut Cursor) -> Result<String, SyntaxError> {
+    let start = cur.pos;
+    let mut word_start = true;
+    while let Some(c) = cur.peek() {
+        if c == ' ' {
+            word_start = true;
+        } else if c.is_alphabetic() || c == '_' {
+            word_start = false;
+        } else if (c.is_ascii_digit() || c == '$') && !word_start {
+        } else {
+            break;
+        }
+        cur.pos += 1;
+    }
+    let cast: String = cur.chars[start..cur.pos].iter().collect();
+    let cast = cast.trim();
+    if cast.is_empty() {
+        return Err(cur.error("cast type (letters, digits, \"_\", \"$\" and spaces)"));
+    }
+    Ok(cast.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 // ----------------------------------------------------------------------------------------
@@ -637,6 +650,49 @@ mod tests {
         assert_eq!(field.json_path[0].key, JsonKey::Index(0));
         assert_eq!(parse_select("").unwrap(), vec![SelectItem::Star]);
         assert_eq!(parse_select("\"a b\"").unwrap().len(), 1);
+    }
+
+    fn cast_of(select: &str) -> Result<Option<String>, SyntaxError> {
+        match parse_select(select)?.pop() {
+            Some(SelectItem::Column { cast, .. }) => Ok(cast),
+            other => panic!("not a column: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn casts_are_type_names_only() {
+        assert_eq!(cast_of("a::text").unwrap().as_deref(), Some("text"));
+        assert_eq!(cast_of("a::int4").unwrap().as_deref(), Some("int4"));
+        assert_eq!(
+            cast_of("a::timestamp  with time zone ").unwrap().as_deref(),
+            Some("timestamp with time zone")
+        );
+        assert_eq!(
+            cast_of("a::my_type$1").unwrap().as_deref(),
+            Some("my_type$1")
+        );
+        // Anything that could end the CAST( … ) or start SQL of its own is PGRST100.
+        for attack in [
+            "id::text) AS x FROM pg_roles --",
+            "id::text;drop table t",
+            "id::text'",
+            "id::text\"",
+            "id::text--",
+            "id::text/*",
+            "id::int[]",
+            "id::$$",
+            "id::$1",
+            "id::1text",
+            "id::text AS x, (SELECT 1)",
+            "id::",
+        ] {
+            let err = cast_of(attack).expect_err(attack);
+            assert!(
+                err.message
+                    .starts_with("\"failed to parse select parameter ("),
+                "{attack}: {err:?}"
+            );
+        }
     }
 
     #[test]

@@ -74,7 +74,7 @@ impl Reply {
 pub fn content_range(offset: i64, rows: i64, total: Option<i64>) -> String {
     let total_text = total.map_or("*".to_owned(), |t| t.to_string());
     if rows > 0 && total != Some(0) {
-        format!("{offset}-{}/{total_text}", offset + rows - 1)
+        format!("{offset}-{}/{total_text}", offset.saturating_add(rows - 1))
     } else {
         format!("*/{total_text}")
     }

@@ -14,6 +14,9 @@ pub struct SchemaCache {
     tables: HashMap<(String, String), Table>,
     functions: HashMap<(String, String), Vec<Function>>,
     pub foreign_keys: Vec<ForeignKey>,
+    /// `ALTER ROLE … SET` settings of `authenticator` and of the roles it can become (the
+    /// API roles' `statement_timeout`), by role name.
+    role_settings: HashMap<String, Vec<(String, String)>>,
 }
 
 #[derive(Debug, Clone)]
@@ -56,7 +59,15 @@ pub struct Function {
     pub returns_table: Option<(String, String)>,
     /// `v` volatile, `s` stable, `i` immutable.
     pub volatility: char,
+    /// The function's own `SET` clauses that PostgREST hoists into the transaction before the
+    /// call (its `db-hoisted-tx-settings`), so that a function's `statement_timeout` bounds
+    /// the statement that calls it.
+    pub hoisted_settings: Vec<(String, String)>,
 }
+
+/// PostgREST's default `db-hoisted-tx-settings`, less `default_transaction_isolation` (the
+/// isolation level of a transaction already begun cannot change).
+const HOISTED_SETTINGS: [&str; 2] = ["statement_timeout", "plan_filter.statement_cost_limit"];
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct FunctionParam {
@@ -143,6 +154,13 @@ impl SchemaCache {
                     .get::<_, Option<String>>(7)
                     .zip(row.get::<_, Option<String>>(8)),
                 params: serde_json::from_value(params)?,
+                hoisted_settings: row
+                    .get::<_, Vec<String>>(9)
+                    .iter()
+                    .filter_map(|setting| setting.split_once('='))
+                    .filter(|(name, _)| HOISTED_SETTINGS.contains(name))
+                    .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                    .collect(),
             };
             cache
                 .functions
@@ -150,7 +168,27 @@ impl SchemaCache {
                 .or_default()
                 .push(function);
         }
+        for row in client.query(ROLE_SETTINGS_SQL, &[]).await? {
+            let role: String = row.get(0);
+            let settings: Vec<String> = row.get(1);
+            cache.role_settings.insert(
+                role,
+                settings
+                    .iter()
+                    .filter_map(|s| s.split_once('='))
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect(),
+            );
+        }
         Ok(cache)
+    }
+
+    /// The settings `role` has of its own (`ALTER ROLE role SET name = value`).
+    pub fn role_settings(&self, role: &str) -> &[(String, String)] {
+        self.role_settings
+            .get(role)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     pub fn table(&self, schema: &str, name: &str) -> Option<&Table> {
@@ -260,7 +298,7 @@ SELECT n.nspname::text, p.proname::text, p.provolatile::text, p.proretset,
       FROM unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) WITH ORDINALITY a(type_oid, i)
       WHERE coalesce(p.proargmodes[a.i], 'i') IN ('i', 'b', 'v')
     ) args), '[]'),
-  rn.nspname::text, rc.relname::text
+  rn.nspname::text, rc.relname::text, coalesce(p.proconfig, '{}')
 FROM pg_proc p
 JOIN pg_namespace n ON n.oid = p.pronamespace
 JOIN pg_type rt ON rt.oid = p.prorettype
@@ -268,6 +306,22 @@ LEFT JOIN pg_class rc ON rc.oid = rt.typrelid AND rc.relkind IN ('r', 'v', 'm', 
 LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
 WHERE n.nspname::text = ANY($1::text[]) AND p.prokind = 'f'
   AND p.prorettype NOT IN ('trigger'::regtype, 'event_trigger'::regtype)";
+
+/// What PostgREST reads at start (`queryRoleSettings`): the database-wide settings of the
+/// roles `authenticator` can become, those a user may set, which it then sets in every
+/// transaction run as that role (its "impersonated role settings"); `authenticator`'s own are
+/// its session's, read here only for how long its statements may take.
+const ROLE_SETTINGS_SQL: &str = "
+SELECT r.rolname::text,
+  coalesce(array_agg(s.setting) FILTER (WHERE s.setting IS NOT NULL), '{}')
+FROM pg_roles r
+LEFT JOIN LATERAL unnest(r.rolconfig) s(setting) ON TRUE
+LEFT JOIN pg_settings ps ON ps.name = split_part(s.setting, '=', 1)
+WHERE (r.rolname = 'authenticator'
+       OR r.oid IN (SELECT m.roleid FROM pg_auth_members m
+                    JOIN pg_roles a ON a.oid = m.member WHERE a.rolname = 'authenticator'))
+  AND (s.setting IS NULL OR (ps.context = 'user' AND split_part(s.setting, '=', 1) <> 'default_transaction_isolation'))
+GROUP BY r.rolname";
 
 #[cfg(test)]
 mod tests {

@@ -48,7 +48,8 @@ impl<'a> SelectBuilder<'a> {
                 SelectItem::Column { field, alias, cast } => {
                     let mut sql = field_sql(reference, field);
                     if let Some(cast) = cast {
-                        sql = format!("({sql})::{cast}");
+                        // As PostgREST writes it; the parser let only a type name through.
+                        sql = format!("CAST({sql} AS {cast})");
                     }
                     let name = alias.as_deref().unwrap_or_else(|| field.output_name());
                     columns.push(format!("{sql} AS {}", ident(name)));
