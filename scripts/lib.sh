@@ -148,11 +148,12 @@ start_functions() {
 # Starts a stack of its own for a test command: devstack (fresh data in $1, the migrations and
 # the test fixtures, a tenant project, the web app from build/web) and the all-in-one Worker
 # under `wrangler dev`, on ports from $2: +21 API, +22 database, +29 functions, +30 inspector,
-# +31 tenant. Further arguments are NAME="value" lines added to the Workers' secrets. Stops
-# both on exit. Exports DEVSTACK_STATUS and DEVSTACK_DEV_VARS (tests/support/stack.mjs reads
+# +31 tenant. Further arguments are NAME="value" lines added to the Workers' secrets;
+# DEVSTACK_START_ARGS (e.g. `--legacy-jwt`) are added to `devstack start`. Stops both on exit. Exports DEVSTACK_STATUS and DEVSTACK_DEV_VARS (tests/support/stack.mjs reads
 # them), FUNCTIONS_ORIGIN (wrangler dev itself) and DEVSTACK_PID, FUNCTIONS_PID.
 start_function_stack() {
-  local state base="$2"
+  local state base="$2" extra
+  read -r -a extra <<<"${DEVSTACK_START_ARGS:-}"
   state="$(realpath -m "$1")"
   shift 2
   log "starting a stack in $state (ports $((base + 21)) and up)"
@@ -166,7 +167,7 @@ start_function_stack() {
     --dev-vars "$state/dev.vars" \
     --functions-url "http://127.0.0.1:$((base + 29))" \
     --tenant "tenant=$((base + 31))=tests/fixtures/tenant" \
-    --web-dir build/web
+    --web-dir build/web "${extra[@]}"
   ensure_worker_secrets "$state/dev.vars"
   ensure_invitation_link_base "$state/dev.vars" "$((base + 21))"
   local line

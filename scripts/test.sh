@@ -36,5 +36,19 @@ build_web_app
 
 start_function_stack "$E2E_STATE" "$E2E_PORT_BASE"
 
-log "end-to-end tests (node --test tests/)"
+log "end-to-end tests (node --test tests/) on the default stack (ES256 signing key)"
 node --test --test-concurrency=1 "${E2E_TESTS[@]}"
+
+# The files about tokens and keys once more, on a --legacy-jwt stack (HS256 only, as projects
+# made before Supabase's signing keys), on ports of their own: base + 71, 72, 79, 80, 81.
+read -r -a LEGACY_TESTS <<<"${E2E_LEGACY_TESTS:-tests/auth.test.mjs tests/rest.test.mjs tests/rls.test.mjs tests/connections.test.mjs tests/signing-keys.test.mjs}"
+LEGACY_SELECTED=()
+for file in "${LEGACY_TESTS[@]}"; do
+  [[ " ${E2E_TESTS[*]} " == *" $file "* ]] && LEGACY_SELECTED+=("$file")
+done
+if [ "${#LEGACY_SELECTED[@]}" -gt 0 ]; then
+  stop_process "${FUNCTIONS_PID:-}" "${DEVSTACK_PID:-}"
+  DEVSTACK_START_ARGS=--legacy-jwt start_function_stack "$E2E_STATE-legacy" "$((E2E_PORT_BASE + 50))"
+  log "end-to-end tests on a --legacy-jwt stack: ${LEGACY_SELECTED[*]}"
+  node --test --test-concurrency=1 "${LEGACY_SELECTED[@]}"
+fi

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { stack, anonClient, serviceClient, uniqueEmail, signJwt, sql } from './support/stack.mjs';
+import { stack, anonClient, serviceClient, uniqueEmail, signJwt, signingKeys, sql } from './support/stack.mjs';
 
 const authUrl = `${stack.url}/auth/v1`;
 
@@ -298,5 +298,7 @@ test('settings, health and jwks are served', async () => {
   const health = await (await fetch(`${authUrl}/health`)).json();
   assert.equal(health.name, 'GoTrue');
   const jwks = await (await fetch(`${authUrl}/.well-known/jwks.json`)).json();
-  assert.deepEqual(jwks, { keys: [] });
+  // The signing keys' public halves; nothing for an HS256-only (--legacy-jwt) project.
+  const kids = stack.signingKeysPath ? signingKeys().map((k) => k.kid) : [];
+  assert.deepEqual(jwks.keys.map((k) => k.kid), kids);
 });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { PostgrestClient } from '@supabase/postgrest-js';
-import { anonClient, signedUpUser, signJwt, sql, stack, tenantProject } from './support/stack.mjs';
+import { anonClient, forgeAccessToken, signAccessToken, signedUpUser, sql, stack, tenantProject } from './support/stack.mjs';
 import { call, invoke, startFunctions } from './support/functions.mjs';
 
 const tenant = tenantProject('tenant');
@@ -178,10 +178,10 @@ test('credentials: guests get 403; no, expired or forged tokens get 401', async 
   const a = await signedUpUser(undefined, 'conn-tokens');
   const now = Math.floor(Date.now() / 1000);
   const claims = { sub: a.user.id, role: 'authenticated', aud: 'authenticated', iss: `${stack.url}/auth/v1`, iat: now - 7200 };
-  const expired = await post({ Authorization: `Bearer ${signJwt({ ...claims, exp: now - 3600 })}` });
+  const expired = await post({ Authorization: `Bearer ${signAccessToken({ ...claims, exp: now - 3600 })}` });
   assert.equal(expired.status, 401);
   assert.equal(expired.body.code, 'token_expired');
-  const forged = await post({ Authorization: `Bearer ${signJwt({ ...claims, exp: now + 3600 }, 'another-secret-that-is-at-least-32-bytes-long')}` });
+  const forged = await post({ Authorization: `Bearer ${forgeAccessToken({ ...claims, exp: now + 3600 })}` });
   assert.equal(forged.status, 401);
   assert.equal(forged.body.code, 'bad_signature');
   const proxied = await call(`${stack.functionsUrl}/tenant-proxy/x/rest/v1/orders`, { headers: { Authorization: 'Bearer not.a.jwt' } });

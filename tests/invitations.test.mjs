@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { anonClient, createProfile, signedUpUser, signJwt, sql, stack, uniqueEmail, userWithRole } from './support/stack.mjs';
+import { anonClient, createProfile, forgeAccessToken, signAccessToken, signedUpUser, sql, stack, uniqueEmail, userWithRole } from './support/stack.mjs';
 import { call, invoke } from './support/functions.mjs';
 
 const register = anonClient();
@@ -130,8 +130,8 @@ test('non-admins, guests and callers without a valid token cannot invite, list o
   assert.equal((await invoke(register, 'create-invitation', { body: { profile_id: profile.id } })).status, 401, 'the anon key is not a user');
   const claims = { sub: admin.user.id, role: 'authenticated', aud: 'authenticated', iss: `${stack.url}/auth/v1` };
   const now = Math.floor(Date.now() / 1000);
-  const forged = signJwt({ ...claims, exp: now + 600 }, 'a-secret-that-is-not-the-projects-secret-at-all');
-  const expired = signJwt({ ...claims, iat: now - 7200, exp: now - 3600 });
+  const forged = forgeAccessToken({ ...claims, exp: now + 600 });
+  const expired = signAccessToken({ ...claims, iat: now - 7200, exp: now - 3600 });
   for (const token of [forged, expired, 'not.a.jwt']) {
     const answer = await call(createUrl, { method: 'POST', headers: { ...json, authorization: `Bearer ${token}` }, body });
     assert.equal(answer.status, 401, JSON.stringify(answer.body));

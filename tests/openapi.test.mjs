@@ -10,7 +10,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { anonClient, createProfile, signedUpUser, signJwt, sql, stack, tenantProject, uniqueEmail, userWithRole } from './support/stack.mjs';
+import { anonClient, createProfile, forgeAccessToken, signedUpUser, signJwt, sql, stack, tenantProject, uniqueEmail, userWithRole } from './support/stack.mjs';
 
 const documentPath = new URL('../docs/openapi.json', import.meta.url).pathname;
 const doc = JSON.parse(readFileSync(documentPath, 'utf8'));
@@ -283,7 +283,7 @@ test('guest-signup answers as documented', async () => {
 });
 
 test('a forged token is refused as documented', async () => {
-  const forged = signJwt({ sub: randomUUID(), role: 'authenticated', aud: 'authenticated', exp: Math.floor(Date.now() / 1000) + 600 }, 'not-the-secret');
+  const forged = forgeAccessToken({ sub: randomUUID(), role: 'authenticated', aud: 'authenticated', exp: Math.floor(Date.now() / 1000) + 600 });
   const answer = await drive('get', '/save-connection', { headers: { apikey: stack.anonKey, authorization: `Bearer ${forged}` }, expect: 401 });
   assert.equal(answer.body.code, 'bad_signature');
 });

@@ -8,7 +8,8 @@ use base64::Engine;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
-use crate::jwt::JwtSigner;
+use crate::jwt::JwtKeys;
+use crate::signing_keys::{KeyAlgorithm, KeyFile};
 
 /// Ten years, like the keys `supabase start` prints.
 const API_KEY_LIFETIME_SECS: i64 = 10 * 365 * 24 * 3600;
@@ -26,6 +27,22 @@ pub struct ProjectConfig {
     /// The newer opaque keys, which the gateway maps to the same two roles.
     pub publishable_key: String,
     pub secret_key: String,
+    /// The asymmetric signing keys (GoTrue's format) access tokens are signed with; `None`
+    /// for a `--legacy-jwt` project, which signs everything HS256 with `jwt_secret`.
+    #[serde(default)]
+    pub signing_keys_path: Option<PathBuf>,
+}
+
+/// Which keys sign a project's access tokens.
+#[derive(Debug, Clone)]
+pub enum SigningKeysChoice {
+    /// HS256 with the project secret only (`--legacy-jwt`).
+    Legacy,
+    /// The key file given with `--signing-keys`.
+    File(PathBuf),
+    /// A key file of devstack's own in the state directory, made once with an ES256 key
+    /// (as `supabase start` does since CLI 2.71) and kept.
+    Generated,
 }
 
 impl ProjectConfig {
@@ -36,6 +53,7 @@ impl ProjectConfig {
         name: &str,
         api_port: u16,
         db_name: &str,
+        keys: &SigningKeysChoice,
     ) -> anyhow::Result<Self> {
         let path = Self::path(dir, name);
         let mut config = match std::fs::read(&path) {
@@ -46,21 +64,48 @@ impl ProjectConfig {
         };
         config.api_port = api_port;
         config.db_name = db_name.to_owned();
+        config.signing_keys_path = match keys {
+            SigningKeysChoice::Legacy => None,
+            SigningKeysChoice::File(path) => {
+                KeyFile::load(path)?;
+                Some(path.clone())
+            }
+            SigningKeysChoice::Generated => {
+                let path = dir.join(format!("project-{name}-signing-keys.json"));
+                if !path.exists() {
+                    KeyFile::create(&path, KeyAlgorithm::Es256)?;
+                    tracing::info!(
+                        project = name,
+                        "generated an ES256 signing key in {}",
+                        path.display()
+                    );
+                }
+                Some(path)
+            }
+        };
         std::fs::create_dir_all(dir)?;
         crate::secret_file::write(&path, &serde_json::to_vec_pretty(&config)?)?;
         Ok(config)
     }
 
-    fn path(dir: &Path, name: &str) -> PathBuf {
+    /// The keys that sign and verify this project's tokens.
+    pub fn jwt_keys(&self) -> anyhow::Result<JwtKeys> {
+        match &self.signing_keys_path {
+            None => Ok(JwtKeys::legacy(self.jwt_secret.as_bytes())),
+            Some(path) => JwtKeys::with_key_file(self.jwt_secret.as_bytes(), path),
+        }
+    }
+
+    pub fn path(dir: &Path, name: &str) -> PathBuf {
         dir.join(format!("project-{name}.json"))
     }
 
     fn generate(name: &str) -> anyhow::Result<Self> {
         let jwt_secret = random_token(40);
-        let signer = JwtSigner::new(jwt_secret.as_bytes());
+        let signer = JwtKeys::legacy(jwt_secret.as_bytes());
         let now = chrono::Utc::now().timestamp();
         let api_key = |role: &str| {
-            signer.sign(&serde_json::json!({
+            signer.sign_with_secret(&serde_json::json!({
                 "iss": "supabase-devstack",
                 "ref": name,
                 "role": role,
@@ -77,6 +122,7 @@ impl ProjectConfig {
             publishable_key: format!("sb_publishable_{}", random_token(22)),
             secret_key: format!("sb_secret_{}", random_token(22)),
             jwt_secret,
+            signing_keys_path: None,
         })
     }
 

@@ -2,10 +2,10 @@
 //! project API key, and turn the request's credentials into the JWT claims that pick its role.
 
 use axum::http::HeaderMap;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::config::ProjectConfig;
-use crate::jwt::{JwtError, JwtSigner};
+use crate::jwt::{JwtError, JwtKeys};
 
 /// The credentials a request carries, once checked.
 #[derive(Debug, Clone)]
@@ -37,20 +37,14 @@ pub enum GatewayError {
 }
 
 /// Resolves a request's role the way the Supabase gateway and PostgREST do together:
-/// the `apikey` header must be one of the project's keys; the `Authorization` bearer, if any,
-/// decides the role (a user's access token → its own `role` claim); without one the key does.
+/// the `apikey` header must be one of the project's keys; then the credential that
+/// [`effective_token`] picks decides the role (a user's access token → its own `role` claim).
 pub fn authenticate(
     headers: &HeaderMap,
     project: &ProjectConfig,
-    signer: &JwtSigner,
+    keys: &JwtKeys,
 ) -> Result<RequestAuth, GatewayError> {
-    let apikey = header_str(headers, "apikey");
-    let bearer = header_str(headers, "authorization").and_then(|v| {
-        v.strip_prefix("Bearer ")
-            .or_else(|| v.strip_prefix("bearer "))
-            .map(str::trim)
-    });
-    let key = match (apikey, bearer) {
+    let key = match (header_str(headers, "apikey"), bearer(headers)) {
         (Some(key), _) => key,
         // supabase-js always sends apikey; a bare project key as bearer is accepted too.
         (None, Some(token)) if is_project_key(token, project) => token,
@@ -59,30 +53,43 @@ pub fn authenticate(
     if !is_project_key(key, project) {
         return Err(GatewayError::InvalidApiKey);
     }
-    let token = match bearer {
-        Some(token) if !token.is_empty() => token,
-        _ => key,
-    };
-    credentials_for_token(token, project, signer)
+    credentials_for_token(effective_token(headers).unwrap_or(key), project, keys)
 }
 
-/// Claims for one credential: an opaque project key maps to its role; a JWT is verified.
+/// The credential a request stands for, by the Supabase CLI gateway's rule: `Authorization`
+/// passes through unless it is absent or `Bearer sb_…` (an opaque key is not a JWT); then the
+/// `apikey` header stands in (and [`credentials_for_token`] maps an opaque key to its role).
+pub fn effective_token(headers: &HeaderMap) -> Option<&str> {
+    bearer(headers)
+        .filter(|token| !token.starts_with("sb_"))
+        .or_else(|| header_str(headers, "apikey"))
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    header_str(headers, "authorization").and_then(|v| {
+        v.strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+    })
+}
+
+/// Claims for one credential. An opaque project key stands for the legacy JWT key of its role,
+/// as the CLI's gateway swaps `sb_secret_…` for the `service_role` key and `sb_publishable_…`
+/// for the `anon` key; a JWT is verified with the project's keys.
 pub fn credentials_for_token(
     token: &str,
     project: &ProjectConfig,
-    signer: &JwtSigner,
+    keys: &JwtKeys,
 ) -> Result<RequestAuth, GatewayError> {
-    if token == project.publishable_key {
-        return Ok(RequestAuth {
-            claims: json!({"role": "anon"}),
-        });
-    }
-    if token == project.secret_key {
-        return Ok(RequestAuth {
-            claims: json!({"role": "service_role"}),
-        });
-    }
-    let claims = signer.verify(token)?;
+    let token = if token == project.secret_key {
+        project.service_role_key.as_str()
+    } else if token == project.publishable_key {
+        project.anon_key.as_str()
+    } else {
+        token
+    };
+    let claims = keys.verify(token)?;
     Ok(RequestAuth { claims })
 }
 
@@ -109,12 +116,14 @@ pub fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
+    use serde_json::json;
 
-    fn project() -> (ProjectConfig, JwtSigner) {
+    fn project() -> (ProjectConfig, JwtKeys) {
         let dir = std::env::temp_dir().join(format!("devstack-gw-{}", uuid::Uuid::new_v4()));
-        let config = ProjectConfig::load_or_create(&dir, "test", 1, "db").unwrap();
-        let signer = JwtSigner::new(config.jwt_secret.as_bytes());
-        (config, signer)
+        let choice = crate::config::SigningKeysChoice::Generated;
+        let config = ProjectConfig::load_or_create(&dir, "test", 1, "db", &choice).unwrap();
+        let keys = config.jwt_keys().unwrap();
+        (config, keys)
     }
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
@@ -163,7 +172,7 @@ mod tests {
             authenticate(&headers(&[("apikey", "nope")]), &p, &s).unwrap_err(),
             GatewayError::InvalidApiKey
         );
-        let forged = JwtSigner::new(b"not-the-project-secret-not-the-project")
+        let forged = JwtKeys::legacy(b"not-the-project-secret-not-the-project")
             .sign(&json!({"role": "service_role"}))
             .unwrap();
         let err = authenticate(
@@ -176,5 +185,41 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err, GatewayError::BadJwt(JwtError::BadSignature));
+    }
+
+    #[test]
+    fn an_opaque_bearer_gives_way_to_the_apikey() {
+        let (p, s) = project();
+        let auth = authenticate(
+            &headers(&[
+                ("apikey", &p.secret_key),
+                ("authorization", &format!("Bearer {}", p.publishable_key)),
+            ]),
+            &p,
+            &s,
+        )
+        .unwrap();
+        assert_eq!(
+            auth.role(),
+            "service_role",
+            "the apikey decides, as the CLI's gateway"
+        );
+        assert_eq!(
+            auth.claims["ref"], "test",
+            "the claims of the legacy service_role key"
+        );
+        let legacy_bearer = s
+            .sign_with_secret(&json!({"role": "authenticated", "exp": 4_000_000_000u64}))
+            .unwrap();
+        let auth = authenticate(
+            &headers(&[
+                ("apikey", &p.secret_key),
+                ("authorization", &format!("Bearer {legacy_bearer}")),
+            ]),
+            &p,
+            &s,
+        )
+        .unwrap();
+        assert_eq!(auth.role(), "authenticated", "a JWT bearer passes through");
     }
 }

@@ -12,6 +12,7 @@ mod project;
 mod rest;
 mod secret_file;
 mod server;
+mod signing_keys;
 mod status;
 mod web_app;
 
@@ -21,9 +22,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use crate::config::ProjectConfig;
-use crate::jwt::JwtSigner;
+use crate::config::{ProjectConfig, SigningKeysChoice};
 use crate::project::Project;
+use crate::signing_keys::{KeyAlgorithm, KeyFile};
 
 #[derive(Parser)]
 #[command(
@@ -58,6 +59,50 @@ enum Command {
         #[arg(long)]
         env: bool,
     },
+    /// Generate files, like `supabase gen`.
+    #[command(subcommand)]
+    Gen(GenCommand),
+    /// List and rotate a project's asymmetric signing keys; a running stack picks changes up
+    /// at once.
+    Keys {
+        /// The project whose keys to manage (`default`, or a `--tenant` name).
+        #[arg(long, default_value = MAIN_PROJECT)]
+        project: String,
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum GenCommand {
+    /// A private JWK for signing access tokens, in GoTrue's key-file format (a JSON array), like
+    /// `supabase gen signing-key`.
+    SigningKey {
+        #[arg(long, value_enum, default_value = "ES256")]
+        algorithm: KeyAlgorithm,
+        /// Write to this file (mode 0600) instead of printing.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Add the key to the existing `--output` file as a standby key (published, verify only)
+        /// instead of replacing the file.
+        #[arg(long, requires = "output")]
+        append: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Each key's id, algorithm and state (current, standby, previously used).
+    List,
+    /// Add a standby key: published in the JWKS at once, signing only after `rotate`.
+    Add {
+        #[arg(long, value_enum, default_value = "ES256")]
+        algorithm: KeyAlgorithm,
+    },
+    /// Make the standby key (or KID) the one that signs; the previous key keeps verifying.
+    Rotate { kid: Option<String> },
+    /// Remove a key that no longer signs: tokens it signed stop verifying.
+    Revoke { kid: String },
 }
 
 #[derive(clap::Args, Default)]
@@ -82,6 +127,14 @@ struct StartArgs {
     /// beside the APIs; unknown paths without an extension get `index.html` (client routes).
     #[arg(long, env = "DEVSTACK_WEB_DIR")]
     web_dir: Option<PathBuf>,
+    /// Sign the main project's access tokens with the keys in FILE (GoTrue's format, as
+    /// `devstack gen signing-key` or `supabase gen signing-key` writes it). Without it, a key file
+    /// made once in the state directory (ES256) is used.
+    #[arg(long, value_name = "FILE", conflicts_with = "legacy_jwt")]
+    signing_keys: Option<PathBuf>,
+    /// Sign everything HS256 with the JWT secret, as before Supabase's signing keys (empty JWKS).
+    #[arg(long)]
+    legacy_jwt: bool,
 }
 
 #[derive(Clone)]
@@ -134,6 +187,12 @@ async fn main() -> anyhow::Result<()> {
             print_status(&state_dir, cli.port, cli.db_port, json, env)
         }
         Some(Command::Start(args)) => start(&root, &state_dir, cli.port, cli.db_port, args).await,
+        Some(Command::Gen(GenCommand::SigningKey {
+            algorithm,
+            output,
+            append,
+        })) => gen_signing_key(algorithm, output.as_deref(), append),
+        Some(Command::Keys { project, command }) => manage_keys(&state_dir, &project, command),
         None => {
             start(
                 &root,
@@ -170,6 +229,65 @@ fn print_status(
         }
     } else {
         print!("{}", status::as_text(&[main], db_port));
+    }
+    Ok(())
+}
+
+fn gen_signing_key(alg: KeyAlgorithm, output: Option<&Path>, append: bool) -> anyhow::Result<()> {
+    match output {
+        None => println!(
+            "{}",
+            serde_json::to_string_pretty(&[signing_keys::generate_key(alg, true)?])?
+        ),
+        Some(path) if append => {
+            let kid = KeyFile::load(path)?.add(alg)?;
+            eprintln!(
+                "standby {} key {kid} appended to {}",
+                alg.name(),
+                path.display()
+            );
+        }
+        Some(path) => {
+            let file = KeyFile::create(path, alg)?;
+            let kid = file.key_set()?.current().kid.clone();
+            eprintln!(
+                "{} signing key {kid} written to {}",
+                alg.name(),
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn manage_keys(state_dir: &Path, project: &str, command: KeysCommand) -> anyhow::Result<()> {
+    let config_path = ProjectConfig::path(state_dir, project);
+    let bytes = std::fs::read(&config_path)
+        .with_context(|| format!("{} not found: start devstack first", config_path.display()))?;
+    let config: ProjectConfig = serde_json::from_slice(&bytes)?;
+    let path = config.signing_keys_path.as_deref().with_context(|| {
+        format!(
+            "project {project} signs with the legacy JWT secret only (started with --legacy-jwt)"
+        )
+    })?;
+    let mut file = KeyFile::load(path)?;
+    match command {
+        KeysCommand::List => {}
+        KeysCommand::Add { algorithm } => {
+            let kid = file.add(algorithm)?;
+            println!("added standby key {kid} ({})", algorithm.name());
+        }
+        KeysCommand::Rotate { kid } => {
+            let kid = file.rotate(kid.as_deref())?;
+            println!("{kid} signs from now on");
+        }
+        KeysCommand::Revoke { kid } => {
+            file.revoke(&kid)?;
+            println!("revoked {kid}");
+        }
+    }
+    for (kid, alg, state) in status::signing_keys(&config) {
+        println!("{kid}\t{alg}\t{state}");
     }
     Ok(())
 }
@@ -245,7 +363,16 @@ async fn serve(
         } else {
             format!("tenant_{}", spec.name)
         };
-        let config = ProjectConfig::load_or_create(state_dir, &spec.name, spec.port, &db_name)?;
+        let keys = match (&args.signing_keys, args.legacy_jwt) {
+            (_, true) => SigningKeysChoice::Legacy,
+            (Some(file), false) if spec.name == MAIN_PROJECT => {
+                SigningKeysChoice::File(std::path::absolute(root.join(file))?)
+            }
+            _ => SigningKeysChoice::Generated,
+        };
+        let config =
+            ProjectConfig::load_or_create(state_dir, &spec.name, spec.port, &db_name, &keys)
+                .with_context(|| format!("project {}", spec.name))?;
         db::ensure_database(cluster.port(), &db_name).await?;
         let pools = db::Pools::new(cluster.port(), &db_name)?;
         let migrations: Vec<PathBuf> = spec.migrations.iter().map(|m| root.join(m)).collect();
@@ -257,7 +384,7 @@ async fn serve(
         }
         let rest = rest::RestState::load(&pools).await?;
         let project = Arc::new(Project {
-            signer: JwtSigner::new(config.jwt_secret.as_bytes()),
+            jwt: config.jwt_keys()?,
             config: config.clone(),
             pools,
             rest,
@@ -283,7 +410,11 @@ async fn serve(
         .dev_vars
         .map(|p| root.join(p))
         .unwrap_or_else(|| root.join(".dev.vars"));
-    status::update_dev_vars(&dev_vars, &status::worker_vars(&configs[0]))?;
+    status::update_dev_vars(
+        &dev_vars,
+        &status::worker_vars(&configs[0]),
+        &status::OPTIONAL_WORKER_VARS,
+    )?;
     secret_file::write(
         &state_dir.join("status.json"),
         &serde_json::to_vec_pretty(&status::as_json(&configs, db_port))?,

@@ -4,13 +4,14 @@ use std::sync::Arc;
 
 use crate::config::ProjectConfig;
 use crate::db::Pools;
-use crate::jwt::JwtSigner;
+use crate::jwt::JwtKeys;
 
 pub type SharedProject = Arc<Project>;
 
 pub struct Project {
     pub config: ProjectConfig,
-    pub signer: JwtSigner,
+    /// Signs access tokens and verifies every bearer token (`JwtKeys::verify`).
+    pub jwt: JwtKeys,
     pub pools: Pools,
     pub rest: crate::rest::RestState,
     /// Where `/functions/v1/*` is forwarded (`wrangler dev`), if anywhere.

@@ -6,6 +6,22 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use crate::config::ProjectConfig;
+use crate::signing_keys::KeyFile;
+
+/// `(kid, algorithm, state)` of each signing key, read from the key file now; empty for a
+/// `--legacy-jwt` project (or a key file that cannot be read, which start-up already refused).
+pub fn signing_keys(project: &ProjectConfig) -> Vec<(String, &'static str, &'static str)> {
+    let Some(path) = &project.signing_keys_path else {
+        return Vec::new();
+    };
+    let Ok(set) = KeyFile::load(path).and_then(|file| file.key_set()) else {
+        return Vec::new();
+    };
+    set.keys()
+        .iter()
+        .map(|k| (k.kid.clone(), k.alg.name(), k.state.label()))
+        .collect()
+}
 
 pub fn as_json(projects: &[ProjectConfig], db_port: u16) -> Value {
     let list: Vec<Value> = projects
@@ -23,6 +39,11 @@ pub fn as_json(projects: &[ProjectConfig], db_port: u16) -> Value {
                 "SERVICE_ROLE_KEY": p.service_role_key,
                 "PUBLISHABLE_KEY": p.publishable_key,
                 "SECRET_KEY": p.secret_key,
+                "SIGNING_KEYS_PATH": p.signing_keys_path,
+                "SIGNING_KEYS": signing_keys(p)
+                    .into_iter()
+                    .map(|(kid, alg, state)| json!({"kid": kid, "alg": alg, "state": state}))
+                    .collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -47,6 +68,14 @@ pub fn as_text(projects: &[ProjectConfig], db_port: u16) -> String {
             publishable = p.publishable_key,
             secret_key = p.secret_key,
         ));
+        let keys = signing_keys(p);
+        if keys.is_empty() {
+            out.push_str("    Signing keys: none (legacy HS256 with the JWT secret)\n");
+        }
+        for (i, (kid, alg, state)) in keys.iter().enumerate() {
+            let label = if i == 0 { "Signing keys:" } else { "" };
+            out.push_str(&format!("{label:>16} {kid} {alg} ({state})\n"));
+        }
     }
     out
 }
@@ -70,28 +99,40 @@ pub fn as_env(project: &ProjectConfig, db_port: u16) -> Vec<(String, String)> {
     ]
 }
 
-/// The variables the Workers read, under the names Supabase gives its Edge Functions.
+/// The variables the Workers read, under the names Supabase gives its Edge Functions. The JWT
+/// secret only for a `--legacy-jwt` project: with signing keys the functions verify through the
+/// JWKS, as a new Supabase project's functions do.
 pub fn worker_vars(project: &ProjectConfig) -> Vec<(String, String)> {
-    vec![
+    let mut vars = vec![
         ("SUPABASE_URL".into(), project.api_url()),
         ("SUPABASE_ANON_KEY".into(), project.anon_key.clone()),
         (
             "SUPABASE_SERVICE_ROLE_KEY".into(),
             project.service_role_key.clone(),
         ),
-        ("SUPABASE_JWT_SECRET".into(), project.jwt_secret.clone()),
-    ]
+    ];
+    if project.signing_keys_path.is_none() {
+        vars.push(("SUPABASE_JWT_SECRET".into(), project.jwt_secret.clone()));
+    }
+    vars
 }
 
-/// Sets `vars` in a `.dev.vars` file, keeping every other line (secrets a developer added) as it
-/// was; the file is the owner's only (mode 0600).
-pub fn update_dev_vars(path: &Path, vars: &[(String, String)]) -> std::io::Result<()> {
+/// Variables devstack writes only in some modes, cleared when the mode does not have them.
+pub const OPTIONAL_WORKER_VARS: [&str; 1] = ["SUPABASE_JWT_SECRET"];
+
+/// Sets `vars` in a `.dev.vars` file and drops the lines of `unset`, keeping every other line
+/// (secrets a developer added) as it was; the file is the owner's only (mode 0600).
+pub fn update_dev_vars(
+    path: &Path,
+    vars: &[(String, String)],
+    unset: &[&str],
+) -> std::io::Result<()> {
     let existing = std::fs::read_to_string(path).unwrap_or_default();
     let mut lines: Vec<String> = existing
         .lines()
         .filter(|line| {
             let key = line.split('=').next().unwrap_or("").trim();
-            !vars.iter().any(|(k, _)| k == key)
+            !vars.iter().any(|(k, _)| k == key) && !unset.contains(&key)
         })
         .map(str::to_owned)
         .collect();
@@ -108,8 +149,17 @@ mod tests {
     #[test]
     fn dev_vars_keep_other_lines() {
         let path = std::env::temp_dir().join(format!("devvars-{}", uuid::Uuid::new_v4()));
-        std::fs::write(&path, "MY_SECRET=\"keep\"\nSUPABASE_URL=\"old\"\n").unwrap();
-        update_dev_vars(&path, &[("SUPABASE_URL".into(), "new".into())]).unwrap();
+        std::fs::write(
+            &path,
+            "MY_SECRET=\"keep\"\nSUPABASE_URL=\"old\"\nSUPABASE_JWT_SECRET=\"s\"\n",
+        )
+        .unwrap();
+        update_dev_vars(
+            &path,
+            &[("SUPABASE_URL".into(), "new".into())],
+            &OPTIONAL_WORKER_VARS,
+        )
+        .unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text, "MY_SECRET=\"keep\"\nSUPABASE_URL=\"new\"\n");
         use std::os::unix::fs::PermissionsExt;

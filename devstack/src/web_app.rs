@@ -289,6 +289,7 @@ mod tests {
             api_port: 54321,
             db_name: "postgres".into(),
             jwt_secret: "secret".into(),
+            signing_keys_path: None,
             anon_key: "anon.jwt.key".into(),
             service_role_key: "service.jwt.key".into(),
             publishable_key: "sb_publishable_x".into(),

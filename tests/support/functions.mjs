@@ -1,6 +1,8 @@
 // Calling the Edge Functions the way an app does (supabase-js `functions.invoke`), and reading
 // their JSON errors.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 /** Invokes a function; resolves to `{ status, body }` for successes and errors alike. */
 export async function invoke(client, name, options = {}) {
@@ -37,11 +39,15 @@ export async function call(url, { method = 'GET', headers = {}, body } = {}) {
  */
 export async function startFunctions({ port, inspectorPort, envFile }) {
   const repo = new URL('../..', import.meta.url).pathname;
+  // The test stack's copy of the build (scripts/lib.sh), so this wrangler neither rebuilds nor
+  // watches the checkout; the checkout itself when there is none (a dev stack).
+  const stackRoot = process.env.DEVSTACK_STATUS && join(dirname(process.env.DEVSTACK_STATUS), 'worker-root');
+  const cwd = stackRoot && existsSync(stackRoot) ? stackRoot : repo;
   const child = spawn(
     `${repo}node_modules/.bin/wrangler`,
     ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort),
       '--env-file', envFile, '--show-interactive-dev-session=false'],
-    { cwd: repo, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
+    { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
   );
   let output = '';
   child.stdout.on('data', (d) => (output += d));

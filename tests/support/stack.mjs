@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac, createPrivateKey, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { createClient } from '@supabase/supabase-js';
 
 const statusPath = process.env.DEVSTACK_STATUS ?? new URL('../../.devstack/status.json', import.meta.url).pathname;
@@ -31,6 +31,8 @@ function describe(p) {
     serviceKey: p.SERVICE_ROLE_KEY,
     publishableKey: p.PUBLISHABLE_KEY,
     secretKey: p.SECRET_KEY,
+    /** The asymmetric signing keys' file (GoTrue's format), or null for a `--legacy-jwt` stack. */
+    signingKeysPath: p.SIGNING_KEYS_PATH ?? null,
   };
 }
 
@@ -96,6 +98,43 @@ export function signJwt(claims, secret = stack.jwtSecret, header = { alg: 'HS256
   const b64 = (obj) => Buffer.from(JSON.stringify(obj)).toString('base64url');
   const body = `${b64(header)}.${b64(claims)}`;
   return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
+}
+
+/** The private JWKs of a project's key file, read now (`devstack keys` changes it). */
+export function signingKeys(project = stack) {
+  return JSON.parse(readFileSync(project.signingKeysPath, 'utf8'));
+}
+
+/** A JWT signed with a private JWK (ES256 or RS256), `kid` in its header as GoTrue sets it. */
+export function signJwtWithKey(claims, jwk, kid = jwk.kid) {
+  const b64 = (obj) => Buffer.from(JSON.stringify(obj)).toString('base64url');
+  const body = `${b64({ alg: jwk.alg, typ: 'JWT', kid })}.${b64(claims)}`;
+  const params = ['kty', 'crv', 'x', 'y', 'n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'];
+  const key = createPrivateKey({ key: Object.fromEntries(params.filter((k) => jwk[k]).map((k) => [k, jwk[k]])), format: 'jwk' });
+  const options = jwk.alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' } : key;
+  return `${body}.${sign('sha256', Buffer.from(body), options).toString('base64url')}`;
+}
+
+/**
+ * An access token signed the way the project's Auth signs one now: with the current signing key
+ * (or the JWT secret on a `--legacy-jwt` stack), for tests that need claims Auth would not issue.
+ */
+export function signAccessToken(claims, project = stack) {
+  if (!project.signingKeysPath) return signJwt(claims, project.jwtSecret);
+  return signJwtWithKey(claims, signingKeys(project).find((k) => k.key_ops.includes('sign')));
+}
+
+/**
+ * A forged access token: signed by a key the project does not have, under the current key's
+ * `kid` (or, on a `--legacy-jwt` stack, with a wrong HS256 secret).
+ */
+export function forgeAccessToken(claims, project = stack) {
+  if (!project.signingKeysPath) return signJwt(claims, 'not-the-project-secret-not-the-project-secret');
+  const current = signingKeys(project).find((k) => k.key_ops.includes('sign'));
+  const { privateKey } = current.alg === 'ES256'
+    ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    : generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return signJwtWithKey(claims, { ...privateKey.export({ format: 'jwk' }), alg: current.alg }, current.kid);
 }
 
 /** Runs SQL as the superuser (for checks the API must not allow) and returns rows as arrays. */

@@ -18,6 +18,7 @@ mod validate;
 
 use std::sync::Arc;
 
+use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde_json::{Value, json};
@@ -110,10 +111,18 @@ async fn settings(Extension(settings): Extension<Arc<AuthSettings>>) -> Json<Val
     }))
 }
 
-/// The project signs with HS256 only, whose secret GoTrue never publishes: an empty key set.
-async fn jwks() -> ([(axum::http::HeaderName, &'static str); 1], Json<Value>) {
+/// GoTrue's JWKS: the public halves of the project's signing keys (current, standby and
+/// previously used), never a private part and never the HS256 secret; empty for a
+/// `--legacy-jwt` project. Cached by clients for 10 minutes, as GoTrue says.
+async fn jwks(
+    State(project): State<SharedProject>,
+) -> ([(axum::http::HeaderName, &'static str); 1], Json<Value>) {
+    let keys = project
+        .jwt
+        .key_set()
+        .map_or_else(|| json!({"keys": []}), |set| set.jwks());
     (
         [(axum::http::header::CACHE_CONTROL, "public, max-age=600")],
-        Json(json!({"keys": []})),
+        Json(keys),
     )
 }

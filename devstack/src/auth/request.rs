@@ -32,7 +32,7 @@ pub struct AuthContext {
 impl AuthContext {
     pub fn minter(&self) -> AccessTokenMinter<'_> {
         AccessTokenMinter {
-            signer: &self.project.signer,
+            signer: &self.project.jwt,
             issuer: format!("{}/auth/v1", self.project.config.api_url()),
             lifetime: self.settings.access_token_lifetime,
         }
@@ -112,6 +112,9 @@ fn jwt_failure(e: JwtError) -> AuthError {
         JwtError::BadSignature => "token signature is invalid: signature is invalid".to_owned(),
         JwtError::Malformed(_) | JwtError::Undecodable => format!("token is malformed: {e}"),
         JwtError::WrongAlgorithm => "token is unverifiable: signing method is invalid".to_owned(),
+        JwtError::UnknownKey => {
+            "token is unverifiable: error while executing keyfunc: invalid kid".to_owned()
+        }
     };
     AuthError::forbidden(
         "bad_jwt",
@@ -138,7 +141,7 @@ pub struct Caller {
 
 pub async fn authenticate_user(ctx: &AuthContext, headers: &HeaderMap) -> AuthResult<Caller> {
     let token = require_bearer(headers)?;
-    let claims = ctx.project.signer.verify(token).map_err(jwt_failure)?;
+    let claims = ctx.project.jwt.verify(token).map_err(jwt_failure)?;
     let sub = claims
         .get("sub")
         .and_then(Value::as_str)
@@ -179,17 +182,16 @@ pub async fn authenticate_user(ctx: &AuthContext, headers: &HeaderMap) -> AuthRe
     })
 }
 
-/// GoTrue's `requireAdminCredentials`: a bearer whose role is an admin role. The opaque
-/// `sb_secret_` key counts as `service_role`, as Supabase's gateway turns it into one.
+/// GoTrue's `requireAdminCredentials`: a bearer whose role is an admin role. The credential is
+/// the one the gateway passes on ([`gateway::effective_token`]): `apikey: sb_secret_…` alone
+/// counts as `service_role`, as Supabase's gateway turns it into the service_role key.
 pub fn require_admin(ctx: &AuthContext, headers: &HeaderMap) -> AuthResult<()> {
-    let token = require_bearer(headers)?;
-    let credentials =
-        gateway::credentials_for_token(token, &ctx.project.config, &ctx.project.signer).map_err(
-            |e| match e {
-                GatewayError::BadJwt(e) => jwt_failure(e),
-                other => AuthError::forbidden("bad_jwt", other.to_string()),
-            },
-        )?;
+    let token = gateway::effective_token(headers).map_or_else(|| require_bearer(headers), Ok)?;
+    let credentials = gateway::credentials_for_token(token, &ctx.project.config, &ctx.project.jwt)
+        .map_err(|e| match e {
+            GatewayError::BadJwt(e) => jwt_failure(e),
+            other => AuthError::forbidden("bad_jwt", other.to_string()),
+        })?;
     if ADMIN_ROLES.contains(&credentials.role()) {
         Ok(())
     } else {

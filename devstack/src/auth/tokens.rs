@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::error::{AuthError, AuthResult};
 use super::users::User;
-use crate::jwt::JwtSigner;
+use crate::jwt::JwtKeys;
 
 /// One `amr` entry: how, and when, the session was authenticated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -63,7 +63,7 @@ pub struct SessionResponse {
 
 /// Signs access tokens for one project.
 pub struct AccessTokenMinter<'a> {
-    pub signer: &'a JwtSigner,
+    pub signer: &'a JwtKeys,
     pub issuer: String,
     pub lifetime: Duration,
 }
@@ -176,7 +176,7 @@ mod tests {
             })
         );
         // What PostgREST and the functions will see after signing with the project secret.
-        let signer = JwtSigner::new(b"a-secret-of-at-least-thirty-two-bytes!!");
+        let signer = JwtKeys::legacy(b"a-secret-of-at-least-thirty-two-bytes!!");
         let now = Utc::now().timestamp();
         let fresh = access_token_claims(
             &user(),

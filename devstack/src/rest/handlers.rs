@@ -42,7 +42,7 @@ async fn prepare(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Prepared, ApiError> {
-    let auth = authenticate(headers, &project.config, &project.signer)
+    let auth = authenticate(headers, &project.config, &project.jwt)
         .map_err(|e| ApiError::from_gateway(&e))?;
     let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await

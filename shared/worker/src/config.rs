@@ -10,9 +10,11 @@ use crate::respond::internal_error;
 pub struct SupabaseConfig {
     /// `SUPABASE_URL`, without a trailing slash.
     pub url: String,
-    /// `SUPABASE_ANON_KEY`: sent as `apikey` with a caller's token.
+    /// `SUPABASE_ANON_KEY`, else `SUPABASE_PUBLISHABLE_KEY`: sent as `apikey` with a caller's
+    /// token.
     pub anon_key: String,
-    /// `SUPABASE_SERVICE_ROLE_KEY`: for the steps a caller's rights do not cover.
+    /// `SUPABASE_SERVICE_ROLE_KEY`, else `SUPABASE_SECRET_KEY`: for the steps a caller's rights
+    /// do not cover.
     pub service_role_key: String,
     /// `SUPABASE_JWT_SECRET`: verifies HS256 access tokens; without it only JWKS-signed ones.
     pub jwt_secret: Option<String>,
@@ -32,10 +34,24 @@ impl SupabaseConfig {
             url: required_secret(env, "SUPABASE_URL")?
                 .trim_end_matches('/')
                 .to_owned(),
-            anon_key: required_secret(env, "SUPABASE_ANON_KEY")?,
-            service_role_key: required_secret(env, "SUPABASE_SERVICE_ROLE_KEY")?,
+            anon_key: project_key(env, "SUPABASE_ANON_KEY", "SUPABASE_PUBLISHABLE_KEY")?,
+            service_role_key: project_key(env, "SUPABASE_SERVICE_ROLE_KEY", "SUPABASE_SECRET_KEY")?,
             jwt_secret: optional_setting(env, "SUPABASE_JWT_SECRET"),
         })
+    }
+}
+
+/// A project API key: the legacy JWT key if set, else the new opaque key (a project created
+/// with only `sb_publishable_…`/`sb_secret_…` keys has no legacy ones).
+fn project_key(env: &Env, legacy: &str, opaque: &str) -> Result<String, ApiError> {
+    match optional_setting(env, legacy) {
+        Some(key) => Ok(key),
+        None => optional_setting(env, opaque).ok_or_else(|| {
+            internal_error(
+                "configuration",
+                format!("neither {legacy} nor {opaque} is set"),
+            )
+        }),
     }
 }
 
