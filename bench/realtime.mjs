@@ -40,6 +40,7 @@ log('subscribing');
 const clients = await inBatches(SUBSCRIBERS, 20, async (i) => {
   const token = signJwt({ sub: users[i], role: 'authenticated', aud: 'authenticated', exp });
   const client = createClient(stack.url, stack.anonKey, { accessToken: async () => token });
+  await client.realtime.setAuth(); // the join carries the user's token
   await new Promise((resolve, reject) => {
     client
       .channel(`bench-${i}`)

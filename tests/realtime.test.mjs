@@ -75,6 +75,16 @@ async function until(what, check, ms = 3000) {
   assert.fail(`timed out waiting for ${what}`);
 }
 
+/**
+ * A client acting with the token `accessToken()` returns (supabase-js's third-party token
+ * option), once realtime-js has fetched it, so that the join carries it.
+ */
+async function clientWithToken(accessToken, options = {}) {
+  const client = createClient(stack.url, stack.anonKey, { accessToken: async () => accessToken(), ...options });
+  await client.realtime.setAuth();
+  return client;
+}
+
 const quietly = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const ofTask = (events, id) => events.filter((e) => e.new?.id === id || e.old?.id === id);
@@ -117,8 +127,9 @@ test('the owner receives the INSERT of their task and the UPDATEs process-webhoo
     mask_url: 'https://masks.example.test/cat-mask.png',
     labels: [{ label: 'cat', score: 0.97 }],
   });
-  await until('the done UPDATE', () => ofTask(owner.events, task.id).length === 3);
-  const done = ofTask(owner.events, task.id)[2];
+  // The webhook's transaction may touch the row more than once; the last change is the row as committed.
+  await until('the done UPDATE', () => ofTask(owner.events, task.id).at(-1)?.new.credits_charged === 1);
+  const done = ofTask(owner.events, task.id).at(-1);
   assert.ok(done.receivedAt - doneAt <= 1000, `UPDATE after ${done.receivedAt - doneAt} ms`);
   assert.equal(done.new.status, 'done');
   assert.equal(done.new.mask_image_url, 'https://masks.example.test/cat-mask.png');
@@ -129,7 +140,7 @@ test('the owner receives the INSERT of their task and the UPDATEs process-webhoo
   assert.deepEqual(ofTask(other.events, task.id), [], 'user B receives nothing of A');
   assert.deepEqual(other.events, []);
   // anon may not select the table at all: Realtime tells it so for each change, with no row.
-  assert.ok(anon.events.length >= 3);
+  assert.ok(anon.events.length >= 3, 'anon is told of each change');
   for (const e of anon.events) {
     assert.deepEqual([e.new, e.old, e.errors], [{}, {}, ['Error 401: Unauthorized']]);
   }
@@ -182,21 +193,21 @@ test('a table outside the supabase_realtime publication is refused with Realtime
 });
 
 test('an invalid or expired token is refused at join with Realtime\'s errors', async () => {
-  const withToken = (token) => createClient(stack.url, stack.anonKey, { accessToken: async () => token });
+  const withToken = (token) => clientWithToken(() => token);
   const forged = signJwt({ sub: 'x', role: 'authenticated', exp: Math.floor(Date.now() / 1000) + 60 }, 'not-the-project-secret-not-the-project');
-  const refused = await subscribe(withToken(forged));
+  const refused = await subscribe(await withToken(forged));
   assert.equal(refused.joined.status, 'CHANNEL_ERROR');
   assert.equal(refused.joined.err.message, 'JwtSignatureError: Failed to validate JWT signature');
 
-  const malformed = await subscribe(withToken('not-a-jwt'));
+  const malformed = await subscribe(await withToken('not-a-jwt'));
   assert.equal(malformed.joined.err?.message, 'MalformedJWT: The token provided is not a valid JWT');
 
   const expired = signJwt({ sub: 'x', role: 'authenticated', exp: Math.floor(Date.now() / 1000) - 10 });
-  const late = await subscribe(withToken(expired));
+  const late = await subscribe(await withToken(expired));
   assert.match(late.joined.err?.message ?? '', /^InvalidJWTToken: Token has expired 1\d seconds ago$/);
 
   const noExp = signJwt({ sub: 'x', role: 'authenticated' });
-  const partial = await subscribe(withToken(noExp));
+  const partial = await subscribe(await withToken(noExp));
   assert.equal(partial.joined.err?.message, 'InvalidJWTToken: Fields `role` and `exp` are required in JWT');
   for (const s of [refused, malformed, late, partial]) s.channel.unsubscribe();
 });
@@ -215,7 +226,7 @@ test('a subscriber whose token is refreshed keeps receiving; RLS is evaluated wi
   // The same channel handed user B's token sees B's rows from then on, and no longer A's.
   const b = await signedUpUser(undefined, 'rt-refresh-b');
   let token = a.session.access_token;
-  const switching = createClient(stack.url, stack.anonKey, { accessToken: async () => token });
+  const switching = await clientWithToken(() => token);
   const sw = await subscribe(switching);
   const before = await fileTask(a, 'before');
   await until('A\'s row under A\'s token', () => ofTask(sw.events, before.id).length === 1);
@@ -233,8 +244,7 @@ test('a token that runs out ends the subscription with Realtime\'s error', async
   const a = await signedUpUser(undefined, 'rt-expiry');
   const exp = Math.floor(Date.now() / 1000) + 2;
   const token = signJwt({ sub: a.user.id, role: 'authenticated', aud: 'authenticated', exp });
-  const client = createClient(stack.url, stack.anonKey, { accessToken: async () => token });
-  const s = await subscribe(client);
+  const s = await subscribe(await clientWithToken(() => token));
   assert.equal(s.joined.status, 'SUBSCRIBED');
   const task = await fileTask(a);
   await until('a change while the token is valid', () => ofTask(s.events, task.id).length === 1);
@@ -272,10 +282,7 @@ test('a subscriber that reconnects receives the changes after it, not those made
 test('serializer 1.0.0 carries the same changes', async () => {
   const a = await signedUpUser(undefined, 'rt-v1');
   const { data } = await a.client.auth.getSession();
-  const client = createClient(stack.url, stack.anonKey, {
-    accessToken: async () => data.session.access_token,
-    realtime: { vsn: '1.0.0' },
-  });
+  const client = await clientWithToken(() => data.session.access_token, { realtime: { vsn: '1.0.0' } });
   assert.equal(client.realtime.vsn, '1.0.0');
   const s = await subscribe(client, { event: 'INSERT' });
   const task = await fileTask(a);

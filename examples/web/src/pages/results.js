@@ -81,20 +81,22 @@ export function render(ctx) {
   };
   const channel = supabase
     .channel(`my-results-${ctx.session.user.id}`)
-    .on('postgres_changes', { event: '*', schema: 'public', table: 'segmentation_results', filter: `user_id=eq.${ctx.session.user.id}` }, apply)
-    .subscribe((status) => {
-      if (left) return;
-      if (status === 'SUBSCRIBED') {
-        live.textContent = 'live';
-        live.className = 'badge done';
-        stopPolling();
-        refresh();
-      } else {
-        live.textContent = `offline (${status.toLowerCase().replace('_', ' ')}) · refreshing every ${POLL_MS / 1000} s`;
-        live.className = 'badge error';
-        if (!timer) poll();
-      }
-    });
+    .on('postgres_changes', { event: '*', schema: 'public', table: 'segmentation_results', filter: `user_id=eq.${ctx.session.user.id}` }, apply);
+  // The join must carry the user's token (RLS decides what reaches us): settle it first.
+  const subscribe = () => channel.subscribe((status) => {
+    if (left) return;
+    if (status === 'SUBSCRIBED') {
+      live.textContent = 'live';
+      live.className = 'badge done';
+      stopPolling();
+      refresh();
+    } else {
+      live.textContent = `offline (${status.toLowerCase().replace('_', ' ')}) · refreshing every ${POLL_MS / 1000} s`;
+      live.className = 'badge error';
+      if (!timer) poll();
+    }
+  });
+  supabase.realtime.setAuth().finally(() => left || subscribe());
   ctx.onLeave(() => {
     left = true;
     stopPolling();
