@@ -4,8 +4,8 @@
 // RATE per second (delivery latency from commit: receive time minus the change's
 // commit_timestamp, p50/p99), then BURST rows as fast as it can (events per second delivered).
 //
-//   scripts/dev.sh              # a running stack (or DEVSTACK_STATUS=<state>/status.json)
-//   node bench/realtime.mjs     # SUBSCRIBERS=200 RATE=20 SECONDS=10 BURST=1000
+//   scripts/dev.sh                               # a running stack (or DEVSTACK_STATUS=<state>/status.json)
+//   node_modules/.bin/node bench/realtime.mjs    # Node 22; SUBSCRIBERS=200 RATE=20 SECONDS=10 BURST=1000
 import { createClient } from '@supabase/supabase-js';
 import { serviceClient, signJwt, stack, uniqueEmail } from '../tests/support/stack.mjs';
 
