@@ -12,12 +12,26 @@ as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-# The Postgres server binaries (Debian's postgresql package), installed when absent.
+# The Postgres server binaries (Debian's postgresql package) and the wal2json output plugin
+# devstack's Realtime decodes changes with (postgresql-<major>-wal2json), installed when absent.
 ensure_postgres() {
-  if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v psql >/dev/null; then return; fi
-  log "installing Postgres (apt-get install postgresql)"
+  local packages=()
+  if ! { ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v psql >/dev/null; }; then
+    packages+=(postgresql postgresql-contrib)
+  fi
+  local major
+  for major in $(ls /usr/lib/postgresql 2>/dev/null || true); do
+    [ -f "/usr/lib/postgresql/$major/lib/wal2json.so" ] || packages+=("postgresql-$major-wal2json")
+  done
+  [ ${#packages[@]} -gt 0 ] || return 0
+  log "installing ${packages[*]} (apt-get)"
   as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq postgresql postgresql-contrib >/dev/null
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${packages[@]}" >/dev/null
+  # A fresh Postgres install: its wal2json comes with the same major version.
+  for major in $(ls /usr/lib/postgresql); do
+    [ -f "/usr/lib/postgresql/$major/lib/wal2json.so" ] ||
+      DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "postgresql-$major-wal2json" >/dev/null
+  done
 }
 
 # wrangler, esbuild, workerd, wasm-opt (binaryen) and the e2e tests' packages, from the lock file.

@@ -415,10 +415,16 @@ test('an expired invitation link shows the expired message', async () => {
   await shot(page, 'register-expired');
 });
 
-test('My results: a filed task turns done when the developer webhook sender reports it; credits go down', async () => {
+test('My results: a filed task turns done when the developer webhook sender reports it, live over Realtime without polling; credits go down', async () => {
   const { page } = await newVisitor();
+  // Every read of the results table through /rest/v1, to prove the page is not polling.
+  const resultReads = [];
+  page.on('request', (r) => {
+    if (r.method() === 'GET' && new URL(r.url()).pathname === '/rest/v1/segmentation_results') resultReads.push(r.url());
+  });
   await open(page, '/results');
   await until('the credits', async () => /^\d+$/.test(((await page.locator('[data-testid="credits"]').textContent()) ?? '').trim()));
+  await until('the Realtime subscription', async () => (await page.locator('[data-testid="live-state"]').textContent()) === 'live');
   const before = Number(await page.locator('[data-testid="credits"]').textContent());
 
   // Checked before sending.
@@ -428,6 +434,8 @@ test('My results: a filed task turns done when the developer webhook sender repo
 
   await page.fill('#f-source_image_url', 'https://images.example.test/cat.png');
   await page.fill('#f-text_prompt', 'the cat');
+  await new Promise((r) => setTimeout(r, 2500)); // longer than the old polling period
+  resultReads.length = 0;
   await page.getByRole('button', { name: 'File task' }).click();
   await messageOf(page, 'task-message', /Task filed/);
   const row = page.locator('tr[data-task-id]').first();
@@ -452,6 +460,9 @@ test('My results: a filed task turns done when the developer webhook sender repo
   assert.equal(await row.locator('[data-testid="charged"]').textContent(), '1');
   await until('the credits to go down', async () => Number(await page.locator('[data-testid="credits"]').textContent()) === before - 1, 15_000);
   assert.equal(await row.getByRole('link', { name: 'mask' }).getAttribute('href'), 'https://masks.example.test/cat-mask.png');
+  // The row came over the socket: since the task was filed, the page never read the table.
+  assert.deepEqual(resultReads, [], 'no polling of /rest/v1/segmentation_results');
+  assert.equal(await page.locator('[data-testid="live-state"]').textContent(), 'live');
   await shot(page, 'results');
 });
 

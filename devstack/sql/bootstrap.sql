@@ -202,6 +202,25 @@ BEGIN
 END
 $$;
 
+-- Realtime's value cast (realtime.cast on every Supabase project): a wal2json value's text
+-- through its column's type to JSON, as postgres_changes payloads carry it.
+CREATE SCHEMA IF NOT EXISTS realtime;
+CREATE OR REPLACE FUNCTION realtime."cast"(val text, type_ regtype)
+  RETURNS jsonb
+  LANGUAGE plpgsql
+  IMMUTABLE
+AS $$
+DECLARE
+  res jsonb;
+BEGIN
+  IF type_::text = 'bytea' THEN
+    RETURN to_jsonb(val);
+  END IF;
+  EXECUTE format('select to_jsonb(%L::' || type_::text || ')', val) INTO res;
+  RETURN res;
+END
+$$;
+
 -- The Supabase CLI records applied migrations here.
 CREATE SCHEMA IF NOT EXISTS supabase_migrations;
 CREATE TABLE IF NOT EXISTS supabase_migrations.schema_migrations (

@@ -9,6 +9,7 @@ mod gateway;
 mod jwt;
 mod postgres;
 mod project;
+mod realtime;
 mod rest;
 mod secret_file;
 mod server;
@@ -29,7 +30,7 @@ use crate::signing_keys::{KeyAlgorithm, KeyFile};
 #[derive(Parser)]
 #[command(
     version,
-    about = "A local Supabase-compatible stack: Postgres, /rest/v1, /auth/v1, /functions/v1"
+    about = "A local Supabase-compatible stack: Postgres, /rest/v1, /auth/v1, /realtime/v1, /functions/v1"
 )]
 struct Cli {
     /// The project directory: `migrations/` is read from it, `.devstack/` and `.dev.vars` written in it.
@@ -388,6 +389,7 @@ async fn serve(
             config: config.clone(),
             pools,
             rest,
+            realtime: realtime::RealtimeState::default(),
             functions_url: if spec.name == MAIN_PROJECT {
                 args.functions_url.clone()
             } else {
@@ -425,6 +427,7 @@ async fn serve(
     let mut servers = tokio::task::JoinSet::new();
     for (listener, project) in ready {
         rest::spawn_schema_listener(project.clone(), cluster.port());
+        realtime::spawn_capture(project.clone(), cluster.port());
         servers.spawn(async move { axum::serve(listener, server::router(project)).await });
     }
     println!("{}", status::as_text(&configs, db_port));

@@ -14,6 +14,7 @@ pub struct Project {
     pub jwt: JwtKeys,
     pub pools: Pools,
     pub rest: crate::rest::RestState,
+    pub realtime: crate::realtime::RealtimeState,
     /// Where `/functions/v1/*` is forwarded (`wrangler dev`), if anywhere.
     pub functions_url: Option<String>,
     /// The built web app served at `/` (`--web-dir`), main project only.

@@ -25,13 +25,14 @@ const EXPOSED_HEADERS: [&str; 13] = [
     "link",
 ];
 
-/// `/rest/v1` and `/auth/v1` get the gateway's CORS; `/functions/v1/*` is passed through
+/// `/rest/v1`, `/auth/v1` and `/realtime/v1` get the gateway's CORS; `/functions/v1/*` is passed through
 /// untouched, preflights included, because Edge Functions answer CORS themselves. Every other
 /// path is the web app's (`--web-dir`), or a JSON `404`.
 pub fn router(project: SharedProject) -> Router {
     let apis = Router::new()
         .nest("/rest/v1", crate::rest::router())
         .nest("/auth/v1", crate::auth::router())
+        .nest("/realtime/v1", crate::realtime::router())
         .layer(cors());
     apis.route(
         "/functions/v1/{*path}",

@@ -1,8 +1,11 @@
 // My results (seed 002): the caller's segmentation tasks, credits and usage, read through RLS.
-// The inference backend reports progress to process-webhook; this page polls every 2 seconds
-// while it is open (devstack has no Realtime; on Supabase, subscribe to
-// `postgres_changes` on segmentation_results instead — the table is in supabase_realtime).
+// The inference backend reports progress to process-webhook; this page follows it live with
+// Supabase Realtime (`postgres_changes` on segmentation_results, which is in the
+// supabase_realtime publication; RLS decides which rows reach whom). Realtime does not replay
+// what happened while the socket was down, so every (re)subscription reloads once; only while
+// the socket fails does the page fall back to polling every 2 seconds.
 import * as api from '../api.js';
+import { supabase } from '../supabase.js';
 import { busy, clear, field, formatDate, h, messageBox, onValidSubmit, show } from '../dom.js';
 
 const POLL_MS = 2000;
@@ -16,34 +19,91 @@ export function render(ctx) {
   const tableBody = h('tbody', { 'data-testid': 'results-body' });
   const usageBody = h('tbody', {});
   const updated = h('span', { class: 'muted small', 'data-testid': 'refreshed' }, '');
+  const live = h('span', { class: 'badge', 'data-testid': 'live-state', role: 'status' }, 'connecting…');
   const loadMsg = messageBox('results-load-message');
-  let last = '';
+  let results = [];
+  let usage = [];
 
+  function draw() {
+    tableBody.replaceChildren(...(results.length ? results.map(resultRow) : [emptyRow(6, 'No tasks yet: file one above.')]));
+    usageBody.replaceChildren(...(usage.length ? usage.map(usageRow) : [emptyRow(4, 'Nothing charged yet.')]));
+    updated.textContent = `Updated ${new Date().toLocaleTimeString()}`;
+  }
+
+  /** Everything, from /rest/v1: on arrival, after each (re)subscription, and when polling. */
   async function refresh() {
     try {
-      const [results, usage, account] = await Promise.all([api.myResults(), api.myUsage(), api.myAccount(ctx.session.user.id)]);
+      const [r, u] = await Promise.all([api.myResults(), api.myUsage(), refreshAccount()]);
+      [results, usage] = [r, u];
       clear(loadMsg);
-      credits.textContent = String(account.credits);
-      tier.textContent = `${account.tier} plan`;
-      const snapshot = JSON.stringify([results, usage]);
-      if (snapshot !== last) {
-        last = snapshot;
-        tableBody.replaceChildren(...(results.length ? results.map(resultRow) : [emptyRow(6, 'No tasks yet: file one above.')]));
-        usageBody.replaceChildren(...(usage.length ? usage.map(usageRow) : [emptyRow(4, 'Nothing charged yet.')]));
-      }
-      updated.textContent = `Updated ${new Date().toLocaleTimeString()} · refreshes every ${POLL_MS / 1000} s`;
+      draw();
     } catch (e) {
       show(loadMsg, 'error', `Could not load your results: ${e.message}`);
     }
   }
 
+  /** Credits and usage are not in the publication: read again when a task is charged. */
+  async function refreshAccount() {
+    const account = await api.myAccount(ctx.session.user.id);
+    credits.textContent = String(account.credits);
+    tier.textContent = `${account.tier} plan`;
+  }
+
+  /** A change as Realtime delivers it: the row itself, applied without asking the API. */
+  async function apply(change) {
+    if (change.eventType === 'DELETE') {
+      results = results.filter((r) => r.id !== change.old.id);
+    } else {
+      results = [change.new, ...results.filter((r) => r.id !== change.new.id)]
+        .sort((a, b) => (a.created_at < b.created_at ? 1 : -1))
+        .slice(0, 50);
+    }
+    draw();
+    if (change.eventType === 'UPDATE' && change.new.charged_at) {
+      try {
+        [usage] = await Promise.all([api.myUsage(), refreshAccount()]);
+        draw();
+      } catch (e) {
+        show(loadMsg, 'error', `Could not load your credits: ${e.message}`);
+      }
+    }
+  }
+
   let timer = null;
-  const tick = async () => {
-    if (document.visibilityState === 'visible') await refresh();
-    timer = setTimeout(tick, POLL_MS);
+  let left = false;
+  const stopPolling = () => {
+    clearTimeout(timer);
+    timer = null;
   };
-  ctx.onLeave(() => clearTimeout(timer));
-  tick();
+  const poll = async () => {
+    if (document.visibilityState === 'visible') await refresh();
+    timer = setTimeout(poll, POLL_MS);
+  };
+  const channel = supabase
+    .channel(`my-results-${ctx.session.user.id}`)
+    .on('postgres_changes', { event: '*', schema: 'public', table: 'segmentation_results', filter: `user_id=eq.${ctx.session.user.id}` }, apply);
+  // The join must carry the user's token (RLS decides what reaches us): settle it first.
+  const subscribe = () => channel.subscribe((status) => {
+    if (left) return;
+    if (status === 'SUBSCRIBED') {
+      live.textContent = 'live';
+      live.className = 'badge done';
+      stopPolling();
+      refresh();
+    } else {
+      live.textContent = `offline (${status.toLowerCase().replace('_', ' ')}) · refreshing every ${POLL_MS / 1000} s`;
+      live.className = 'badge error';
+      if (!timer) poll();
+    }
+  });
+  supabase.realtime.setAuth().finally(() => left || subscribe());
+  ctx.onLeave(() => {
+    left = true;
+    stopPolling();
+    supabase.removeChannel(channel);
+  });
+  const isLive = () => channel.state === 'joined';
+  refresh();
 
   return h(
     'section',
@@ -54,12 +114,12 @@ export function render(ctx) {
       'div',
       { class: 'grid2' },
       h('div', { class: 'card' }, h('h2', {}, 'Credits'), credits, h('p', { class: 'muted small' }, tier, ' · one credit per finished segmentation')),
-      taskCard(refresh),
+      taskCard(refresh, isLive),
     ),
     h(
       'div',
       { class: 'card' },
-      h('div', { class: 'row' }, h('h2', { style: 'flex:1' }, 'Segmentation tasks'), updated),
+      h('div', { class: 'row' }, h('h2', { style: 'flex:1' }, 'Segmentation tasks'), live, ' ', updated),
       h('table', {}, h('thead', {}, h('tr', {}, ...['Task', 'Prompt', 'Status', 'Mask', 'Labels', 'Charged'].map((t) => h('th', {}, t)))), tableBody),
       h(
         'p',
@@ -73,7 +133,7 @@ export function render(ctx) {
   );
 }
 
-function taskCard(refresh) {
+function taskCard(refresh, isLive) {
   const msg = messageBox('task-message');
   const submit = h('button', { type: 'submit' }, 'File task');
   const form = h(
@@ -101,7 +161,8 @@ function taskCard(refresh) {
       const task = await busy(submit, 'Filing…', () => api.fileTask({ source_image_url: values.source_image_url, text_prompt: values.text_prompt || null }));
       form.reset();
       show(msg, 'ok', `Task filed (${task.id.slice(0, 8)}…). It shows as pending until the backend reports on it.`);
-      await refresh();
+      // Live, the INSERT arrives through Realtime; offline, read it back.
+      if (!isLive()) await refresh();
     } catch (e) {
       show(msg, 'error', e.message);
     }
