@@ -466,6 +466,39 @@ test('My results: a filed task turns done when the developer webhook sender repo
   await shot(page, 'results');
 });
 
+test('My results: with no credits left, filing a task is refused in words and nothing is filed', async () => {
+  const { page } = await newVisitor();
+  await open(page, '/');
+  await page.locator('[data-testid="session-kind"]').filter({ hasText: 'Guest' }).waitFor();
+  const guestId = (await page.locator('[data-testid="user-id"]').textContent()).trim();
+  sql(`update public.user_profiles set credits = 0 where id = '${guestId}'`);
+
+  await open(page, '/results');
+  await until('the credits', async () => ((await page.locator('[data-testid="credits"]').textContent()) ?? '').trim() === '0');
+  await page.fill('#f-source_image_url', 'https://images.example.test/cat.png');
+  await page.getByRole('button', { name: 'File task' }).click();
+  const refused = await messageOf(page, 'task-message');
+  assert.match(refused.text, /^No credits left\./);
+  assert.match(refused.kind, /error/);
+  assert.deepEqual(sql(`select count(*) from public.segmentation_results where user_id = '${guestId}'`), [['0']]);
+  await shot(page, 'results-no-credits');
+});
+
+test('signing in on a device that had a guest session links its visit to the account, and says so', async () => {
+  const account = await newAccount('device-b');
+  const { page } = await newVisitor();
+  await open(page, '/');
+  await page.locator('[data-testid="session-kind"]').filter({ hasText: 'Guest' }).waitFor();
+  const guestId = (await page.locator('[data-testid="user-id"]').textContent()).trim();
+
+  await signInThroughTheForm(page, account.email, account.password);
+  const note = await messageOf(page, 'home-message', /linked/);
+  assert.equal(note.text, `Signed in as ${account.email}. This device's guest visit is now linked to your account.`);
+  assert.deepEqual(sql(`select user_id, linked_by from public.visitor where auth_user_id = '${guestId}'`), [[account.user.id, 'sign_in']]);
+  assert.ok(sql(`select last_ip from public.user_profiles where id = '${account.user.id}'`)[0][0].startsWith('2001:db8:'), 'last_ip is this browser\'s address');
+  await shot(page, 'sign-in-linked');
+});
+
 test('the app is served beside the APIs without shadowing them', async () => {
   const { page } = await newVisitor();
   const response = await page.goto('/some/client/route');

@@ -195,6 +195,10 @@ test('process-webhook answers as documented', async () => {
   await drive('post', path, { headers: { 'x-api-key': 'whk_wrong' }, body: done, expect: 401 });
   await drive('post', path, { body: done, expect: 401 });
   await drive('post', path, { headers: { 'x-api-key': apiKey }, body: { ...done, error: 'x'.repeat(300_000) }, expect: 413 });
+  const retention = '/process-webhook/retention';
+  await drive('post', retention, { headers: { apikey: stack.serviceKey, authorization: `Bearer ${stack.serviceKey}` }, expect: 200 });
+  await drive('post', retention, { headers: anon, expect: 403 });
+  await drive('post', retention, { headers: { apikey: 'sb_secret_not-this-project' }, expect: 401 });
 });
 
 /** An admin and a profile it made. */
@@ -280,6 +284,23 @@ test('guest-signup answers as documented', async () => {
   await drive('post', retention, { headers: { apikey: stack.serviceKey, authorization: `Bearer ${stack.serviceKey}` }, expect: 200 });
   await drive('post', retention, { headers: anon, expect: 403 });
   await drive('post', retention, { headers: { apikey: 'sb_secret_not-this-project' }, expect: 401 });
+});
+
+test('guest-signup/link answers as documented', async () => {
+  const path = '/guest-signup/link';
+  const device = await guestSession();
+  const account = await signedUpUser(undefined, 'oas-link');
+  const body = { guest_access_token: device.session.access_token };
+  await drive('post', path, { headers: bearer(account), body: { guest_access_token: 'x'.repeat(9000) }, expect: 413 });
+  await drive('post', path, { headers: bearer(account), body: { token: 'typo' }, expect: 400 });
+  await drive('post', path, { headers: anon, body, expect: 401 });
+  await drive('post', path, { headers: bearer(device), body, expect: 403 });
+  const bare = anonClient();
+  const { data: noVisitor } = await bare.auth.signInAnonymously();
+  await drive('post', path, { headers: bearer(account), body: { guest_access_token: noVisitor.session.access_token }, expect: 404 });
+  await drive('post', path, { headers: bearer(account), body, expect: 200 });
+  const other = await signedUpUser(undefined, 'oas-link-other');
+  await drive('post', path, { headers: bearer(other), body, expect: 409 });
 });
 
 test('a forged token is refused as documented', async () => {

@@ -283,8 +283,19 @@ test('a short balance: the result is stored, what is there is charged, the short
   assert.equal(log.data.metadata.credits_requested, 5);
   assert.equal(log.data.metadata.credits_shortfall, 3);
 
-  // With nothing left, a further result is still stored, charged 0, all of it shortfall.
-  const next = await fileTask(a);
+  // With nothing left, a further task cannot be filed (the credit check,
+  // 20261201150000_credit_reservations.sql)...
+  const refused = await a.client.from('segmentation_results').insert({ source_image_url: 'https://images.example.test/cat.png' });
+  assert.equal(refused.status, 402);
+  assert.equal(refused.error.message, 'No credits left');
+  // ...but a task filed before that check existed (it holds no reservation) is still stored,
+  // charged 0, all of it shortfall.
+  const next = randomUUID();
+  sql(`do $$ begin
+    alter table public.segmentation_results disable trigger segmentation_results_reserve_credit;
+    insert into public.segmentation_results (id, user_id, source_image_url) values ('${next}', '${a.user.id}', 'https://images.example.test/old.png');
+    alter table public.segmentation_results enable trigger segmentation_results_reserve_credit;
+  end $$`);
   const broke = await deliver(next, 'done', doneFields(`msg_${randomUUID()}`));
   assert.equal(broke.error, null);
   assert.equal(broke.data.credits_charged, 0);

@@ -1,6 +1,7 @@
 //! devstack: a local Supabase-compatible stack with no Docker. See the project README.
 #![forbid(unsafe_code)]
 
+mod admin;
 mod auth;
 mod config;
 mod db;
@@ -72,6 +73,9 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Operators' commands against the running stack's database.
+    #[command(subcommand)]
+    Admin(AdminCommand),
 }
 
 #[derive(Subcommand)]
@@ -104,6 +108,19 @@ enum KeysCommand {
     Rotate { kid: Option<String> },
     /// Remove a key that no longer signs: tokens it signed stop verifying.
     Revoke { kid: String },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Give an existing account a role, e.g. make the first admin (`public.grant_account_role`).
+    Grant {
+        /// The account's e-mail (it must have signed up).
+        #[arg(long)]
+        email: String,
+        /// The role to give; `user` takes an admin role back.
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(admin::ROLES))]
+        role: String,
+    },
 }
 
 #[derive(clap::Args, Default)]
@@ -163,6 +180,8 @@ fn parse_tenant(spec: &str) -> Result<TenantSpec, String> {
 }
 
 const MAIN_PROJECT: &str = "default";
+/// The main project's database, as on Supabase.
+const MAIN_PROJECT_DB: &str = "postgres";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -194,6 +213,11 @@ async fn main() -> anyhow::Result<()> {
             append,
         })) => gen_signing_key(algorithm, output.as_deref(), append),
         Some(Command::Keys { project, command }) => manage_keys(&state_dir, &project, command),
+        Some(Command::Admin(AdminCommand::Grant { email, role })) => {
+            let granted = admin::grant_role(cli.db_port, MAIN_PROJECT_DB, &email, &role).await?;
+            println!("{}", serde_json::to_string_pretty(&granted)?);
+            Ok(())
+        }
         None => {
             start(
                 &root,
@@ -360,7 +384,7 @@ async fn serve(
     let mut ready = Vec::new();
     for spec in specs {
         let db_name = if spec.name == MAIN_PROJECT {
-            "postgres".to_owned()
+            MAIN_PROJECT_DB.to_owned()
         } else {
             format!("tenant_{}", spec.name)
         };

@@ -67,12 +67,31 @@ export async function upgradeGuest(email, password) {
   return data;
 }
 export const signIn = (email, password) => auth(supabase.auth.signInWithPassword({ email, password }));
+
+/**
+ * Seed 001's cross-device visitors: signs in and, when this device had a guest session, links
+ * that guest's visitor to the account (guest-signup/link, with the new session and the guest's
+ * access token, taken before signing in replaces it). Resolves to `{ linked, linkError }`:
+ * `linked` is the link's answer, `linkError` an AppError when the sign-in worked but the link
+ * did not (the person is signed in either way).
+ */
+export async function signInLinkingDevice(email, password) {
+  const before = await currentSession();
+  const guestToken = before?.user?.is_anonymous ? before.access_token : null;
+  await signIn(email, password);
+  if (!guestToken) return { linked: null, linkError: null };
+  try {
+    return { linked: await invoke('guest-signup/link', { body: { guest_access_token: guestToken } }), linkError: null };
+  } catch (e) {
+    return { linked: null, linkError: e };
+  }
+}
 export const signUp = (email, password) => auth(supabase.auth.signUp({ email, password }));
 export const signOut = () => auth(supabase.auth.signOut());
 
 /** The caller's own account row (credits, role, guest flag), through RLS. */
 export const myAccount = async (userId) =>
-  rows(supabase.from('user_profiles').select('id, email, is_guest, role, tier, credits').eq('id', userId).single());
+  rows(supabase.from('user_profiles').select('id, email, is_guest, role, tier, credits, credits_reserved').eq('id', userId).single());
 
 export const isAdminRole = (role) => ['admin', 'workspace_owner', 'platform_super_admin'].includes(role);
 

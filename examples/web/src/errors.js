@@ -35,6 +35,10 @@ const BY_CODE = {
   signup_disabled: 'New accounts cannot be created at the moment.',
   session_not_found: 'Your session has ended. Sign in again.',
   refresh_token_not_found: 'Your session has ended. Sign in again.',
+  // segmentation tasks (the database's credit check, PostgREST 402) and device links
+  PT402: 'No credits left. Every credit is spent or held by a task still running; wait for those to finish, or upgrade your plan.',
+  visitor_linked_elsewhere: 'This device is already linked to another account.',
+  invalid_guest_token: 'The guest session of this device could not be checked, so it was not linked to your account.',
   // PostgREST (tenant data through tenant-proxy, and our own tables)
   PGRST205: 'There is no such table in that database (or it is not exposed to the API).',
   PGRST116: 'Nothing was found.',

@@ -1,16 +1,16 @@
-//! `POST /guest-signup` (a new guest) and `POST /guest-signup/retention` (the retention job on
-//! demand).
+//! `POST /guest-signup` (a new guest), `POST /guest-signup/retention` (the retention job on
+//! demand) and `POST /guest-signup/link` (a signed-in account takes this device's visitor).
 
-use edge_auth::{ApiKeyKind, ProjectApiKeys};
+use edge_auth::ApiKeyKind;
 use edge_http::{ApiError, BodyLimit};
 use edge_worker::{
-    RequestContext, Rest, header, internal_error, json_response, optional_setting, required_secret,
-    sub_path,
+    RequestContext, Rest, header, internal_error, json_response, optional_setting, require_api_key,
+    required_secret, sub_path,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
-use worker::{Env, Request, Response};
+use worker::{Request, Response};
 
 use crate::auth_api::{self, GuestSession};
 use crate::client_network::{city_name, client_ip, country_code};
@@ -56,42 +56,14 @@ pub async fn route(mut ctx: RequestContext) -> Result<Response, ApiError> {
             require_api_key(&ctx, ApiKeyKind::Secret)?;
             json_response(200, &run_retention(&ctx.config).await?)
         }
+        "/link" => {
+            require_api_key(&ctx, ApiKeyKind::Publishable)?;
+            crate::device_link::link_device(&mut ctx).await
+        }
         other => Err(ApiError::not_found(format!(
             "No guest-signup route {other}"
         ))),
     }
-}
-
-/// The `apikey` header must be one of the project's keys, as Supabase's gateway requires of
-/// every request; supabase-js sends it on `functions.invoke()`. Sign-up takes any project key;
-/// the retention route takes only a secret (service_role / `sb_secret_…`) key.
-fn require_api_key(ctx: &RequestContext, needed: ApiKeyKind) -> Result<(), ApiError> {
-    let presented = header(&ctx.req, "apikey").ok_or_else(|| {
-        ApiError::unauthorized(
-            "missing_api_key",
-            "The apikey header with the project's key is required",
-        )
-    })?;
-    match project_keys(&ctx.env, &ctx.config).classify(&presented) {
-        Some(ApiKeyKind::Secret) => Ok(()),
-        Some(ApiKeyKind::Publishable) if needed == ApiKeyKind::Publishable => Ok(()),
-        Some(ApiKeyKind::Publishable) => Err(ApiError::forbidden(
-            "service_key_required",
-            "This route needs the project's service key",
-        )),
-        None => Err(ApiError::unauthorized(
-            "invalid_api_key",
-            "The apikey is not a key of this project",
-        )),
-    }
-}
-
-fn project_keys(env: &Env, config: &edge_worker::SupabaseConfig) -> ProjectApiKeys {
-    ProjectApiKeys::new()
-        .with_publishable(config.anon_key.clone())
-        .with_publishable(optional_setting(env, "SUPABASE_PUBLISHABLE_KEY").unwrap_or_default())
-        .with_secret(config.service_role_key.clone())
-        .with_secret(optional_setting(env, "SUPABASE_SECRET_KEY").unwrap_or_default())
 }
 
 /// Validates the report (nothing spent on a bad one), takes a rate-limit token for the client

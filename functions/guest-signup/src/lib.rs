@@ -1,12 +1,14 @@
 //! guest-signup (seeds 000 and 001): every visitor gets a real Supabase Auth anonymous session
 //! and a `visitor` record (device, OS and browser from the User-Agent, referrer host, UTM tags,
 //! IP and country from Cloudflare), rate-limited per client IP; the guest later upgrades with
-//! `supabase.auth.updateUser({email, password})`, keeping its id. A scheduled handler deletes
-//! expired, never-upgraded guests.
+//! `supabase.auth.updateUser({email, password})`, keeping its id; signing in to a full account
+//! on a guest's device links that device's visitor to the account (`/link`). A scheduled
+//! handler deletes expired, never-upgraded guests.
 #![forbid(unsafe_code)]
 
 mod auth_api;
 mod client_network;
+mod device_link;
 mod handler;
 mod rate_limit;
 mod retention;
@@ -29,7 +31,7 @@ pub const SPEC: FunctionSpec = FunctionSpec {
     exposed_headers: &["retry-after"],
 };
 
-/// Answers one request to `/functions/v1/guest-signup[/retention]`.
+/// Answers one request to `/functions/v1/guest-signup[/retention|/link]`.
 pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
     edge_worker::serve(req, env, &SPEC, handler::route).await
 }

@@ -1,13 +1,18 @@
 //! process-webhook: the inference backend reports a segmentation task's progress. The function
 //! authenticates the sender (`X-API-Key` or a Standard Webhooks signature), validates the body
 //! strictly, and applies it through one Postgres function that stores the result and charges
-//! credits exactly once, however often and in whatever order deliveries arrive.
+//! credits exactly once, however often and in whatever order deliveries arrive. Its cron
+//! trigger forgets old delivery ids, deletes finished results older than
+//! `RESULTS_RETENTION_DAYS` (also on demand: `POST /process-webhook/retention` with the service
+//! key) and grants each level's monthly credits.
 #![forbid(unsafe_code)]
 
 mod api_keys;
 mod apply_outcome;
 mod delivery_retention;
 mod handler;
+mod monthly_credits;
+mod results_retention;
 mod sender_auth;
 mod webhook_body;
 
@@ -32,15 +37,25 @@ pub const SPEC: FunctionSpec = FunctionSpec {
     exposed_headers: &[],
 };
 
-/// Answers one request to `/functions/v1/process-webhook`.
+/// Answers one request to `/functions/v1/process-webhook[/retention]`.
 pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
-    edge_worker::serve(req, env, &SPEC, handler::receive).await
+    edge_worker::serve(req, env, &SPEC, handler::route).await
 }
 
-/// The cron trigger's work: forget old delivery ids, the outcome logged.
+/// The cron trigger's work, each job's outcome logged: forget old delivery ids, delete old
+/// finished results, grant the month's credits.
 pub async fn scheduled_retention(env: &Env) {
     edge_worker::run_scheduled(env, "webhook delivery retention", |config| async move {
         delivery_retention::purge_old_deliveries(&config).await
+    })
+    .await;
+    let keep_days = results_retention::configured_keep_days(env);
+    edge_worker::run_scheduled(env, "results retention", |config| async move {
+        results_retention::purge_old_results(&config, keep_days?).await
+    })
+    .await;
+    edge_worker::run_scheduled(env, "monthly credits", |config| async move {
+        monthly_credits::grant_monthly_credits(&config).await
     })
     .await;
 }

@@ -38,17 +38,23 @@ pub async fn authenticate(
 ) -> Result<Authenticated, ApiError> {
     let authorization = header(req, "authorization");
     let token = bearer_token(authorization.as_deref())?;
+    let caller = verify_access_token(config, token).await?;
+    Ok(Authenticated {
+        caller,
+        access_token: token.to_owned(),
+    })
+}
+
+/// Verifies one access token of the project, wherever it came from (a header, or a body that
+/// carries a second session's token), with the same rules and errors as [`authenticate`].
+pub async fn verify_access_token(config: &SupabaseConfig, token: &str) -> Result<Caller, ApiError> {
     let verifier = verifier_for(config)?;
     let jwks_url = format!("{}/auth/v1/.well-known/jwks.json", config.url);
     let fetch_jwks = move || {
         let url = jwks_url.clone();
         async move { fetch_text(&url).await.map_err(FetchError) }
     };
-    let caller = verifier.verify(token, crate::now(), &fetch_jwks).await?;
-    Ok(Authenticated {
-        caller,
-        access_token: token.to_owned(),
-    })
+    Ok(verifier.verify(token, crate::now(), &fetch_jwks).await?)
 }
 
 fn verifier_for(config: &SupabaseConfig) -> Result<Rc<TokenVerifier>, ApiError> {

@@ -4,13 +4,15 @@
 //! * [`serve`]: one entry for every function — CORS preflight, method check, JSON errors that
 //!   never leak internals, and one log line per request with its id.
 //! * [`SupabaseConfig`]: the project URL and keys from the Worker's secrets.
-//! * [`authenticate`]: the caller from `Authorization: Bearer`, verified locally.
+//! * [`authenticate`]: the caller from `Authorization: Bearer`, verified locally
+//!   ([`verify_access_token`] for a token from elsewhere); [`require_api_key`]: the `apikey`.
 //! * [`Rest`]: PostgREST clients acting as the caller (so RLS holds) or as the service role.
 //! * [`auth_request`], [`delete_auth_user`]: calls to the project's Supabase Auth.
 //! * [`run_scheduled`]: a cron-triggered job with the project's config, its outcome logged.
 //! * [`fetch_within`]: an outgoing request with a deadline.
 #![forbid(unsafe_code)]
 
+mod api_key;
 mod auth_client;
 mod caller;
 mod config;
@@ -21,8 +23,9 @@ mod scheduled;
 mod serve;
 mod timed_fetch;
 
+pub use api_key::require_api_key;
 pub use auth_client::{auth_request, delete_auth_user};
-pub use caller::{Authenticated, authenticate};
+pub use caller::{Authenticated, authenticate, verify_access_token};
 pub use config::{SupabaseConfig, optional_setting, required_secret};
 pub use request::{header, read_json_body, sub_path};
 pub use respond::{empty_response, internal_error, json_response};

@@ -16,6 +16,7 @@ export function render(ctx) {
   }
   const credits = h('div', { class: 'stat', 'data-testid': 'credits' }, '…');
   const tier = h('span', { class: 'badge' }, '');
+  const held = h('span', { 'data-testid': 'credits-held' }, '');
   const tableBody = h('tbody', { 'data-testid': 'results-body' });
   const usageBody = h('tbody', {});
   const updated = h('span', { class: 'muted small', 'data-testid': 'refreshed' }, '');
@@ -46,6 +47,7 @@ export function render(ctx) {
   async function refreshAccount() {
     const account = await api.myAccount(ctx.session.user.id);
     credits.textContent = String(account.credits);
+    held.textContent = account.credits_reserved ? ` · ${account.credits_reserved} held for tasks still running` : '';
     tier.textContent = `${account.tier} plan`;
   }
 
@@ -113,7 +115,7 @@ export function render(ctx) {
     h(
       'div',
       { class: 'grid2' },
-      h('div', { class: 'card' }, h('h2', {}, 'Credits'), credits, h('p', { class: 'muted small' }, tier, ' · one credit per finished segmentation')),
+      h('div', { class: 'card' }, h('h2', {}, 'Credits'), credits, h('p', { class: 'muted small' }, tier, ' · one credit per finished segmentation, held when the task is filed', held)),
       taskCard(refresh, isLive),
     ),
     h(

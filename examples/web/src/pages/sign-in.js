@@ -25,9 +25,9 @@ function signInCard(ctx) {
   );
   onValidSubmit(form, msg, { email: rules.email, password: rules.required('your password') }, async (values) => {
     try {
-      await busy(submit, 'Signing in…', () => api.signIn(values.email, values.password));
+      const { linked, linkError } = await busy(submit, 'Signing in…', () => api.signInLinkingDevice(values.email, values.password));
       await ctx.refresh();
-      ctx.navigate('/', { flash: `Signed in as ${values.email}.` });
+      ctx.navigate('/', { flash: `Signed in as ${values.email}.${deviceLinkNote(linked, linkError)}` });
     } catch (e) {
       show(msg, 'error', e.message);
     }
@@ -36,9 +36,20 @@ function signInCard(ctx) {
     'div',
     { class: 'card' },
     h('h2', {}, 'I have an account'),
-    ctx.isGuest ? h('p', { class: 'muted small' }, 'Signing in ends this guest session; what the guest made stays with the guest.') : null,
+    ctx.isGuest ? h('p', { class: 'muted small' }, 'Signing in ends this guest session and links this device to your account; what the guest made stays with the guest.') : null,
     form,
   );
+}
+
+/** What the sign-in did with this device's guest visit, for the flash message. */
+function deviceLinkNote(linked, linkError) {
+  if (linkError) return ` This device was not linked to your account: ${linkError.message}`;
+  if (!linked) return '';
+  const others = linked.linked_visitor_ids.length;
+  const devices = others === 1 ? '1 other device' : `${others} other devices`;
+  return linked.already_linked
+    ? ' This device was already linked to your account.'
+    : ` This device's guest visit is now linked to your account${others ? ` (with ${devices} you used before)` : ''}.`;
 }
 
 function signUpCard(ctx) {
