@@ -20,7 +20,8 @@ const EXPOSED_HEADERS: [&str; 7] = [
 ];
 
 /// `/rest/v1` and `/auth/v1` get the gateway's CORS; `/functions/v1/*` is passed through
-/// untouched, preflights included, because Edge Functions answer CORS themselves. Every other
+/// untouched, preflights included, because Edge Functions answer CORS themselves. `/mail` is the
+/// mail catcher (no key, as Mailpit's UI and API on their own port). Every other
 /// path is the web app's (`--web-dir`), or a JSON `404`.
 pub fn router(project: SharedProject) -> Router {
     let apis = Router::new()
@@ -31,6 +32,8 @@ pub fn router(project: SharedProject) -> Router {
         "/functions/v1/{*path}",
         any(crate::functions_proxy::forward),
     )
+    .nest(crate::mail::MAIL_PREFIX, crate::mail::router())
+    .route("/mail/", axum::routing::get(crate::mail::inbox))
     .fallback(crate::web_app::serve)
     .with_state(project)
 }

@@ -8,11 +8,16 @@
 //! * [`Rest`]: PostgREST clients acting as the caller (so RLS holds) or as the service role.
 //! * [`auth_request`], [`delete_auth_user`]: calls to the project's Supabase Auth.
 //! * [`run_scheduled`]: a cron-triggered job with the project's config, its outcome logged.
+//! * [`MailConfig`], [`send_mail`]: e-mail through a Resend-style HTTP API or Cloudflare's
+//!   `send_email` binding, chosen by the Worker's settings.
 #![forbid(unsafe_code)]
 
 mod auth_client;
 mod caller;
 mod config;
+mod mail_config;
+mod mail_send;
+mod mail_text;
 mod request;
 mod respond;
 mod rest;
@@ -22,6 +27,9 @@ mod serve;
 pub use auth_client::{auth_request, delete_auth_user};
 pub use caller::{Authenticated, authenticate};
 pub use config::{SupabaseConfig, optional_setting, required_secret};
+pub use mail_config::{MailConfig, MailTransport, mail_not_configured};
+pub use mail_send::{MailFailure, OutgoingMail, SentMail, send_mail};
+pub use mail_text::{escape_html, person_name, readable_time};
 pub use request::{header, read_json_body, sub_path};
 pub use respond::{empty_response, internal_error, json_response};
 pub use rest::{Rest, RestError};
