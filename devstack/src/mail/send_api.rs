@@ -85,7 +85,13 @@ pub async fn send(
     };
     let message = match validate(request) {
         Ok(message) => message,
-        Err(response) => return response,
+        Err(refusal) => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                refusal.name,
+                &refusal.message,
+            );
+        }
     };
     if let Some(refused) = fires(chaos.sender) {
         return error(
@@ -120,13 +126,17 @@ pub async fn send(
     }
 }
 
-fn validate(request: SendEmail) -> Result<Message, Response> {
-    let missing = |field: &str| {
-        error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "missing_required_field",
-            &format!("Missing `{field}` field."),
-        )
+/// Why a message was refused (answered 422 with Resend's error `name`).
+#[derive(Debug)]
+struct Refusal {
+    name: &'static str,
+    message: String,
+}
+
+fn validate(request: SendEmail) -> Result<Message, Refusal> {
+    let missing = |field: &str| Refusal {
+        name: "missing_required_field",
+        message: format!("Missing `{field}` field."),
     };
     let from = request.from.ok_or_else(|| missing("from"))?;
     let to = request.to.ok_or_else(|| missing("to"))?.into_vec();
@@ -145,11 +155,10 @@ fn validate(request: SendEmail) -> Result<Message, Response> {
         request.bcc.map(OneOrMany::into_vec).unwrap_or_default(),
     )?;
     if to.is_empty() || to.len() + cc.len() + bcc.len() > MAX_RECIPIENTS {
-        return Err(error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_error",
-            &format!("A message needs 1 to {MAX_RECIPIENTS} recipients."),
-        ));
+        return Err(Refusal {
+            name: "validation_error",
+            message: format!("A message needs 1 to {MAX_RECIPIENTS} recipients."),
+        });
     }
     Ok(Message {
         id: Uuid::new_v4(),
@@ -172,20 +181,17 @@ fn validate(request: SendEmail) -> Result<Message, Response> {
     })
 }
 
-fn addresses(field: &str, values: Vec<String>) -> Result<Vec<Address>, Response> {
+fn addresses(field: &str, values: Vec<String>) -> Result<Vec<Address>, Refusal> {
     values
         .iter()
         .map(|value| {
             Address::parse(value)
                 .filter(|a| !a.address.to_lowercase().ends_with(".invalid"))
-                .ok_or_else(|| {
-                    error(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "validation_error",
-                        &format!(
-                            "Invalid `{field}` field. The email address needs to follow the `email@example.com` or `Name <email@example.com>` format."
-                        ),
-                    )
+                .ok_or_else(|| Refusal {
+                    name: "validation_error",
+                    message: format!(
+                        "Invalid `{field}` field. The email address needs to follow the `email@example.com` or `Name <email@example.com>` format."
+                    ),
                 })
         })
         .collect()
@@ -234,8 +240,8 @@ mod tests {
     #[test]
     fn malformed_and_reserved_invalid_addresses_are_refused() {
         for to in ["ada", "ada@example.invalid", "Ada <ada@mail.INVALID>"] {
-            let response = validate(request(to)).unwrap_err();
-            assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{to}");
+            let refusal = validate(request(to)).expect_err(to);
+            assert_eq!(refusal.name, "validation_error", "{to}");
         }
     }
 

@@ -155,14 +155,14 @@ impl Mailbox {
     /// Keeps `message` unless `key` was used before (see [`Stored`]).
     pub fn store(&self, message: Message, key: Option<(&str, String)>) -> Stored {
         let mut inner = self.lock();
-        if let Some((key, fingerprint)) = &key {
-            if let Some((seen, id)) = inner.idempotency.get(*key) {
-                return if seen == fingerprint {
-                    Stored::Replayed(*id)
-                } else {
-                    Stored::KeyReused
-                };
-            }
+        if let Some((key, fingerprint)) = &key
+            && let Some((seen, id)) = inner.idempotency.get(*key)
+        {
+            return if seen == fingerprint {
+                Stored::Replayed(*id)
+            } else {
+                Stored::KeyReused
+            };
         }
         let id = message.id;
         if let Some((key, fingerprint)) = key {
