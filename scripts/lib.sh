@@ -132,6 +132,8 @@ ensure_worker_secrets() {
   grep -q '^RATE_LIMIT_SECRET=' "$file" || printf 'RATE_LIMIT_SECRET="%s"\n' "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >>"$file"
   grep -q '^WEBHOOK_API_KEYS=' "$file" || printf 'WEBHOOK_API_KEYS="whk_%s"\n' "$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')" >>"$file"
   grep -q '^WEBHOOK_SECRETS=' "$file" || printf 'WEBHOOK_SECRETS="whsec_%s"\n' "$(head -c 32 /dev/urandom | base64 -w0)" >>"$file"
+  # The sender of invitation e-mails; devstack points the transport at its mail catcher.
+  grep -q '^MAIL_FROM=' "$file" || printf 'MAIL_FROM="Invitations <invitations@devstack.example>"\n' >>"$file"
 }
 
 # Starts `wrangler dev` (the all-in-one Worker) in the background on $1 with secrets from $3

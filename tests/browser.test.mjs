@@ -12,6 +12,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import { anonClient, serviceClient, signedUpUser, sql, stack, tenantProject, uniqueEmail } from './support/stack.mjs';
 import { invoke } from './support/functions.mjs';
+import { invitationLink, waitForMessages } from './support/mail.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // Without the networking flags this machine's Chromium has its connections refused.
@@ -297,7 +298,7 @@ async function adminUser() {
   return admin;
 }
 
-test('an admin invites from the profile page, copies the link; a second browser registers through it and is signed in', async () => {
+test('an admin invites from the profile page and sees the e-mail sent; the invitee registers through the link in the e-mail (mail catcher) and is signed in', async () => {
   const admin = await adminUser();
   const { context, page } = await newVisitor();
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: appUrl });
@@ -324,11 +325,31 @@ test('an admin invites from the profile page, copies the link; a second browser 
   await page.getByRole('button', { name: 'Copied' }).waitFor();
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), link);
   await page.locator('[data-testid="history-body"] .badge.pending').waitFor();
+  await messageOf(page, 'invite-message', /It was e-mailed/);
+  await page.locator('[data-testid="delivery-state"] .mail-state.sent').waitFor();
+  await page.locator('[data-testid="history-delivery"] .mail-state.sent').waitFor();
   await shot(page, 'profile-invitation');
+
+  // The invitation e-mail, as the invitee gets it (devstack's mail catcher).
+  const [mail] = await waitForMessages(email, 1);
+  const mailed = invitationLink(mail).link;
+  assert.equal(mailed, link, 'the e-mail carries the invitation\'s link');
+  const catcher = await newVisitor();
+  await catcher.page.goto(stack.mailUrl);
+  await catcher.page.getByRole('heading', { name: 'Caught mail' }).waitFor();
+  await catcher.page.getByRole('link', { name: mail.Subject }).click();
+  await catcher.page.getByRole('heading', { name: mail.Subject }).waitFor();
+  await shot(catcher.page, 'mail-invitation');
+
+  // Resend mails the same link again.
+  await page.getByRole('button', { name: 'Resend e-mail' }).click();
+  await messageOf(page, 'invite-message', /e-mailed again/);
+  const [again] = await waitForMessages(email, 2);
+  assert.equal(invitationLink(again).link, mailed);
 
   // The invitee, in a browser of their own with no session.
   const invitee = await newVisitor();
-  await open(invitee.page, link.slice(appUrl.length));
+  await open(invitee.page, mailed);
   await invitee.page.getByRole('heading', { name: 'Hello, Grace Hopper' }).waitFor();
   assert.equal(await invitee.page.locator('#f-email').inputValue(), email);
   assert.equal(await invitee.page.locator('#f-email').getAttribute('readonly'), '');

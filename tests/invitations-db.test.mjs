@@ -79,9 +79,13 @@ test('an admin invites; the preview shows the profile; accepting links a new acc
   assert.equal(created.status, 200);
   const invitation = created.data;
   assert.deepEqual(Object.keys(invitation).sort(), [
-    'accepted_at', 'accepted_by', 'created_at', 'email', 'expires_at', 'id', 'invited_by', 'profile_id',
-    'revoked_at', 'revoked_by', 'status', 'token_encrypted',
+    'accepted_at', 'accepted_by', 'created_at',
+    // Delivery state (issue 17); null/0 for an invitation created without p_send_email.
+    'delivery_attempts', 'delivery_error', 'delivery_key', 'delivery_message_id', 'delivery_next_attempt_at',
+    'delivery_sends', 'delivery_sent_at', 'delivery_status',
+    'email', 'expires_at', 'id', 'invited_by', 'profile_id', 'revoked_at', 'revoked_by', 'status', 'token_encrypted',
   ]);
+  assert.equal(invitation.delivery_status, null);
   assert.equal(invitation.profile_id, profile.id);
   assert.equal(invitation.email, email.toLowerCase(), "the profile's e-mail, lower-cased, is the default");
   assert.equal(invitation.status, 'pending');

@@ -20,6 +20,7 @@ ajv.addSchema({ ...doc, $id: 'openapi' });
 
 /** Statuses a request from this test cannot provoke, per operation, and why. */
 const UNPROVOKED = {
+  'post /create-invitation 500': 'needs a Worker with incomplete mail settings (mail_not_configured; MailConfig::parse unit tests)',
   'get /tenant-proxy/{connection}/rest/v1/{table} 504': 'needs a tenant slower than TENANT_TIMEOUT_MS (scripts/load.sh, tenant faults)',
   'head /tenant-proxy/{connection}/rest/v1/{table} 502': 'as GET',
   'head /tenant-proxy/{connection}/rest/v1/{table} 504': 'as GET',
@@ -224,8 +225,12 @@ test('create-invitation answers as documented', async () => {
   await drive('get', path, { headers: bearer(admin), query: `?profile_id=${randomUUID()}`, expect: 404 });
   await drive('get', path, { headers: bearer(someone), query: `?profile_id=${profile.id}`, expect: 403 });
   await drive('get', path, { headers: anon, query: `?profile_id=${profile.id}`, expect: 401 });
+  const resent = await drive('post', path, { headers: bearer(admin), body: { profile_id: profile.id, resend: true }, expect: 200 });
+  assert.equal(resent.body.link, created.body.link);
   await drive('delete', path, { headers: bearer(admin), query: `?id=${created.body.id}`, expect: 200 });
   await drive('delete', path, { headers: bearer(admin), query: `?id=${created.body.id}`, expect: 409 });
+  const noActive = await drive('post', path, { headers: bearer(admin), body: { profile_id: profile.id, resend: true }, expect: 404 });
+  assert.equal(noActive.body.code, 'no_active_invitation');
   await drive('delete', path, { headers: bearer(admin), query: `?id=${randomUUID()}`, expect: 404 });
   await drive('delete', path, { headers: bearer(admin), query: '?id=nope', expect: 400 });
   await drive('delete', path, { headers: bearer(someone), query: `?id=${created.body.id}`, expect: 403 });

@@ -8,6 +8,7 @@ mod db;
 mod functions_proxy;
 mod gateway;
 mod jwt;
+mod mail;
 mod postgres;
 mod project;
 mod realtime;
@@ -425,6 +426,7 @@ async fn serve(
                 None
             },
             http: http.clone(),
+            mail: mail::Mailbox::default(),
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", spec.port))
             .await

@@ -25,8 +25,9 @@ const EXPOSED_HEADERS: [&str; 13] = [
     "link",
 ];
 
-/// `/rest/v1`, `/auth/v1` and `/realtime/v1` get the gateway's CORS; `/functions/v1/*` is passed through
-/// untouched, preflights included, because Edge Functions answer CORS themselves. Every other
+/// `/rest/v1`, `/auth/v1` and `/realtime/v1` get the gateway's CORS; `/functions/v1/*` is passed
+/// through untouched, preflights included, because Edge Functions answer CORS themselves. `/mail`
+/// is the mail catcher (no key, as Mailpit's UI and API on their own port). Every other
 /// path is the web app's (`--web-dir`), or a JSON `404`.
 pub fn router(project: SharedProject) -> Router {
     let apis = Router::new()
@@ -38,6 +39,8 @@ pub fn router(project: SharedProject) -> Router {
         "/functions/v1/{*path}",
         any(crate::functions_proxy::forward),
     )
+    .nest(crate::mail::MAIL_PREFIX, crate::mail::router())
+    .route("/mail/", axum::routing::get(crate::mail::inbox))
     .fallback(crate::web_app::serve)
     .with_state(project)
 }

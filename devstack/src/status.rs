@@ -33,6 +33,7 @@ pub fn as_json(projects: &[ProjectConfig], db_port: u16) -> Value {
                 "REST_URL": format!("{}/rest/v1", p.api_url()),
                 "AUTH_URL": format!("{}/auth/v1", p.api_url()),
                 "FUNCTIONS_URL": format!("{}/functions/v1", p.api_url()),
+                "MAILPIT_URL": mail_url(p),
                 "DB_URL": format!("postgresql://postgres:postgres@127.0.0.1:{db_port}/{}", p.db_name),
                 "JWT_SECRET": p.jwt_secret,
                 "ANON_KEY": p.anon_key,
@@ -59,8 +60,9 @@ pub fn as_text(projects: &[ProjectConfig], db_port: u16) -> String {
             format!("tenant project `{}`:", p.name)
         };
         out.push_str(&format!(
-            "\n{title}\n\n         API URL: {api}\n    Functions URL: {api}/functions/v1\n          DB URL: postgresql://postgres:postgres@127.0.0.1:{db_port}/{db}\n      JWT secret: {secret}\n        anon key: {anon}\nservice_role key: {service}\n Publishable key: {publishable}\n      Secret key: {secret_key}\n",
+            "\n{title}\n\n         API URL: {api}\n    Functions URL: {api}/functions/v1\n     Mailpit URL: {mail}\n          DB URL: postgresql://postgres:postgres@127.0.0.1:{db_port}/{db}\n      JWT secret: {secret}\n        anon key: {anon}\nservice_role key: {service}\n Publishable key: {publishable}\n      Secret key: {secret_key}\n",
             api = p.api_url(),
+            mail = mail_url(p),
             db = p.db_name,
             secret = p.jwt_secret,
             anon = p.anon_key,
@@ -84,6 +86,7 @@ pub fn as_text(projects: &[ProjectConfig], db_port: u16) -> String {
 pub fn as_env(project: &ProjectConfig, db_port: u16) -> Vec<(String, String)> {
     vec![
         ("API_URL".into(), project.api_url()),
+        ("MAILPIT_URL".into(), mail_url(project)),
         (
             "DB_URL".into(),
             format!(
@@ -99,11 +102,24 @@ pub fn as_env(project: &ProjectConfig, db_port: u16) -> Vec<(String, String)> {
     ]
 }
 
-/// The variables the Workers read, under the names Supabase gives its Edge Functions. The JWT
-/// secret only for a `--legacy-jwt` project: with signing keys the functions verify through the
-/// JWKS, as a new Supabase project's functions do.
+/// The mail catcher's page (its JSON API is under `…/api/v1`), printed under the name
+/// `supabase status` gives Mailpit's URL.
+pub fn mail_url(project: &ProjectConfig) -> String {
+    format!("{}{}/", project.api_url(), crate::mail::MAIL_PREFIX)
+}
+
+/// The variables the Workers read, under the names Supabase gives its Edge Functions, and the
+/// mail transport pointed at devstack's mail catcher (Resend's API shape, any key accepted). The
+/// JWT secret only for a `--legacy-jwt` project: with signing keys the functions verify through
+/// the JWKS, as a new Supabase project's functions do.
 pub fn worker_vars(project: &ProjectConfig) -> Vec<(String, String)> {
     let mut vars = vec![
+        ("MAIL_TRANSPORT".into(), "resend".into()),
+        (
+            "MAIL_API_URL".into(),
+            format!("{}{}", project.api_url(), crate::mail::MAIL_PREFIX),
+        ),
+        ("MAIL_API_KEY".into(), "re_devstack_local".into()),
         ("SUPABASE_URL".into(), project.api_url()),
         ("SUPABASE_ANON_KEY".into(), project.anon_key.clone()),
         (

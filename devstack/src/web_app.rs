@@ -21,7 +21,7 @@ use crate::config::ProjectConfig;
 use crate::project::SharedProject;
 
 /// First path segments that belong to the gateway's APIs, served here or not.
-const API_PREFIXES: [&str; 7] = [
+const API_PREFIXES: [&str; 8] = [
     "rest",
     "auth",
     "functions",
@@ -29,6 +29,7 @@ const API_PREFIXES: [&str; 7] = [
     "storage",
     "graphql",
     "pg",
+    "mail",
 ];
 
 /// The app's settings file, answered by devstack rather than read from the folder.

@@ -25,6 +25,7 @@ function describe(p) {
     url: p.API_URL,
     restUrl: p.REST_URL,
     functionsUrl: p.FUNCTIONS_URL,
+    mailUrl: p.MAILPIT_URL,
     dbUrl: p.DB_URL,
     jwtSecret: p.JWT_SECRET,
     anonKey: p.ANON_KEY,

@@ -144,6 +144,9 @@ export async function invite(profileId, { email, expiresInDays, replace = false 
 }
 export const invitationHistory = (profileId) =>
   invoke(`create-invitation?profile_id=${encodeURIComponent(profileId)}`, { method: 'GET' });
+/** E-mails the profile's active invitation again (same link); answers it with `email_sent`. */
+export const resendInvitation = (profileId) =>
+  invoke('create-invitation', { body: { profile_id: profileId, resend: true } });
 export const revokeInvitation = (id) => invoke(`create-invitation?id=${encodeURIComponent(id)}`, { method: 'DELETE' });
 
 export const previewInvitation = (token) =>

@@ -11,6 +11,7 @@ use worker::{Method, Response};
 use crate::accept_input::{AcceptInput, check_password, check_token};
 use crate::auth_admin;
 use crate::invitation_rpc_error::api_error;
+use crate::inviter_notice::notify_inviter;
 
 /// A token and a password: well under a kilobyte.
 const BODY_LIMIT: BodyLimit = BodyLimit::new(2 * 1024);
@@ -91,7 +92,10 @@ async fn accept(
 
     let args = json!({ "p_token_hash": token_hash, "p_user_id": user_id });
     let linked = match Rest::run::<Accepted>(rest.rpc("accept_profile_invitation", &args)).await {
-        Ok(Ok(accepted)) => return json_response(201, &accepted),
+        Ok(Ok(accepted)) => {
+            notify_inviter(ctx, rest, &token_hash).await;
+            return json_response(201, &accepted);
+        }
         Ok(Err(e)) => api_error(e, "accepting an invitation"),
         Err(e) => e,
     };

@@ -11,6 +11,7 @@ mod accept_input;
 mod auth_admin;
 mod handler;
 mod invitation_rpc_error;
+mod inviter_notice;
 
 pub use accept_input::{
     AcceptInput, PASSWORD_MAX_BYTES, PASSWORD_MIN_CHARS, check_password, check_token,

@@ -21,6 +21,8 @@ pub struct InvitationInput {
     pub email: Option<String>,
     pub expires_in_days: Option<i64>,
     pub replace: Option<bool>,
+    /// E-mail the active invitation again, same link; nothing else may be given with it.
+    pub resend: Option<bool>,
 }
 
 /// A checked invitation request, ready to become RPC arguments.
@@ -32,11 +34,21 @@ pub struct ValidInvitation {
     /// `None` means the default (7 days).
     pub expires_in_days: Option<i64>,
     pub replace: bool,
+    pub resend: bool,
 }
 
 impl InvitationInput {
     pub fn validate(self) -> Result<ValidInvitation, ApiError> {
         let profile_id = parse_uuid("profile_id", &self.profile_id)?;
+        let resend = self.resend.unwrap_or(false);
+        if resend
+            && (self.email.is_some() || self.expires_in_days.is_some() || self.replace.is_some())
+        {
+            return Err(ApiError::bad_request(
+                "invalid_resend",
+                "resend sends the active invitation again as it is: give only profile_id with it",
+            ));
+        }
         let email = self.email.map(|e| validate_email(&e)).transpose()?;
         if let Some(days) = self.expires_in_days
             && !EXPIRY_DAYS.contains(&days)
@@ -55,6 +67,7 @@ impl InvitationInput {
             email,
             expires_in_days: self.expires_in_days,
             replace: self.replace.unwrap_or(false),
+            resend,
         })
     }
 }
@@ -118,6 +131,7 @@ mod tests {
             email: email.map(Into::into),
             expires_in_days: days,
             replace: None,
+            resend: None,
         }
     }
 
@@ -131,8 +145,36 @@ mod tests {
                 email: None,
                 expires_in_days: None,
                 replace: false,
+                resend: false,
             }
         );
+    }
+
+    #[test]
+    fn resend_takes_nothing_else() {
+        let only = InvitationInput {
+            resend: Some(true),
+            ..input(None, None)
+        };
+        assert!(only.validate().unwrap().resend);
+        for with_more in [
+            InvitationInput {
+                resend: Some(true),
+                ..input(Some("a@b.co"), None)
+            },
+            InvitationInput {
+                resend: Some(true),
+                ..input(None, Some(3))
+            },
+            InvitationInput {
+                resend: Some(true),
+                replace: Some(true),
+                ..input(None, None)
+            },
+        ] {
+            let err = with_more.validate().unwrap_err();
+            assert_eq!((err.status(), err.code()), (400, "invalid_resend"));
+        }
     }
 
     #[test]

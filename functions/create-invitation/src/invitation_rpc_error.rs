@@ -9,13 +9,14 @@ use edge_worker::RestError;
 pub fn api_error(error: RestError, context: &str) -> ApiError {
     let status = match error.hint.as_deref() {
         Some("not_admin") => 403,
-        Some("profile_not_found" | "invitation_not_found") => 404,
+        Some("profile_not_found" | "invitation_not_found" | "no_active_invitation") => 404,
         Some("invalid_expiry" | "email_required" | "invalid_email") => 400,
         Some(
             "profile_already_linked"
             | "email_taken"
             | "invitation_exists"
-            | "invitation_not_pending",
+            | "invitation_not_pending"
+            | "link_not_stored",
         ) => 409,
         _ => return error.unexpected(context),
     };
@@ -43,6 +44,8 @@ mod tests {
             (403, "not_admin"),
             (404, "profile_not_found"),
             (404, "invitation_not_found"),
+            (404, "no_active_invitation"),
+            (409, "link_not_stored"),
             (400, "invalid_expiry"),
             (400, "email_required"),
             (400, "invalid_email"),

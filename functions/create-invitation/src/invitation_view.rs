@@ -28,6 +28,42 @@ pub struct InvitationRecord {
     pub accepted_by: Option<Uuid>,
     pub revoked_at: Option<String>,
     pub revoked_by: Option<Uuid>,
+    #[serde(flatten)]
+    pub delivery: Delivery,
+    /// What the e-mail of the current send needs; only in the answers that queued one.
+    pub mail: Option<MailContext>,
+}
+
+/// How the invitation's e-mail went (null status: it was never e-mailed). See the migration
+/// `20261201160000_invitation_email_delivery.sql`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Delivery {
+    pub delivery_status: Option<String>,
+    #[serde(default)]
+    pub delivery_attempts: i32,
+    pub delivery_error: Option<String>,
+    pub delivery_next_attempt_at: Option<String>,
+    pub delivery_sent_at: Option<String>,
+}
+
+/// What the database adds for the e-mail of a queued send.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MailContext {
+    pub delivery_key: String,
+    pub profile: ProfileName,
+    pub inviter: Option<Inviter>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProfileName {
+    pub first_name: String,
+    pub last_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Inviter {
+    pub email: Option<String>,
+    pub name: Option<String>,
 }
 
 /// An invitation as the API shows it. `link` and `token` are present for a pending invitation
@@ -48,6 +84,22 @@ pub struct InvitationView {
     pub accepted_by: Option<Uuid>,
     pub revoked_at: Option<String>,
     pub revoked_by: Option<Uuid>,
+    #[serde(flatten)]
+    pub delivery: Delivery,
+    /// In answers to POST: whether the transport took the e-mail this request sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_sent: Option<bool>,
+}
+
+impl InvitationView {
+    /// With `INVITATION_LINK_DELIVERY=email_only` the link travels only by e-mail.
+    pub fn without_link(self) -> Self {
+        Self {
+            link: None,
+            token: None,
+            ..self
+        }
+    }
 }
 
 /// The start of every link; the token is appended as is (it is base64url, safe anywhere in a
@@ -113,12 +165,8 @@ impl InvitationRecord {
             (Some(envelope), "pending") => envelope.clone(),
             _ => return (self.view(None, None), None),
         };
-        let row = token_aad_row(self.profile_id);
-        match ring.open_str(&envelope, token_aad(self.profile_id, &row)) {
-            Ok(token) => {
-                let token = token.expose().to_owned();
-                (self.with_token(token, base), None)
-            }
+        match open_token(ring, self.profile_id, &envelope) {
+            Ok(token) => (self.with_token(token, base), None),
             Err(e) => (self.view(None, None), Some(e)),
         }
     }
@@ -138,8 +186,21 @@ impl InvitationRecord {
             accepted_by: self.accepted_by,
             revoked_at: self.revoked_at,
             revoked_by: self.revoked_by,
+            delivery: self.delivery,
+            email_sent: None,
         }
     }
+}
+
+/// The token sealed in `envelope` for `profile_id`'s invitation.
+pub fn open_token(
+    ring: &KeyRing,
+    profile_id: Uuid,
+    envelope: &str,
+) -> Result<String, EnvelopeError> {
+    let row = token_aad_row(profile_id);
+    ring.open_str(envelope, token_aad(profile_id, &row))
+        .map(|token| token.expose().to_owned())
 }
 
 /// Parses the invitation JSON the database put in an error's `details`.
@@ -169,6 +230,8 @@ mod tests {
             accepted_by: None,
             revoked_at: None,
             revoked_by: None,
+            delivery: Delivery::default(),
+            mail: None,
         }
     }
 
@@ -237,5 +300,32 @@ mod tests {
         let parsed = record_from_details(Some(details)).unwrap();
         assert_eq!(parsed.status, "pending");
         assert_eq!(parsed.email, "a@b.co");
+        assert_eq!(parsed.delivery.delivery_status, None);
+    }
+
+    #[test]
+    fn delivery_state_and_mail_context_are_read() {
+        let json = r#"{"id":"6f1c1f2e-3b7a-4c55-9d7e-0a1b2c3d4e5f","profile_id":"6f1c1f2e-3b7a-4c55-9d7e-0a1b2c3d4e50","email":"a@b.co","status":"pending","token_encrypted":null,"invited_by":null,"created_at":"x","expires_at":"y","accepted_at":null,"accepted_by":null,"revoked_at":null,"revoked_by":null,"delivery_status":"failed","delivery_attempts":2,"delivery_error":"down","delivery_next_attempt_at":"z","delivery_sent_at":null,"delivery_key":"k:1","mail":{"delivery_key":"k:1","profile":{"first_name":"Ada","last_name":null},"inviter":{"email":"boss@b.co","name":null}}}"#;
+        let parsed: InvitationRecord = serde_json::from_str(json).unwrap();
+        assert_eq!(parsed.delivery.delivery_status.as_deref(), Some("failed"));
+        assert_eq!(parsed.delivery.delivery_attempts, 2);
+        let mail = parsed.mail.clone().unwrap();
+        assert_eq!(
+            (mail.delivery_key.as_str(), mail.profile.first_name.as_str()),
+            ("k:1", "Ada")
+        );
+        let view = serde_json::to_value(
+            parsed
+                .view(Some("l".into()), Some("t".into()))
+                .without_link(),
+        )
+        .unwrap();
+        assert_eq!(view["delivery_status"], "failed");
+        assert_eq!(view["delivery_error"], "down");
+        assert_eq!(
+            (view["link"].clone(), view["token"].clone()),
+            (serde_json::Value::Null, serde_json::Value::Null)
+        );
+        assert!(view.get("email_sent").is_none() && view.get("mail").is_none());
     }
 }

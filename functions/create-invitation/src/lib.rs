@@ -7,8 +7,10 @@
 //! pending link again), neither of which works as a link.
 #![forbid(unsafe_code)]
 
+mod delivery;
 mod handler;
 mod invitation_input;
+mod invitation_mail;
 mod invitation_rpc_error;
 mod invitation_view;
 
@@ -25,6 +27,15 @@ pub const SPEC: FunctionSpec = FunctionSpec {
     exposed_headers: &[],
 };
 
+/// The cron job that retries invitation e-mails that failed or never finished (with back-off,
+/// at most 5 attempts per send); the all-in-one Worker runs it on every cron trigger.
+pub async fn scheduled_email_retry(env: &Env) {
+    edge_worker::run_scheduled(env, "invitation e-mail retry", |config| {
+        delivery::retry_due_deliveries(env, config)
+    })
+    .await;
+}
+
 /// Answers one request to `/functions/v1/create-invitation`.
 pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
     edge_worker::serve(req, env, &SPEC, handler::route).await
@@ -34,4 +45,10 @@ pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
 #[worker::event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> worker::Result<Response> {
     handle(req, env).await
+}
+
+#[cfg(feature = "standalone")]
+#[worker::event(scheduled)]
+async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    scheduled_email_retry(&env).await;
 }

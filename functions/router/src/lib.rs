@@ -24,11 +24,18 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     }
 }
 
-/// The cron triggers of `wrangler.toml`: guest-signup's retention job.
+/// The cron that only retries invitation e-mails (`wrangler.toml`'s `[triggers]`).
+const EMAIL_RETRY_CRON: &str = "*/5 * * * *";
+
+/// The cron triggers of `wrangler.toml`: invitation e-mail retries on every one; the retention
+/// jobs of guest-signup and process-webhook on the hourly one.
 #[event(scheduled)]
-async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
-    guest_signup::scheduled_retention(&env).await;
-    process_webhook::scheduled_retention(&env).await;
+async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    create_invitation::scheduled_email_retry(&env).await;
+    if event.cron() != EMAIL_RETRY_CRON {
+        guest_signup::scheduled_retention(&env).await;
+        process_webhook::scheduled_retention(&env).await;
+    }
 }
 
 /// `/functions/v1/<name>[/…]` → `<name>`.

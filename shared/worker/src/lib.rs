@@ -10,12 +10,17 @@
 //! * [`auth_request`], [`delete_auth_user`]: calls to the project's Supabase Auth.
 //! * [`run_scheduled`]: a cron-triggered job with the project's config, its outcome logged.
 //! * [`fetch_within`]: an outgoing request with a deadline.
+//! * [`MailConfig`], [`send_mail`]: e-mail through a Resend-style HTTP API or Cloudflare's
+//!   `send_email` binding, chosen by the Worker's settings.
 #![forbid(unsafe_code)]
 
 mod api_key;
 mod auth_client;
 mod caller;
 mod config;
+mod mail_config;
+mod mail_send;
+mod mail_text;
 mod request;
 mod respond;
 mod rest;
@@ -27,6 +32,9 @@ pub use api_key::require_api_key;
 pub use auth_client::{auth_request, delete_auth_user};
 pub use caller::{Authenticated, authenticate, verify_access_token};
 pub use config::{SupabaseConfig, optional_setting, required_secret};
+pub use mail_config::{MailConfig, MailTransport, mail_not_configured};
+pub use mail_send::{MailFailure, OutgoingMail, SentMail, send_mail};
+pub use mail_text::{escape_html, person_name, readable_time};
 pub use request::{header, read_json_body, sub_path};
 pub use respond::{empty_response, internal_error, json_response};
 pub use rest::{Rest, RestError};

@@ -1,0 +1,173 @@
+//! Sending an invitation's e-mail and recording how it went: on create, replace and resend (in
+//! the request) and from the retry job (cron) for sends that failed or never finished.
+
+use edge_crypto::KeyRing;
+use edge_http::ApiError;
+use edge_worker::{
+    MailConfig, MailFailure, Rest, SentMail, SupabaseConfig, internal_error, optional_setting,
+    required_secret, send_mail,
+};
+use serde_json::json;
+use worker::Env;
+
+use crate::invitation_mail::invitation_mail;
+use crate::invitation_view::{InvitationRecord, LinkBase, open_token};
+
+/// How long a sender holds a claimed send before the retry job may take it over: well past
+/// the longest allowed mail time-out (60 s).
+pub const CLAIM_SECONDS: i64 = 120;
+/// Sends per run of the retry job.
+const RETRY_BATCH: i64 = 20;
+
+/// What sending needs: the transport, the database and how links are made.
+pub struct Mailer<'a> {
+    pub env: &'a Env,
+    pub config: &'a MailConfig,
+    pub rest: &'a Rest,
+    pub key_ring: &'a KeyRing,
+    pub link_base: &'a LinkBase,
+}
+
+impl Mailer<'_> {
+    /// Sends the e-mail of the send queued on `record` (its `mail`) with `token`'s link, and
+    /// records the outcome. Returns the invitation as recorded and whether the mail went out.
+    pub async fn deliver(&self, record: InvitationRecord, token: &str) -> (InvitationRecord, bool) {
+        let Some(context) = record.mail.as_ref() else {
+            return (record, false);
+        };
+        let link = self.link_base.link(token);
+        let mail = invitation_mail(&record.email, &link, &record.expires_at, context);
+        let outcome = send_mail(self.env, self.config, &mail).await;
+        let key = context.delivery_key.clone();
+        self.record_outcome(record, &key, outcome).await
+    }
+
+    /// Like [`Mailer::deliver`] for a stored invitation, its token unsealed from the envelope.
+    /// An envelope that no longer opens is recorded as a permanent failure: only replacing the
+    /// invitation makes a new link.
+    pub async fn deliver_stored(&self, record: InvitationRecord) -> (InvitationRecord, bool) {
+        let opened = record
+            .token_encrypted
+            .as_deref()
+            .map(|envelope| open_token(self.key_ring, record.profile_id, envelope));
+        if let Some(Ok(token)) = opened {
+            return self.deliver(record, &token).await;
+        }
+        let Some(key) = record.mail.as_ref().map(|m| m.delivery_key.clone()) else {
+            return (record, false);
+        };
+        let failure = MailFailure {
+            reason: "the link cannot be unsealed (its key left ENCRYPTION_KEY_RING); replace the invitation".into(),
+            permanent: true,
+        };
+        self.record_outcome(record, &key, Err(failure)).await
+    }
+
+    /// Records one attempt of the send `key`. If that fails, the send stays claimed and the
+    /// retry job repeats it later under the same idempotency key, which the provider does not
+    /// deliver twice.
+    async fn record_outcome(
+        &self,
+        record: InvitationRecord,
+        key: &str,
+        outcome: Result<SentMail, MailFailure>,
+    ) -> (InvitationRecord, bool) {
+        let args = match &outcome {
+            Ok(done) => json!({
+                "p_invitation_id": record.id,
+                "p_delivery_key": key,
+                "p_sent": true,
+                "p_message_id": done.message_id,
+            }),
+            Err(MailFailure { reason, permanent }) => {
+                worker::console_error!(
+                    "invitation {} e-mail attempt failed ({}): {reason}",
+                    record.id,
+                    if *permanent {
+                        "permanent"
+                    } else {
+                        "will retry"
+                    },
+                );
+                json!({
+                    "p_invitation_id": record.id,
+                    "p_delivery_key": key,
+                    "p_sent": false,
+                    "p_error": reason,
+                    "p_permanent": permanent,
+                })
+            }
+        };
+        let sent = outcome.is_ok();
+        match Rest::run::<InvitationRecord>(
+            self.rest.rpc("record_profile_invitation_delivery", &args),
+        )
+        .await
+        {
+            Ok(Ok(recorded)) => (recorded, sent),
+            Ok(Err(e)) => {
+                let _ = e.unexpected("recording an invitation e-mail's outcome");
+                (record, sent)
+            }
+            Err(e) => {
+                worker::console_error!(
+                    "recording invitation {} e-mail: {}",
+                    record.id,
+                    e.message()
+                );
+                (record, sent)
+            }
+        }
+    }
+}
+
+/// The retry job's outcome, for the log.
+pub struct RetryRun {
+    pub sent: usize,
+    pub failed: usize,
+}
+
+impl std::fmt::Display for RetryRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} invitation e-mail(s) sent, {} failed",
+            self.sent, self.failed
+        )
+    }
+}
+
+/// One run of the retry job: claims the due sends (failed ones whose back-off has passed,
+/// queued ones whose sender never finished) and sends each once. Nothing to do when e-mail is
+/// off.
+pub async fn retry_due_deliveries(env: &Env, config: SupabaseConfig) -> Result<RetryRun, ApiError> {
+    let mut run = RetryRun { sent: 0, failed: 0 };
+    let Some(mail) = MailConfig::from_env(env)? else {
+        return Ok(run);
+    };
+    let key_ring = KeyRing::parse(&required_secret(env, "ENCRYPTION_KEY_RING")?)
+        .map_err(|e| internal_error("reading ENCRYPTION_KEY_RING", e))?;
+    let link_base = LinkBase::parse(optional_setting(env, "INVITATION_LINK_BASE").as_deref())
+        .map_err(|e| internal_error("configuration", e))?;
+    let rest = Rest::as_service(&config);
+    let args = json!({ "p_limit": RETRY_BATCH, "p_claim_seconds": CLAIM_SECONDS });
+    let due: Vec<InvitationRecord> =
+        Rest::run(rest.rpc("claim_profile_invitation_deliveries", &args))
+            .await?
+            .map_err(|e| e.unexpected("claiming invitation e-mails"))?;
+    let mailer = Mailer {
+        env,
+        config: &mail,
+        rest: &rest,
+        key_ring: &key_ring,
+        link_base: &link_base,
+    };
+    for record in due {
+        if mailer.deliver_stored(record).await.1 {
+            run.sent += 1;
+        } else {
+            run.failed += 1;
+        }
+    }
+    Ok(run)
+}
