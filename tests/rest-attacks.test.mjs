@@ -5,29 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { anonClient, signedUpUser, sql, stack } from './support/stack.mjs';
-
-/** A raw request to /rest/v1, for what supabase-js hides (status lines, headers). */
-async function rest(path, { method = 'GET', headers = {}, body, key = stack.anonKey, token } = {}) {
-  const res = await fetch(`${stack.restUrl}${path}`, {
-    method,
-    headers: {
-      apikey: key,
-      'content-type': 'application/json',
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...headers,
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
-}
+import { anonClient, restRequest as rest, signedUpUser, sql, stack } from './support/stack.mjs';
 
 const select = (s) => `/books?select=${encodeURIComponent(s)}`;
 

@@ -148,3 +148,28 @@ export function sql(query, project = stack) {
     .filter((line) => line.length > 0)
     .map((line) => line.split('\t'));
 }
+
+/**
+ * A raw request to /rest/v1, for what supabase-js hides (status lines, headers): `json` is the
+ * parsed body when it is JSON; `token`, when given, is sent as the bearer.
+ */
+export async function restRequest(path, { method = 'GET', headers = {}, body, key = stack.anonKey, token } = {}) {
+  const res = await fetch(`${stack.restUrl}${path}`, {
+    method,
+    headers: {
+      apikey: key,
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}

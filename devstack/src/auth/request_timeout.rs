@@ -10,6 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::AuthError;
+use super::validate::go_duration;
 
 /// GoTrue's default.
 const DEFAULT: Duration = Duration::from_secs(10);
@@ -18,11 +19,15 @@ const DEFAULT: Duration = Duration::from_secs(10);
 pub fn from_env() -> Duration {
     match std::env::var("GOTRUE_API_MAX_REQUEST_DURATION") {
         Err(_) => DEFAULT,
-        Ok(value) => go_duration(&value).unwrap_or_else(|| {
+        Ok(value) => positive_duration(&value).unwrap_or_else(|| {
             tracing::warn!("GOTRUE_API_MAX_REQUEST_DURATION={value} is not a duration; using 10s");
             DEFAULT
         }),
     }
+}
+
+fn positive_duration(value: &str) -> Option<Duration> {
+    go_duration(value.trim()).filter(|d| !d.is_zero())
 }
 
 /// The middleware: the rest of the stack's response, or GoTrue's timeout error after `limit`.
@@ -45,51 +50,20 @@ async fn within(limit: Duration, response: impl Future<Output = Response>) -> Re
     }
 }
 
-/// A positive Go duration: number-unit pairs, units `ns`, `us`, `ms`, `s`, `m`, `h`.
-fn go_duration(text: &str) -> Option<Duration> {
-    let mut rest = text.trim();
-    let mut total = 0f64;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let number: f64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let unit = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let seconds = match &rest[..unit] {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return None,
-        };
-        total += number * seconds;
-        rest = &rest[unit..];
-    }
-    (total.is_finite() && total > 0.0).then(|| Duration::from_secs_f64(total))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn go_durations() {
-        assert_eq!(go_duration("10s"), Some(Duration::from_secs(10)));
-        assert_eq!(go_duration("1m30s"), Some(Duration::from_secs(90)));
-        assert_eq!(go_duration("500ms"), Some(Duration::from_millis(500)));
-        assert_eq!(go_duration("1.5h"), Some(Duration::from_secs(5400)));
-        assert_eq!(go_duration("10"), None);
-        assert_eq!(go_duration("0s"), None);
-        assert_eq!(go_duration(""), None);
-        assert_eq!(go_duration("ten seconds"), None);
+    fn limits_are_positive_go_durations() {
+        assert_eq!(positive_duration("10s"), Some(Duration::from_secs(10)));
+        assert_eq!(positive_duration(" 1m30s"), Some(Duration::from_secs(90)));
+        assert_eq!(positive_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(positive_duration("1.5h"), Some(Duration::from_secs(5400)));
+        assert_eq!(positive_duration("10"), None);
+        assert_eq!(positive_duration("0s"), None);
+        assert_eq!(positive_duration(""), None);
+        assert_eq!(positive_duration("ten seconds"), None);
     }
 
     #[tokio::test]

@@ -47,24 +47,27 @@ fn looks_like_email(s: &str) -> bool {
 /// Parses a ban duration the way Go's `time.ParseDuration` does ("24h", "1h30m", "90s", "0"),
 /// or "none" for lifting a ban.
 pub fn ban_duration(raw: &str) -> AuthResult<Duration> {
-    let invalid = || {
-        AuthError::validation(format!(
-            "invalid format for ban duration: time: invalid duration \"{raw}\""
-        ))
-    };
     if raw == "none" || raw == "0" {
         return Ok(Duration::ZERO);
     }
+    go_duration(raw).ok_or_else(|| {
+        AuthError::validation(format!(
+            "invalid format for ban duration: time: invalid duration \"{raw}\""
+        ))
+    })
+}
+
+/// A Go duration (`time.ParseDuration`): number-unit pairs, units `ns`, `us`, `ms`, `s`, `m`,
+/// `h`, as GoTrue reads its settings and parameters.
+pub fn go_duration(raw: &str) -> Option<Duration> {
     let mut rest = raw;
     let mut total = 0f64;
     if rest.is_empty() {
-        return Err(invalid());
+        return None;
     }
     while !rest.is_empty() {
-        let number_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(invalid)?;
-        let value: f64 = rest[..number_len].parse().map_err(|_| invalid())?;
+        let number_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+        let value: f64 = rest[..number_len].parse().ok()?;
         rest = &rest[number_len..];
         let unit_len = rest
             .find(|c: char| c.is_ascii_digit() || c == '.')
@@ -76,12 +79,12 @@ pub fn ban_duration(raw: &str) -> AuthResult<Duration> {
             "s" => 1.0,
             "m" => 60.0,
             "h" => 3600.0,
-            _ => return Err(invalid()),
+            _ => return None,
         };
         total += value * seconds_per_unit;
         rest = &rest[unit_len..];
     }
-    Ok(Duration::from_secs_f64(total))
+    total.is_finite().then(|| Duration::from_secs_f64(total))
 }
 
 #[cfg(test)]
