@@ -54,7 +54,7 @@ test('supabase-js: sign-up, sign-in, refresh, getUser and getClaims work; getCla
   const refreshed = await client.auth.refreshSession();
   assert.equal(refreshed.error, null);
   const token = refreshed.data.session.access_token;
-  assert.notEqual(token, signIn.data.session.access_token);
+  assert.notEqual(refreshed.data.session.refresh_token, signIn.data.session.refresh_token, 'the refresh token rotated');
   if (legacy) {
     assert.equal(header(token).alg, 'HS256');
     assert.equal(header(token).kid, undefined);
