@@ -4,7 +4,7 @@ use edge_crypto::{Aad, KeyRing, envelope_key_id};
 use edge_http::{ApiError, BodyLimit};
 use edge_worker::{
     Authenticated, RequestContext, Rest, authenticate, empty_response, internal_error,
-    json_response, optional_setting, read_json_body, required_secret,
+    json_response, optional_setting, read_json_body,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -49,8 +49,7 @@ pub async fn route(mut ctx: RequestContext) -> Result<Response, ApiError> {
             let allow_loopback =
                 optional_setting(&ctx.env, LOOPBACK_SWITCH).is_some_and(|v| v == "true");
             let connection = input.validate(allow_loopback)?;
-            let key_ring = KeyRing::parse(&required_secret(&ctx.env, "ENCRYPTION_KEY_RING")?)
-                .map_err(|e| internal_error("reading ENCRYPTION_KEY_RING", e))?;
+            let key_ring = edge_worker::key_ring(&ctx.env)?;
             save(&rest, &auth, &key_ring, connection).await
         }
         Method::Get => list(&rest, &auth).await,

@@ -2,11 +2,9 @@
 
 use std::time::Duration;
 
-use edge_crypto::{Aad, KeyRing};
+use edge_crypto::Aad;
 use edge_http::ApiError;
-use edge_worker::{
-    RequestContext, Rest, authenticate, internal_error, optional_setting, required_secret, sub_path,
-};
+use edge_worker::{RequestContext, Rest, authenticate, internal_error, optional_setting, sub_path};
 use futures_util::future::{Either, select};
 use serde::Deserialize;
 use worker::{
@@ -64,8 +62,7 @@ pub async fn relay(ctx: RequestContext) -> Result<Response, ApiError> {
         ));
     }
 
-    let key_ring = KeyRing::parse(&required_secret(&ctx.env, "ENCRYPTION_KEY_RING")?)
-        .map_err(|e| internal_error("reading ENCRYPTION_KEY_RING", e))?;
+    let key_ring = edge_worker::key_ring(&ctx.env)?;
     let aad = Aad {
         owner,
         row: target.connection,

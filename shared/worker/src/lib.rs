@@ -13,6 +13,7 @@
 mod auth_client;
 mod caller;
 mod config;
+mod fetch;
 mod request;
 mod respond;
 mod rest;
@@ -21,7 +22,7 @@ mod serve;
 
 pub use auth_client::{auth_request, delete_auth_user};
 pub use caller::{Authenticated, authenticate};
-pub use config::{SupabaseConfig, optional_setting, required_secret};
+pub use config::{SupabaseConfig, key_ring, optional_setting, required_secret};
 pub use request::{header, read_json_body, sub_path};
 pub use respond::{empty_response, internal_error, json_response};
 pub use rest::{Rest, RestError};
