@@ -8,6 +8,7 @@
 //! * [`Rest`]: PostgREST clients acting as the caller (so RLS holds) or as the service role.
 //! * [`auth_request`], [`delete_auth_user`]: calls to the project's Supabase Auth.
 //! * [`run_scheduled`]: a cron-triggered job with the project's config, its outcome logged.
+//! * [`standalone_worker!`]: a function's own `#[event(fetch)]` (and `scheduled`) entry.
 #![forbid(unsafe_code)]
 
 mod auth_client;
@@ -19,6 +20,7 @@ mod respond;
 mod rest;
 mod scheduled;
 mod serve;
+mod standalone;
 
 pub use auth_client::{auth_request, delete_auth_user};
 pub use caller::{Authenticated, authenticate};

@@ -83,6 +83,25 @@ impl Rest {
 }
 
 impl RestError {
+    /// A refusal the database raises on purpose (SQLSTATE `PTxyz` with a machine code in
+    /// `hint`) as the API answer: `hints` gives each known code's status; the code is the hint
+    /// and the message the database's own (written for clients). `None` for any other error.
+    pub fn known_hint(&self, hints: &[(&str, u16)]) -> Option<ApiError> {
+        let hint = self.hint.as_deref()?;
+        let (code, status) = hints.iter().find(|(known, _)| *known == hint)?;
+        Some(ApiError::new(
+            *status,
+            code.to_string(),
+            self.message.clone(),
+        ))
+    }
+
+    /// [`RestError::known_hint`], or, for an error the function did not expect, the logged 500.
+    pub fn into_api_error(self, hints: &[(&str, u16)], context: &str) -> ApiError {
+        self.known_hint(hints)
+            .unwrap_or_else(|| self.unexpected(context))
+    }
+
     /// An error the function did not expect: logged, answered as a generic 500.
     pub fn unexpected(self, context: &str) -> ApiError {
         internal_error(
