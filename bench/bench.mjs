@@ -11,6 +11,7 @@ import { measureOps, OPS } from './lib/ops.mjs';
 import { startupProfile, wasmSize } from './lib/size.mjs';
 import { withCpu } from './lib/cpu.mjs';
 import { profileWhile } from './lib/profile.mjs';
+import { alternate, compareFlows } from './lib/flows.mjs';
 
 const repo = new URL('..', import.meta.url).pathname;
 const env = process.env;
@@ -19,7 +20,7 @@ const state = env.BENCH_STATE;
 const seconds = Number(env.BENCH_SECONDS ?? 8);
 const connections = Number(env.BENCH_CONNECTIONS ?? 8);
 const pin = (env.BENCH_PIN ?? '1') !== '0' && cpus().length >= 2;
-const sections = new Set((env.BENCH_SECTIONS ?? 'functions proxy peer ops sizes startup').split(/\s+/).filter(Boolean));
+const sections = new Set((env.BENCH_SECTIONS ?? 'flows functions proxy peer ops sizes startup').split(/\s+/).filter(Boolean));
 // BENCH_PROFILE="bench-worker,peer-js,save-connection (GET),…": CPU profiles of those Workers
 // (or function rows) under load, through workerd's inspector, printed after the table.
 const profiled = (env.BENCH_PROFILE ?? '').split(',').map((p) => p.trim()).filter(Boolean);
@@ -51,6 +52,15 @@ const peer = await peerInputs(main, vars, owner, tenant);
 const port = Object.fromEntries(FUNCTIONS.map((name, i) => [name, base + 41 + i]));
 port['bench-worker'] = base + 50;
 port['peer-js'] = base + 51;
+port['flows-js'] = base + 53;
+// The real flows with a JavaScript peer (bench/peer-js/flows.mjs).
+const FLOWS = ['save-connection', 'tenant-proxy', 'accept-invitation'];
+// BENCH_BASELINE=build-base: earlier builds of those functions (e.g. main's, made with
+// scripts/build-functions.sh and moved there), served beside the current ones for a before/after.
+const baselineDir = env.BENCH_BASELINE ? join(repo, env.BENCH_BASELINE) : null;
+FLOWS.forEach((name, i) => {
+  if (baselineDir) port[`${name}@baseline`] = base + 54 + i;
+});
 // BENCH_BUILDS="save-connection=build/x,…": serve other builds of some functions (comparisons).
 const buildDirs = Object.fromEntries(
   (env.BENCH_BUILDS ?? '').split(',').filter(Boolean).map((pair) => pair.split('=')).map(([name, dir]) => [name.trim(), join(repo, dir.trim())]),
@@ -69,11 +79,21 @@ const workers = [
     ],
     bindings: peer,
   },
+  {
+    name: 'flows-js',
+    port: port['flows-js'],
+    modules: [
+      { name: 'flows.mjs', path: join(repo, 'bench/peer-js/flows.mjs'), kind: 'esModule' },
+      { name: 'envelope.mjs', path: join(repo, 'bench/peer-js/envelope.mjs'), kind: 'esModule' },
+    ],
+    bindings: functionBindings,
+  },
+  ...(baselineDir ? FLOWS.map((name) => ({ name: `${name}@baseline`.replace('@', '-'), port: port[`${name}@baseline`], modules: builtModules(join(baselineDir, name)), bindings: functionBindings })) : []),
 ];
 const wrkOptions = { seconds, connections, cpus: pin ? '1' : undefined };
 const workerd = join(repo, 'node_modules/.bin/workerd');
 const workerdVersion = execFileSync(workerd, ['--version'], { encoding: 'utf8' }).trim();
-log(`starting ${workerdVersion} serve (${workers.length} Workers, ports ${base + 41}-${base + 51})`);
+log(`starting ${workerdVersion} serve (${workers.length} Workers, ports ${base + 41}-${base + 57})`);
 const server = await startWorkerd({
   workerd,
   file: join(state, 'workerd.capnp'),
@@ -191,7 +211,64 @@ const load = loadavg().map((l) => l.toFixed(2)).join(' ');
 const cpuModel = (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) ?? [])[1] ?? 'unknown CPU';
 const started = new Date();
 
-const results = { functions: [], proxy: [], peer: [] };
+const results = { functions: [], proxy: [], peer: [], flows: [] };
+
+if (sections.has('flows')) {
+  const at = (worker) => (flow, path) => `http://127.0.0.1:${port[worker]}/functions/v1/${flow}${path}`;
+  const good = { ...connection, name: 'bench-flows' };
+  const post = (body, headers = bearer(owner.token)) => ({ method: 'POST', headers: { ...headers, ...jsonHeaders }, body: JSON.stringify(body) });
+  const forged = `${owner.token.split('.')[0]}.${owner.token.split('.')[1]}.${owner.token.split('.')[2].slice(0, -4)}AAAA`;
+  const cases = [
+    ['save-connection', 'POST upsert', '', post(good)],
+    ['save-connection', 'OPTIONS preflight', '', { method: 'OPTIONS' }],
+    ['save-connection', 'PUT not allowed', '', { method: 'PUT', headers: bearer(owner.token) }],
+    ['save-connection', 'no Authorization', '', { method: 'POST', headers: jsonHeaders, body: JSON.stringify(good) }],
+    ['save-connection', 'Basic scheme', '', post(good, { authorization: 'Basic dXNlcjpwYXNz' })],
+    ['save-connection', 'forged signature', '', post(good, { authorization: `Bearer ${forged}` })],
+    ['save-connection', 'malformed token', '', post(good, { authorization: 'Bearer abc' })],
+    ['save-connection', 'bad name', '', post({ ...good, name: '-x' })],
+    ['save-connection', 'http URL', '', post({ ...good, url: 'http://example.com' })],
+    ['save-connection', 'URL with a path', '', post({ ...good, url: 'https://example.com/rest' })],
+    ['save-connection', 'private host', '', post({ ...good, url: 'https://10.0.0.1' })],
+    ['save-connection', 'swapped keys', '', post({ ...good, anon_key: good.service_role_key })],
+    ['save-connection', 'missing field', '', post({ name: 'x', url: good.url, anon_key: good.anon_key })],
+    ['save-connection', 'unknown field', '', post({ ...good, allowWrites: true })],
+    ['save-connection', 'not an object', '', { method: 'POST', headers: { ...bearer(owner.token), ...jsonHeaders }, body: '[1]' }],
+    ['save-connection', 'empty body', '', { method: 'POST', headers: { ...bearer(owner.token), ...jsonHeaders }, body: '' }],
+    ['tenant-proxy', 'GET 3 rows', '/bench/rest/v1/bench_items?select=*&limit=3', { headers: bearer(owner.token) }],
+    ['tenant-proxy', 'GET with Range and count', '/bench/rest/v1/bench_items?select=id&order=id', { headers: { ...bearer(owner.token), range: '0-4', prefer: 'count=exact' } }],
+    ['tenant-proxy', 'unknown table (tenant 404 relayed)', '/bench/rest/v1/nope', { headers: bearer(owner.token) }],
+    ['tenant-proxy', 'unknown connection', '/nope/rest/v1/bench_items', { headers: bearer(owner.token) }],
+    ['tenant-proxy', 'outside /rest/v1', '/bench/auth/v1/admin/users', { headers: bearer(owner.token) }],
+    ['tenant-proxy', 'dot segments', '/bench/rest/v1/%2e%2e/auth', { headers: bearer(owner.token) }],
+    ['tenant-proxy', 'no token', '/bench/rest/v1/bench_items', {}],
+    ['tenant-proxy', 'OPTIONS preflight', '/bench/rest/v1/bench_items', { method: 'OPTIONS' }],
+    ['accept-invitation', 'GET preview', `?token=${invitation.token}`, {}],
+    ['accept-invitation', 'unknown token', `?token=${'A'.repeat(43)}`, {}],
+    ['accept-invitation', 'malformed token', '?token=short', {}],
+    ['accept-invitation', 'no token', '', {}],
+    ['accept-invitation', 'DELETE not allowed', `?token=${invitation.token}`, { method: 'DELETE' }],
+  ].map(([flow, label, path, request]) => ({ flow, label, path, request }));
+  // The happy POST replaces an existing connection in both (200), whichever runs first.
+  await check('save-connection', { url: fn('save-connection'), ...post(good) }, [200, 201]);
+  log(`flows: ${cases.length} requests to each Rust function and its JavaScript peer, answers compared`);
+  const mismatches = await compareFlows(cases, (flow, path) => at(flow)(flow, path), at("flows-js"));
+  if (mismatches.length) {
+    for (const m of mismatches) process.stderr.write(`MISMATCH ${m.label}\n  rust: ${JSON.stringify(m.rust)}\n  js:   ${JSON.stringify(m.js)}\n`);
+    throw new Error(`${mismatches.length} of ${cases.length} answers differ between the Rust functions and their JavaScript peers`);
+  }
+  const measured = [
+    ['save-connection', 'POST upsert (2 seals + `rpc/save_connection`)', '', post({ ...connection, name: 'bench-upsert' })],
+    ['tenant-proxy', 'GET 3 rows (lookup + open + relay)', '/bench/rest/v1/bench_items?select=*&limit=3', { headers: bearer(owner.token) }],
+    ['accept-invitation', 'GET preview by token', `?token=${invitation.token}`, {}],
+  ];
+  const contenders = measured.flatMap(([flow, what, path, request]) => [
+    { flow, what, label: 'Rust', request: { url: at(flow)(flow, path), ...request } },
+    { flow, what, label: 'JavaScript', request: { url: at('flows-js')(flow, path), ...request } },
+    ...(baselineDir ? [{ flow, what, label: 'Rust (baseline)', request: { url: at(`${flow}@baseline`)(flow, path), ...request } }] : []),
+  ]);
+  results.flows = await alternate(contenders, Number(env.BENCH_FLOW_ROUNDS ?? 3), drive, log);
+}
 
 if (sections.has('functions')) {
   // BENCH_ROWS="save-connection,tenant-proxy": only these rows.
@@ -291,6 +368,18 @@ print(`### Benchmarks, ${started.toISOString().slice(0, 16).replace('T', ' ')} U
 print();
 print(`Machine: ${cpus().length} × ${cpuModel}; load average ${load} before, ${loadAfter} after. ${workerdVersion} serve, release builds;`);
 print(`wrk ${seconds} s per row at ${connections} connections${pin ? ', workerd pinned to CPU 0 and wrk to CPU 1 (devstack and Postgres float)' : ''}.`);
+
+if (results.flows.length) {
+  print();
+  print(`Answers of ${FLOWS.length} flows compared with their JavaScript peers first (happy and unhappy requests): all equal.`);
+  print();
+  print('| flow | contender | req/s | p50 ms | workerd CPU µs/req | req/s vs JS | CPU vs JS | req/s per round |');
+  print('| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |');
+  for (const r of results.flows) {
+    const js = results.flows.find((o) => o.flow === r.flow && o.label === 'JavaScript');
+    print(`| ${r.flow}: ${r.what} | ${r.label}${r.failures ? ` (${r.failures} failed)` : ''} | ${fmt(r.rps, 0)} | ${fmt(r.p50_ms, 2)} | ${fmt(r.cpu_us, 0)} | ${fmt(r.rps / js.rps, 2)}× | ${fmt(r.cpu_us / js.cpu_us, 2)}× | ${r.rounds.join(', ')} |`);
+  }
+}
 
 if (results.functions.length) {
   print();

@@ -45,7 +45,11 @@ ensure_node_modules
 ensure_wasm_tools
 ensure_wrk
 
-cargo build --quiet -p devstack
+# A release devstack, so the floors (PostgREST/Auth called directly) and the functions'
+# subrequests are not slowed by a debug build.
+log "building devstack (release)"
+cargo build --quiet --release -p devstack
+export DEVSTACK_BIN="$REPO/target/release/devstack"
 if [ "${BENCH_SKIP_BUILD:-}" != 1 ]; then
   log "building the Workers (release wasm)"
   for name in router "${FUNCTIONS[@]}"; do

@@ -67,11 +67,12 @@ ensure_invitation_link_base() {
 }
 
 # Starts devstack in the background with the given arguments; waits until it answers.
-# Sets DEVSTACK_PID. Its log goes to $1.
+# Sets DEVSTACK_PID. Its log goes to $1. DEVSTACK_BIN picks another build (the benchmarks'
+# release build).
 start_devstack() {
   local logfile="$1" port="$2"
   shift 2
-  "$REPO/target/debug/devstack" --root "$REPO" --port "$port" "$@" >"$logfile" 2>&1 &
+  "${DEVSTACK_BIN:-$REPO/target/debug/devstack}" --root "$REPO" --port "$port" "$@" >"$logfile" 2>&1 &
   DEVSTACK_PID=$!
   for _ in $(seq 1 120); do
     if curl -fsS -o /dev/null "http://127.0.0.1:$port/auth/v1/health" 2>/dev/null; then return 0; fi

@@ -5,17 +5,19 @@ use edge_http::ApiError;
 use edge_worker::RestError;
 
 /// Unknown or revoked → 404, used or expired → 410, linked meanwhile or address taken → 409.
+const HINTS: &[(&str, u16)] = &[
+    ("invitation_not_found", 404),
+    ("invitation_used", 410),
+    ("invitation_expired", 410),
+    ("profile_already_linked", 409),
+    ("account_already_linked", 409),
+    ("email_taken", 409),
+];
+
 /// The database's messages are written for clients; an error without a known hint is this
 /// function's bug and becomes a logged 500.
 pub fn api_error(error: RestError, context: &str) -> ApiError {
-    let status = match error.hint.as_deref() {
-        Some("invitation_not_found") => 404,
-        Some("invitation_used" | "invitation_expired") => 410,
-        Some("profile_already_linked" | "account_already_linked" | "email_taken") => 409,
-        _ => return error.unexpected(context),
-    };
-    let code = error.hint.unwrap_or_default();
-    ApiError::new(status, code, error.message)
+    error.into_api_error(HINTS, context)
 }
 
 #[cfg(test)]

@@ -32,8 +32,4 @@ pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
     edge_worker::serve(req, env, &SPEC, handler::route).await
 }
 
-#[cfg(feature = "standalone")]
-#[worker::event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> worker::Result<Response> {
-    handle(req, env).await
-}
+edge_worker::standalone_worker!(handle);

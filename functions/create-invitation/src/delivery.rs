@@ -5,7 +5,7 @@ use edge_crypto::KeyRing;
 use edge_http::ApiError;
 use edge_worker::{
     MailConfig, MailFailure, Rest, SentMail, SupabaseConfig, internal_error, optional_setting,
-    required_secret, send_mail,
+    send_mail,
 };
 use serde_json::json;
 use worker::Env;
@@ -145,8 +145,7 @@ pub async fn retry_due_deliveries(env: &Env, config: SupabaseConfig) -> Result<R
     let Some(mail) = MailConfig::from_env(env)? else {
         return Ok(run);
     };
-    let key_ring = KeyRing::parse(&required_secret(env, "ENCRYPTION_KEY_RING")?)
-        .map_err(|e| internal_error("reading ENCRYPTION_KEY_RING", e))?;
+    let key_ring = edge_worker::key_ring(env)?;
     let link_base = LinkBase::parse(optional_setting(env, "INVITATION_LINK_BASE").as_deref())
         .map_err(|e| internal_error("configuration", e))?;
     let rest = Rest::as_service(&config);

@@ -4,7 +4,7 @@ use edge_crypto::{KeyRing, hash_token, random_token};
 use edge_http::{ApiError, BodyLimit};
 use edge_worker::{
     MailConfig, RequestContext, Rest, authenticate, internal_error, json_response,
-    mail_not_configured, optional_setting, read_json_body, required_secret,
+    mail_not_configured, optional_setting, read_json_body,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -25,7 +25,7 @@ const BODY_LIMIT: BodyLimit = BodyLimit::new(4 * 1024);
 struct Admin {
     id: Uuid,
     rest: Rest,
-    key_ring: KeyRing,
+    key_ring: std::rc::Rc<KeyRing>,
     link_base: LinkBase,
     /// The transport, when e-mail is on (`MAIL_TRANSPORT`).
     mail: Option<MailConfig>,
@@ -86,8 +86,7 @@ pub async fn route(mut ctx: RequestContext) -> Result<Response, ApiError> {
             "Guest accounts cannot manage invitations",
         ));
     }
-    let key_ring = KeyRing::parse(&required_secret(&ctx.env, "ENCRYPTION_KEY_RING")?)
-        .map_err(|e| internal_error("reading ENCRYPTION_KEY_RING", e))?;
+    let key_ring = edge_worker::key_ring(&ctx.env)?;
     let link_base = LinkBase::parse(optional_setting(&ctx.env, "INVITATION_LINK_BASE").as_deref())
         .map_err(|e| internal_error("configuration", e))?;
     let mail = MailConfig::from_env(&ctx.env)?;

@@ -3,25 +3,26 @@
 use edge_http::ApiError;
 use edge_worker::RestError;
 
-/// What a failed `create_/list_/revoke_profile_invitation` call means for the client. The
-/// database's message is written for clients (see the migration's header); an error without a
-/// known hint is this function's bug and becomes a logged 500.
+/// What a failed `create_/list_/revoke_profile_invitation` call means for the client.
+const HINTS: &[(&str, u16)] = &[
+    ("not_admin", 403),
+    ("profile_not_found", 404),
+    ("invitation_not_found", 404),
+    ("no_active_invitation", 404),
+    ("invalid_expiry", 400),
+    ("email_required", 400),
+    ("invalid_email", 400),
+    ("profile_already_linked", 409),
+    ("email_taken", 409),
+    ("invitation_exists", 409),
+    ("invitation_not_pending", 409),
+    ("link_not_stored", 409),
+];
+
+/// The database's message is written for clients (see the migration's header); an error
+/// without a known hint is this function's bug and becomes a logged 500.
 pub fn api_error(error: RestError, context: &str) -> ApiError {
-    let status = match error.hint.as_deref() {
-        Some("not_admin") => 403,
-        Some("profile_not_found" | "invitation_not_found" | "no_active_invitation") => 404,
-        Some("invalid_expiry" | "email_required" | "invalid_email") => 400,
-        Some(
-            "profile_already_linked"
-            | "email_taken"
-            | "invitation_exists"
-            | "invitation_not_pending"
-            | "link_not_stored",
-        ) => 409,
-        _ => return error.unexpected(context),
-    };
-    let code = error.hint.unwrap_or_default();
-    ApiError::new(status, code, error.message)
+    error.into_api_error(HINTS, context)
 }
 
 #[cfg(test)]

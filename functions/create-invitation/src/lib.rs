@@ -41,14 +41,4 @@ pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
     edge_worker::serve(req, env, &SPEC, handler::route).await
 }
 
-#[cfg(feature = "standalone")]
-#[worker::event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> worker::Result<Response> {
-    handle(req, env).await
-}
-
-#[cfg(feature = "standalone")]
-#[worker::event(scheduled)]
-async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
-    scheduled_email_retry(&env).await;
-}
+edge_worker::standalone_worker!(handle, scheduled: scheduled_email_retry);

@@ -44,14 +44,4 @@ pub async fn scheduled_retention(env: &Env) {
     .await;
 }
 
-#[cfg(feature = "standalone")]
-#[worker::event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> worker::Result<Response> {
-    handle(req, env).await
-}
-
-#[cfg(feature = "standalone")]
-#[worker::event(scheduled)]
-async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
-    scheduled_retention(&env).await;
-}
+edge_worker::standalone_worker!(handle, scheduled: scheduled_retention);

@@ -23,25 +23,26 @@ pub struct WebhookOutcome {
     pub replayed: bool,
 }
 
-/// The refusals the function raises on purpose (a `PTxyz` SQLSTATE with a machine-code hint),
-/// as 4xx answers that tell a sender to stop retrying. `None` for anything else, which the
-/// caller treats as the server's fault.
+/// The refusals the function raises on purpose (a `PTxyz` SQLSTATE with a machine-code hint).
+const HINTS: &[(&str, u16)] = &[
+    ("task_not_found", 404),
+    ("status_conflict", 409),
+    ("delivery_id_reused", 409),
+];
+
+/// The refusals the function raises on purpose, as 4xx answers that tell a sender to stop
+/// retrying. `None` for anything else, which the caller treats as the server's fault.
 pub fn known_refusal(error: &RestError) -> Option<ApiError> {
-    let message = error.message.clone();
-    match (error.status, error.hint.as_deref()) {
-        (404, Some("task_not_found")) => Some(ApiError::new(404, "task_not_found", message)),
-        (409, Some("status_conflict")) => Some(ApiError::conflict("status_conflict", message)),
-        (409, Some("delivery_id_reused")) => {
-            Some(ApiError::conflict("delivery_id_reused", message))
-        }
+    error.known_hint(HINTS).or_else(|| {
         // The body was validated before the call, so this is a rule the validation missed;
         // the database's own message (constraint names) stays in the log.
-        (400, _) => Some(ApiError::bad_request(
-            "invalid_body",
-            "The database refused one of the webhook's values",
-        )),
-        _ => None,
-    }
+        (error.status == 400).then(|| {
+            ApiError::bad_request(
+                "invalid_body",
+                "The database refused one of the webhook's values",
+            )
+        })
+    })
 }
 
 #[cfg(test)]

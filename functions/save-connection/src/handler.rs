@@ -5,7 +5,7 @@ use edge_http::{ApiError, BodyLimit};
 use edge_tenant::{ConnectionKeyAad, KeyBinding, KeyRole, LOOPBACK_SWITCH, loopback_allowed};
 use edge_worker::{
     Authenticated, RequestContext, Rest, authenticate, empty_response, internal_error,
-    json_response, optional_setting, read_json_body, required_secret,
+    json_response, optional_setting, read_json_body,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -47,8 +47,7 @@ pub async fn route(mut ctx: RequestContext) -> Result<Response, ApiError> {
                 &ctx.env,
                 LOOPBACK_SWITCH,
             )))?;
-            let key_ring = KeyRing::parse(&required_secret(&ctx.env, "ENCRYPTION_KEY_RING")?)
-                .map_err(|e| internal_error("reading ENCRYPTION_KEY_RING", e))?;
+            let key_ring = edge_worker::key_ring(&ctx.env)?;
             save(&Rest::as_service(&ctx.config), &auth, &key_ring, connection).await
         }
         Method::Get => list(&rest).await,

@@ -2,12 +2,12 @@
 //! save-connection's rules, its service key opened. A row written some other way than by
 //! save-connection (an older version, SQL) is refused here, before anything is sent.
 
-use edge_crypto::{KeyRing, SecretString};
+use edge_crypto::SecretString;
 use edge_http::ApiError;
 use edge_tenant::{
     ConnectionKeyAad, KeyBinding, KeyRole, LOOPBACK_SWITCH, TenantUrl, loopback_allowed,
 };
-use edge_worker::{RequestContext, Rest, internal_error, optional_setting, required_secret};
+use edge_worker::{RequestContext, Rest, internal_error, optional_setting};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -69,8 +69,7 @@ impl StoredConnection {
         name: &str,
         url: &TenantUrl,
     ) -> Result<SecretString, ApiError> {
-        let key_ring = KeyRing::parse(&required_secret(&ctx.env, "ENCRYPTION_KEY_RING")?)
-            .map_err(|e| internal_error("reading ENCRYPTION_KEY_RING", e))?;
+        let key_ring = edge_worker::key_ring(&ctx.env)?;
         let binding = KeyBinding::from_column(self.key_binding)
             .ok_or_else(|| internal_error("reading a connection", "unknown key_binding"))?;
         let aad = ConnectionKeyAad::new(binding, owner, name, url, KeyRole::ServiceRole);

@@ -1,5 +1,12 @@
-//! What every function needs to reach its Supabase project, read once per request from `Env`.
+//! What every function needs to reach its Supabase project, read from `Env` once per isolate:
+//! an isolate serves one deployment, whose secrets and variables do not change while it lives,
+//! and each read is a crossing into JS (measured in bench/README.md).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use edge_crypto::KeyRing;
 use edge_http::ApiError;
 use worker::Env;
 
@@ -62,12 +69,39 @@ pub fn required_secret(env: &Env, name: &str) -> Result<String, ApiError> {
         .ok_or_else(|| internal_error("configuration", format!("{name} is not set")))
 }
 
+thread_local! {
+    /// Settings read so far in this isolate, set or not.
+    static SETTINGS: RefCell<HashMap<String, Option<String>>> = RefCell::new(HashMap::new());
+    /// `ENCRYPTION_KEY_RING`, parsed on first use.
+    static KEY_RING: RefCell<Option<Rc<KeyRing>>> = const { RefCell::new(None) };
+}
+
 /// A secret (`wrangler secret put`, `.dev.vars`) or a plain variable (`[vars]`), if set and
 /// not empty.
 pub fn optional_setting(env: &Env, name: &str) -> Option<String> {
-    env.secret(name)
+    if let Some(known) = SETTINGS.with(|s| s.borrow().get(name).cloned()) {
+        return known;
+    }
+    let value = env
+        .secret(name)
         .map(|s| s.to_string())
         .or_else(|_| env.var(name).map(|v| v.to_string()))
         .ok()
-        .filter(|v| !v.trim().is_empty())
+        .filter(|v| !v.trim().is_empty());
+    SETTINGS.with(|s| s.borrow_mut().insert(name.to_owned(), value.clone()));
+    value
+}
+
+/// The server's key ring (`ENCRYPTION_KEY_RING`), parsed once per isolate; a missing or
+/// malformed ring is the operator's error (500).
+pub fn key_ring(env: &Env) -> Result<Rc<KeyRing>, ApiError> {
+    if let Some(ring) = KEY_RING.with(|k| k.borrow().clone()) {
+        return Ok(ring);
+    }
+    let ring = Rc::new(
+        KeyRing::parse(&required_secret(env, "ENCRYPTION_KEY_RING")?)
+            .map_err(|e| internal_error("reading ENCRYPTION_KEY_RING", e))?,
+    );
+    KEY_RING.with(|k| *k.borrow_mut() = Some(ring.clone()));
+    Ok(ring)
 }

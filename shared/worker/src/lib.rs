@@ -12,12 +12,14 @@
 //! * [`fetch_within`]: an outgoing request with a deadline.
 //! * [`MailConfig`], [`send_mail`]: e-mail through a Resend-style HTTP API or Cloudflare's
 //!   `send_email` binding, chosen by the Worker's settings.
+//! * [`standalone_worker!`]: a function's own `#[event(fetch)]` (and `scheduled`) entry.
 #![forbid(unsafe_code)]
 
 mod api_key;
 mod auth_client;
 mod caller;
 mod config;
+mod fetch;
 mod mail_config;
 mod mail_send;
 mod mail_text;
@@ -26,12 +28,13 @@ mod respond;
 mod rest;
 mod scheduled;
 mod serve;
+mod standalone;
 mod timed_fetch;
 
 pub use api_key::require_api_key;
 pub use auth_client::{auth_request, delete_auth_user};
 pub use caller::{Authenticated, authenticate, verify_access_token};
-pub use config::{SupabaseConfig, optional_setting, required_secret};
+pub use config::{SupabaseConfig, key_ring, optional_setting, required_secret};
 pub use mail_config::{MailConfig, MailTransport, mail_not_configured};
 pub use mail_send::{MailFailure, OutgoingMail, SentMail, send_mail};
 pub use mail_text::{escape_html, person_name, readable_time};

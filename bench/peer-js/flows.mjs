@@ -1,0 +1,390 @@
+// The real flows as a competent TypeScript team would write them for Workers: plain JavaScript,
+// WebCrypto and fetch, no framework. Same answers as the Rust functions (statuses, bodies,
+// CORS, `x-request-id`) for the requests bench/peer-js/flows-match.mjs sends to both:
+//   POST /functions/v1/save-connection          upsert through rpc/save_connection as the caller
+//   GET  /functions/v1/tenant-proxy/<c>/rest/v1/… relay with the tenant's key (reads only)
+//   GET  /functions/v1/accept-invitation?token=… preview through rpc/preview_profile_invitation
+// Limits, stated: HS256 access tokens only (what devstack issues), the webhook flow is not here.
+
+import { fromBase64Url, importKeyRing, open as openEnvelope, seal as sealEnvelope } from './envelope.mjs';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const CLIENT_HEADERS = 'authorization, x-client-info, apikey, content-type, x-region';
+const PROXY_RESPONSE_HEADERS = ['content-type', 'content-range', 'content-location', 'location', 'preference-applied', 'range-unit'];
+const PROXY_REQUEST_HEADERS = ['accept', 'accept-profile', 'content-profile', 'content-type', 'prefer', 'range', 'range-unit'];
+
+const SPECS = {
+  'save-connection': { methods: ['GET', 'POST', 'DELETE'], extra: [], expose: [] },
+  'tenant-proxy': { methods: ['GET', 'HEAD', 'POST', 'PATCH', 'PUT', 'DELETE'], extra: ['accept', 'accept-profile', 'content-profile', 'prefer', 'range', 'range-unit'], expose: PROXY_RESPONSE_HEADERS },
+  'accept-invitation': { methods: ['GET', 'POST'], extra: [], expose: [] },
+};
+for (const spec of Object.values(SPECS)) {
+  spec.cors = [
+    ['access-control-allow-origin', '*'],
+    ['access-control-allow-headers', [CLIENT_HEADERS, ...spec.extra].join(', ')],
+    ['access-control-allow-methods', [...spec.methods, 'OPTIONS'].join(', ')],
+    ...(spec.expose.length ? [['access-control-expose-headers', spec.expose.join(', ')]] : []),
+  ];
+}
+
+class ApiError extends Error {
+  constructor(status, code, message, headers = []) {
+    super(message);
+    Object.assign(this, { status, code, headers });
+  }
+}
+const internal = (context, detail) => {
+  console.error(`internal error while ${context}: ${detail}`);
+  return new ApiError(500, 'internal_error', 'internal server error');
+};
+const json = (status, value) => new Response(JSON.stringify(value), { status, headers: { 'content-type': 'application/json' } });
+
+/** Per-isolate configuration: read and imported once. */
+let configPromise;
+function config(env) {
+  configPromise ??= (async () => {
+    const url = env.SUPABASE_URL.replace(/\/+$/, '');
+    return {
+      url,
+      anonKey: env.SUPABASE_ANON_KEY,
+      serviceKey: env.SUPABASE_SERVICE_ROLE_KEY,
+      issuer: `${url}/auth/v1`,
+      hmacKey: await crypto.subtle.importKey('raw', encoder.encode(env.SUPABASE_JWT_SECRET), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']),
+      ring: await importKeyRing(env.ENCRYPTION_KEY_RING),
+      allowLoopback: env.ALLOW_LOOPBACK_TENANTS === 'true',
+      tenantTimeoutMs: Number(env.TENANT_TIMEOUT_MS) || 15000,
+    };
+  })();
+  return configPromise;
+}
+
+// --- auth ----------------------------------------------------------------------------------------
+const AUTH = {
+  missing_authorization: 'missing Authorization header',
+  not_bearer: "Authorization header must be 'Bearer <access token>'",
+  token_malformed: 'access token is malformed',
+  unsupported_algorithm: 'access token algorithm is not accepted',
+  bad_signature: 'access token signature is invalid',
+  missing_expiry: 'access token has no expiry',
+  token_expired: 'access token has expired',
+  token_not_yet_valid: 'access token is not valid yet',
+  wrong_audience: 'access token audience is not accepted',
+  wrong_issuer: 'access token issuer is not accepted',
+  bad_subject: 'access token subject is not a user id',
+};
+const refused = (code) => new ApiError(401, code, AUTH[code]);
+
+function bearer(request) {
+  const value = (request.headers.get('authorization') ?? '').trim();
+  if (!value) throw refused('missing_authorization');
+  const space = value.indexOf(' ');
+  if (space < 0 || value.slice(0, space).toLowerCase() !== 'bearer') throw refused('not_bearer');
+  const token = value.slice(space + 1).trimStart();
+  if (!token || /\s/.test(token)) throw refused('not_bearer');
+  return token;
+}
+
+async function authenticate(request, cfg) {
+  const token = bearer(request);
+  const parts = token.split('.');
+  if (parts.length !== 3) throw refused('token_malformed');
+  let header;
+  let claims;
+  let signature;
+  try {
+    header = JSON.parse(decoder.decode(fromBase64Url(parts[0])));
+    claims = JSON.parse(decoder.decode(fromBase64Url(parts[1])));
+    signature = fromBase64Url(parts[2]);
+  } catch {
+    throw refused('token_malformed');
+  }
+  if (header.alg !== 'HS256') throw refused('unsupported_algorithm');
+  if (!(await crypto.subtle.verify('HMAC', cfg.hmacKey, signature, encoder.encode(`${parts[0]}.${parts[1]}`)))) throw refused('bad_signature');
+  const now = Math.floor(Date.now() / 1000);
+  if (typeof claims.exp !== 'number') throw refused('missing_expiry');
+  if (now >= claims.exp + 30) throw refused('token_expired');
+  if ([claims.nbf, claims.iat].some((t) => typeof t === 'number' && t > now + 30)) throw refused('token_not_yet_valid');
+  if (![].concat(claims.aud ?? []).includes('authenticated')) throw refused('wrong_audience');
+  if (claims.iss !== cfg.issuer) throw refused('wrong_issuer');
+  if (typeof claims.sub !== 'string' || !UUID.test(claims.sub)) throw refused('bad_subject');
+  return { userId: claims.sub.toLowerCase(), isAnonymous: claims.is_anonymous === true, token };
+}
+
+// --- PostgREST -----------------------------------------------------------------------------------
+/** One PostgREST call: parsed 2xx body, or { restError } for a 4xx; 502 for the rest. */
+async function rest(url, { method = 'GET', apikey, token, body }) {
+  const headers = { accept: 'application/json', apikey, authorization: `Bearer ${token}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let response;
+  try {
+    response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (e) {
+    console.error(`PostgREST sending failed: ${e}`);
+    throw new ApiError(502, 'bad_gateway', 'The database is not reachable');
+  }
+  const text = await response.text();
+  if (response.status >= 500) throw new ApiError(502, 'bad_gateway', 'The database failed to answer');
+  if (response.status >= 400) {
+    let error = {};
+    try {
+      error = JSON.parse(text) ?? {};
+    } catch {}
+    return { restError: { status: response.status, ...error } };
+  }
+  return { data: text ? JSON.parse(text) : null };
+}
+
+// --- save-connection POST ------------------------------------------------------------------------
+const FIELDS = { name: 'string', url: 'string', anon_key: 'string', service_role_key: 'string', allow_writes: 'boolean' };
+const invalid = (code, message) => new ApiError(400, code, message);
+
+async function readJsonObject(request, limit) {
+  const declared = request.headers.get('content-length');
+  if (declared !== null) {
+    if (!/^\d+$/.test(declared.trim())) throw invalid('invalid_content_length', 'Content-Length is not a number');
+    if (Number(declared) > limit) throw new ApiError(413, 'payload_too_large', `request body is larger than ${limit} bytes`);
+  }
+  const bytes = new Uint8Array(await request.arrayBuffer());
+  if (bytes.length > limit) throw new ApiError(413, 'payload_too_large', `request body is larger than ${limit} bytes`);
+  const text = decoder.decode(bytes);
+  if (!text.trim()) throw invalid('invalid_json', 'request body is empty; expected JSON');
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw invalid('invalid_json', `invalid JSON: ${e.message}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid('invalid_body', 'request body must be a JSON object');
+  return value;
+}
+
+function connectionInput(body) {
+  for (const [key, value] of Object.entries(body)) {
+    if (!(key in FIELDS)) throw invalid('invalid_body', `unknown field \`${key}\`, expected one of ${Object.keys(FIELDS).map((f) => `\`${f}\``).join(', ')}`);
+    if (value !== null || FIELDS[key] !== 'boolean') {
+      if (typeof value !== FIELDS[key]) throw invalid('invalid_body', `field \`${key}\`: invalid type, expected a ${FIELDS[key]}`);
+    }
+  }
+  for (const key of Object.keys(FIELDS)) {
+    if (FIELDS[key] === 'string' && !(key in body)) throw invalid('invalid_body', `missing field \`${key}\``);
+  }
+  return body;
+}
+
+function checkName(name) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/.test(name)) {
+    throw invalid('invalid_name', "name must be 1-63 characters of letters, digits, '_' or '-', starting with a letter or digit");
+  }
+}
+
+const isLoopback = (host) => host === 'localhost' || /^127\./.test(host) || host === '[::1]';
+function isPublic(host) {
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(host)) {
+    const [a, b, c] = host.split('.').map(Number);
+    return !(a === 10 || a === 127 || a === 0 || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168) || (a === 169 && b === 254)
+      || host === '255.255.255.255' || (a === 192 && b === 0 && c === 2) || (a === 198 && b === 51 && c === 100) || (a === 203 && b === 0 && c === 113)
+      || (a === 100 && (b & 0xc0) === 64));
+  }
+  if (host.startsWith('[')) {
+    const first = parseInt(host.slice(1).split(':')[0] || '0', 16);
+    return !(host === '[::1]' || host === '[::]' || (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80 || host.startsWith('[::ffff:'));
+  }
+  return host !== 'localhost' && host.includes('.');
+}
+
+function tenantUrl(raw, allowLoopback) {
+  const bad = (message) => invalid('invalid_url', message);
+  if (raw.length > 2048) throw bad('url is longer than 2048 characters');
+  let url;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw bad('url is not a valid absolute URL');
+  }
+  if (!url.hostname) throw bad('url is not a valid absolute URL');
+  const loopback = isLoopback(url.hostname);
+  if (!(url.protocol === 'https:' || (url.protocol === 'http:' && allowLoopback && loopback))) throw bad('url must use https');
+  if (url.username || url.password) throw bad('url must not contain a user name or password');
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || raw.trim().endsWith('?') || raw.trim().endsWith('#')) {
+    throw bad("url must be the project's base URL, with no path, query or fragment");
+  }
+  if (!(isPublic(url.hostname) || (loopback && allowLoopback))) throw bad('url must point to a public host');
+  return url.origin;
+}
+
+/** sb_publishable_/sb_secret_ keys, or a legacy JWT key with its role claim. */
+function keyFormat(key) {
+  const opaque = (body) => /^[A-Za-z0-9_-]+$/.test(body);
+  if (key.startsWith('sb_publishable_')) return opaque(key.slice(15)) ? { kind: 'publishable' } : null;
+  if (key.startsWith('sb_secret_')) return opaque(key.slice(10)) ? { kind: 'secret' } : null;
+  const parts = key.split('.');
+  if (parts.length !== 3 || !parts[2] || !/^[A-Za-z0-9_-]+$/.test(parts[2])) return null;
+  try {
+    const header = JSON.parse(decoder.decode(fromBase64Url(parts[0])));
+    const payload = JSON.parse(decoder.decode(fromBase64Url(parts[1])));
+    if (typeof header?.alg !== 'string' || typeof payload !== 'object' || payload === null || Array.isArray(payload)) return null;
+    return { kind: 'jwt', role: typeof payload.role === 'string' ? payload.role : null };
+  } catch {
+    return null;
+  }
+}
+
+function checkKey(key, field) {
+  if (key.length > 2048) throw invalid('invalid_key', `${field} is too long to be a Supabase key`);
+  const format = keyFormat(key);
+  const anon = field === 'anon_key';
+  const fits = format && (anon ? format.kind === 'publishable' || (format.kind === 'jwt' && format.role === 'anon') : format.kind === 'secret' || (format.kind === 'jwt' && format.role === 'service_role'));
+  if (!fits) {
+    const expected = anon
+      ? 'the project\'s anon key (a JWT with role "anon") or an sb_publishable_ key'
+      : 'the project\'s service_role key (a JWT with role "service_role") or an sb_secret_ key';
+    throw invalid('invalid_key', `${field} must be ${expected}`);
+  }
+}
+
+const hint = (key) => Array.from(key).slice(0, 6).join('');
+
+async function saveConnection(request, cfg) {
+  const caller = await authenticate(request, cfg);
+  if (caller.isAnonymous) throw new ApiError(403, 'guest_not_allowed', 'Guest accounts cannot save connections; sign up with an e-mail address first');
+  if (request.method !== 'POST') throw new ApiError(405, 'method_not_allowed', `method ${request.method} is not served by this peer`);
+  const input = connectionInput(await readJsonObject(request, 16 * 1024));
+  checkName(input.name);
+  const url = tenantUrl(input.url, cfg.allowLoopback);
+  checkKey(input.anon_key, 'anon_key');
+  checkKey(input.service_role_key, 'service_role_key');
+  const [anonSealed, serviceSealed] = await Promise.all([
+    sealEnvelope(cfg.ring, encoder.encode(input.anon_key), caller.userId, input.name, 'anon_key'),
+    sealEnvelope(cfg.ring, encoder.encode(input.service_role_key), caller.userId, input.name, 'service_role_key'),
+  ]);
+  const { data, restError } = await rest(`${cfg.url}/rest/v1/rpc/save_connection`, {
+    method: 'POST', apikey: cfg.anonKey, token: caller.token,
+    body: {
+      p_name: input.name, p_url: url, p_anon_key_encrypted: anonSealed, p_service_role_key_encrypted: serviceSealed,
+      p_anon_key_hint: hint(input.anon_key), p_service_role_key_hint: hint(input.service_role_key), p_key_id: cfg.ring.active,
+      p_allow_writes: input.allow_writes ?? null,
+    },
+  });
+  if (restError) throw internal('saving a connection', `PostgREST ${restError.status} ${restError.code}: ${restError.message}`);
+  const row = data?.[0];
+  if (!row) throw internal('saving a connection', 'no row returned');
+  const view = {
+    id: row.id, name: row.name, url: row.url, allow_writes: row.allow_writes, anon_key_hint: row.anon_key_hint,
+    service_role_key_hint: row.service_role_key_hint, key_id: row.key_id, created_at: row.created_at, updated_at: row.updated_at,
+  };
+  return json(row.created_at === row.updated_at ? 201 : 200, view);
+}
+
+// --- tenant-proxy GET ----------------------------------------------------------------------------
+async function tenantProxy(request, cfg, subPath) {
+  const caller = await authenticate(request, cfg);
+  const notFound = () => new ApiError(404, 'not_found', 'Use /tenant-proxy/<connection>/rest/v1/<table or rpc/fn>');
+  if (!subPath.startsWith('/')) throw notFound();
+  const slash = subPath.indexOf('/', 1);
+  if (slash < 0) throw notFound();
+  const connection = subPath.slice(1, slash);
+  const tail = subPath.slice(slash + 1);
+  const climbs = tail.split('/').some((s) => s === '..' || s === '.') || (tail.includes('%') && tail.toLowerCase().includes('%2e'));
+  if (!connection || !(tail === 'rest/v1' || tail.startsWith('rest/v1/')) || climbs || tail.includes('\\')) throw notFound();
+  if (request.method !== 'GET' && request.method !== 'HEAD') throw new ApiError(405, 'method_not_allowed', `method ${request.method} is not served by this peer`);
+
+  const lookup = `${cfg.url}/rest/v1/connections?select=url%2Callow_writes%2Cservice_role_key_encrypted&user_id=eq.${caller.userId}&name=eq.${encodeURIComponent(connection)}`;
+  const { data, restError } = await rest(lookup, { apikey: cfg.serviceKey, token: cfg.serviceKey });
+  if (restError) throw internal('looking up a connection', `PostgREST ${restError.status} ${restError.code}: ${restError.message}`);
+  const stored = data?.[0];
+  if (!stored) throw new ApiError(404, 'not_found', `No connection named ${connection}`);
+  const key = await openEnvelope(cfg.ring, stored.service_role_key_encrypted, caller.userId, connection, 'service_role_key');
+  if (!key) throw new ApiError(409, 'connection_keys_unreadable', 'The stored keys of this connection cannot be decrypted; save the connection again');
+  const secret = decoder.decode(key);
+
+  const headers = new Headers();
+  for (const [name, value] of request.headers) if (PROXY_REQUEST_HEADERS.includes(name)) headers.set(name, value);
+  headers.set('apikey', secret);
+  const format = keyFormat(secret);
+  if (!format || format.kind === 'jwt') headers.set('authorization', `Bearer ${secret}`);
+  const query = new URL(request.url).search;
+  let upstream;
+  try {
+    upstream = await fetch(`${stored.url}${subPath.slice(slash)}${query}`, {
+      method: request.method, headers, redirect: 'manual', signal: AbortSignal.timeout(cfg.tenantTimeoutMs),
+    });
+  } catch (e) {
+    if (e?.name === 'TimeoutError') throw new ApiError(504, 'gateway_timeout', "The tenant's project did not answer in time");
+    throw new ApiError(502, 'bad_gateway', "The tenant's project could not be reached");
+  }
+  if (upstream.status >= 300 && upstream.status < 400) throw new ApiError(502, 'bad_gateway', "The tenant's project answered with a redirect");
+  const out = new Headers();
+  for (const [name, value] of upstream.headers) if (PROXY_RESPONSE_HEADERS.includes(name)) out.set(name, value);
+  return new Response(upstream.body, { status: upstream.status, headers: out });
+}
+
+// --- accept-invitation GET -----------------------------------------------------------------------
+const INVITATION_STATUS = {
+  invitation_not_found: 404, invitation_used: 410, invitation_expired: 410,
+  profile_already_linked: 409, account_already_linked: 409, email_taken: 409,
+};
+
+async function sha256Hex(text) {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)));
+  let hex = '';
+  for (const b of digest) hex += b.toString(16).padStart(2, '0');
+  return hex;
+}
+
+async function acceptInvitation(request, cfg) {
+  if (request.method !== 'GET') throw new ApiError(405, 'method_not_allowed', `method ${request.method} is not served by this peer`);
+  const token = new URL(request.url).searchParams.get('token');
+  if (token === null) throw invalid('missing_token', 'GET needs ?token=<token>');
+  if (!/^[A-Za-z0-9_-]{43}$/.test(token)) throw invalid('invalid_token', "token is not an invitation token (43 characters of A-Z, a-z, 0-9, '-', '_')");
+  const { data, restError } = await rest(`${cfg.url}/rest/v1/rpc/preview_profile_invitation`, {
+    method: 'POST', apikey: cfg.serviceKey, token: cfg.serviceKey, body: { p_token_hash: await sha256Hex(token) },
+  });
+  if (restError) {
+    const status = INVITATION_STATUS[restError.hint];
+    if (!status) throw internal('previewing an invitation', `PostgREST ${restError.status} ${restError.code}: ${restError.message}`);
+    throw new ApiError(status, restError.hint, restError.message);
+  }
+  return json(200, { email: data.email, expires_at: data.expires_at, profile: { first_name: data.profile.first_name, last_name: data.profile.last_name ?? null } });
+}
+
+// --- the entry -----------------------------------------------------------------------------------
+const FLOWS = { 'save-connection': saveConnection, 'tenant-proxy': tenantProxy, 'accept-invitation': acceptInvitation };
+const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function requestId(request) {
+  for (const name of ['cf-ray', 'x-request-id']) {
+    const id = request.headers.get(name)?.trim();
+    if (id && SAFE_ID.test(id)) return id;
+  }
+  return Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export default {
+  async fetch(request, env) {
+    const path = new URL(request.url).pathname;
+    const match = /^\/functions\/v1\/([a-z-]+)(\/.*)?$/.exec(path);
+    const name = match?.[1];
+    const spec = SPECS[name];
+    if (!spec) return new Response('not found', { status: 404 });
+    const id = requestId(request);
+    let response;
+    try {
+      if (request.method === 'OPTIONS') {
+        response = new Response('ok', { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+      } else if (!spec.methods.includes(request.method)) {
+        throw new ApiError(405, 'method_not_allowed', `method ${request.method} is not allowed here`, [['allow', spec.methods.join(', ')]]);
+      } else {
+        response = await FLOWS[name](request, await config(env), match[2] ?? '');
+      }
+    } catch (e) {
+      const error = e instanceof ApiError ? e : internal(`serving ${name}`, e?.stack ?? e);
+      if (error.status >= 500) console.error(`${id} ${name} ${request.method} ${path}: ${error.code} ${error.message}`);
+      response = new Response(JSON.stringify({ error: error.message, code: error.code }), { status: error.status, headers: [['content-type', 'application/json'], ...error.headers] });
+    }
+    for (const [header, value] of spec.cors) response.headers.set(header, value);
+    response.headers.set('x-request-id', id);
+    return response;
+  },
+};
