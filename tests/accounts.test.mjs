@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { generateKeyPairSync, randomUUID, sign as signWith } from 'node:crypto';
 import {
-  anonClient, createProfile, serviceClient, signedUpUser, signJwt, sql, stack, tenantProject, userWithRole,
+  anonClient, createProfile, serviceClient, signAccessToken, signedUpUser, sql, stack, tenantProject, userWithRole,
 } from './support/stack.mjs';
 import { call, invoke, startFunctions } from './support/functions.mjs';
 
@@ -31,7 +31,7 @@ function callAs(token, path, { method = 'GET', body } = {}) {
 
 /** GoTrue's claims for `userId`, signed with the project's JWT secret, with `overrides`. */
 function projectSignedToken(userId, overrides = {}) {
-  return signJwt({
+  return signAccessToken({
     iss: `${stack.url}/auth/v1`, sub: userId, aud: 'authenticated', role: 'authenticated',
     exp: now() + 600, iat: now(), email: '', is_anonymous: false, session_id: randomUUID(), ...overrides,
   });
@@ -120,10 +120,6 @@ test('a blocked account gets 403 account_blocked from every function, writes not
     await client.from('user_profiles').update({ display_name: 'still here' }).eq('id', admin.user.id),
     await client.from('connections').delete().eq('name', connection),
     await client.from('connections').delete().eq('name', 'no-such-name'),
-    await client.rpc('save_connection', {
-      p_name: connection, p_url: 'https://evil.example.test', p_anon_key_encrypted: 'enc:v1:k:x',
-      p_service_role_key_encrypted: 'enc:v1:k:x', p_anon_key_hint: 'x', p_service_role_key_hint: 'x', p_key_id: 'k',
-    }),
     await client.rpc('list_connections'),
     await client.from('projects').insert({ name: 'after' }),
     await client.from('projects').update({ name: 'renamed' }).eq('id', project.id),

@@ -478,7 +478,8 @@ test('My results: a filed task turns done when the developer webhook sender repo
   // No reload: the page notices on its own.
   await until('the task to show done', async () => (await row.locator('[data-testid="status"]').textContent()) === 'done', 15_000);
   assert.equal(await row.locator('[data-testid="labels"]').textContent(), 'cat');
-  assert.equal(await row.locator('[data-testid="charged"]').textContent(), '1');
+  // The charge is a second UPDATE in the webhook's transaction: its event follows the status's.
+  await until('the charge to show', async () => (await row.locator('[data-testid="charged"]').textContent()) === '1', 5_000);
   await until('the credits to go down', async () => Number(await page.locator('[data-testid="credits"]').textContent()) === before - 1, 15_000);
   assert.equal(await row.getByRole('link', { name: 'mask' }).getAttribute('href'), 'https://masks.example.test/cat-mask.png');
   // The row came over the socket: since the task was filed, the page never read the table.

@@ -10,7 +10,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { anonClient, createProfile, forgeAccessToken, signedUpUser, signJwt, sql, stack, tenantProject, uniqueEmail, userWithRole } from './support/stack.mjs';
+import { anonClient, createProfile, forgeAccessToken, signedUpUser, signAccessToken, sql, stack, tenantProject, uniqueEmail, userWithRole } from './support/stack.mjs';
 
 const documentPath = new URL('../docs/openapi.json', import.meta.url).pathname;
 const doc = JSON.parse(readFileSync(documentPath, 'utf8'));
@@ -340,7 +340,7 @@ test('a blocked account is refused as documented, by every operation that takes 
 test('a project-signed token with role service_role is refused as documented', async () => {
   const user = await signedUpUser(undefined, 'oas-role');
   const claims = { iss: `${stack.url}/auth/v1`, sub: user.user.id, aud: 'authenticated', role: 'service_role', exp: Math.floor(Date.now() / 1000) + 600 };
-  const answer = await drive('get', '/save-connection', { headers: { apikey: stack.anonKey, authorization: `Bearer ${signJwt(claims)}` }, expect: 401 });
+  const answer = await drive('get', '/save-connection', { headers: { apikey: stack.anonKey, authorization: `Bearer ${signAccessToken(claims)}` }, expect: 401 });
   assert.equal(answer.body.code, 'wrong_role');
 });
 
