@@ -4,27 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { anonClient, serviceClient, signedUpUser, signJwt, sql, stack } from './support/stack.mjs';
+import { anonClient, restRequest as rest, serviceClient, signedUpUser, signJwt, sql, stack } from './support/stack.mjs';
 
 const anon = anonClient();
 const service = serviceClient();
-
-/** A raw request to /rest/v1, for what supabase-js hides (status lines, headers). */
-async function rest(path, { method = 'GET', headers = {}, body, key = stack.anonKey } = {}) {
-  const res = await fetch(`${stack.restUrl}${path}`, {
-    method,
-    headers: { apikey: key, 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
-}
 
 test('select with columns, aliases, casts, filters, order and limit', async () => {
   const { data, error } = await anon
