@@ -34,6 +34,8 @@ read -r -a LOAD_TESTS <<<"${LOAD_TESTS:-$default_tests}"
 LOAD_TIMEOUT="${LOAD_TIMEOUT:-900}"
 # tenant-proxy's upstream timeout on this stack (short, so the slow-tenant tests stay quick).
 export TENANT_TIMEOUT_MS="${TENANT_TIMEOUT_MS:-3000}"
+# ... and its wait for the next bytes of a tenant's body (short too, for the stalling tenant).
+export TENANT_IDLE_TIMEOUT_MS="${TENANT_IDLE_TIMEOUT_MS:-3000}"
 # guest-signup's per-IP limit on this stack; the load test checks it is exact under load.
 export GUEST_SIGNUP_RATE_LIMIT="${GUEST_SIGNUP_RATE_LIMIT:-5/3600}"
 
@@ -48,7 +50,8 @@ bash scripts/build-functions.sh router
 build_web_app
 
 start_function_stack "$LOAD_STATE" "$LOAD_PORT_BASE" \
-  "TENANT_TIMEOUT_MS=\"$TENANT_TIMEOUT_MS\"" "GUEST_SIGNUP_RATE_LIMIT=\"$GUEST_SIGNUP_RATE_LIMIT\""
+  "TENANT_TIMEOUT_MS=\"$TENANT_TIMEOUT_MS\"" "TENANT_IDLE_TIMEOUT_MS=\"$TENANT_IDLE_TIMEOUT_MS\"" \
+  "GUEST_SIGNUP_RATE_LIMIT=\"$GUEST_SIGNUP_RATE_LIMIT\""
 
 # What the fault test needs to stop and start this stack's Postgres, and to check that
 # nothing else died meanwhile.
