@@ -4,7 +4,9 @@
 #   - one open-loop load test per function (a fixed request schedule for a fixed time), which
 #     counts statuses, checks there is no 5xx and that the database holds exactly what the
 #     accepted requests wrote;
-#   - Postgres stopped and restarted during a load run;
+#   - Postgres stopped and restarted during a load run, then frozen (SIGSTOP on every process,
+#     backends started meanwhile included) and thawed (SIGCONT): the longest answer while frozen,
+#     the time to the first 2xx after the thaw, and no acknowledged write lost;
 #   - tenants that break off mid-body, answer late or never answer.
 # Bounded in time: every test has its own timeout and the whole node run is killed after
 # LOAD_TIMEOUT seconds (default 900).
@@ -17,6 +19,7 @@
 #   FAULT_RATE=12        requests per second during the Postgres fault run (25 s: 6 up, down, up)
 #   FAULT_DOWN_SECONDS=5 how long Postgres stays down
 #   FAULT_STOP_MODE=fast pg_ctl's stop mode (immediate: as good as a crash)
+#   FREEZE_SECONDS=15    how long every Postgres process stays frozen (SIGSTOP) in the freeze run
 #   LOAD_TESTS="tests/load/a.test.mjs ..."   a selection (default: every tests/load/*.test.mjs)
 #   LOAD_PORT_BASE=57400, LOAD_STATE=/tmp/devstack-load-<hash>   ports and state of the stack
 source "$(dirname "$0")/lib.sh"
@@ -34,6 +37,8 @@ read -r -a LOAD_TESTS <<<"${LOAD_TESTS:-$default_tests}"
 LOAD_TIMEOUT="${LOAD_TIMEOUT:-900}"
 # tenant-proxy's upstream timeout on this stack (short, so the slow-tenant tests stay quick).
 export TENANT_TIMEOUT_MS="${TENANT_TIMEOUT_MS:-3000}"
+# ... and its wait for the next bytes of a tenant's body (short too, for the stalling tenant).
+export TENANT_IDLE_TIMEOUT_MS="${TENANT_IDLE_TIMEOUT_MS:-3000}"
 # guest-signup's per-IP limit on this stack; the load test checks it is exact under load.
 export GUEST_SIGNUP_RATE_LIMIT="${GUEST_SIGNUP_RATE_LIMIT:-5/3600}"
 
@@ -48,7 +53,8 @@ bash scripts/build-functions.sh router
 build_web_app
 
 start_function_stack "$LOAD_STATE" "$LOAD_PORT_BASE" \
-  "TENANT_TIMEOUT_MS=\"$TENANT_TIMEOUT_MS\"" "GUEST_SIGNUP_RATE_LIMIT=\"$GUEST_SIGNUP_RATE_LIMIT\""
+  "TENANT_TIMEOUT_MS=\"$TENANT_TIMEOUT_MS\"" "TENANT_IDLE_TIMEOUT_MS=\"$TENANT_IDLE_TIMEOUT_MS\"" \
+  "GUEST_SIGNUP_RATE_LIMIT=\"$GUEST_SIGNUP_RATE_LIMIT\""
 
 # What the fault test needs to stop and start this stack's Postgres, and to check that
 # nothing else died meanwhile.

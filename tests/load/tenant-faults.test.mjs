@@ -2,7 +2,8 @@
 // stack's range) that breaks off mid-body, answers after the proxy's timeout, never answers, or
 // is not listening at all. tenant-proxy must answer 502/504 with its JSON error within its
 // timeout (TENANT_TIMEOUT_MS, which scripts/load.sh sets to 3000 ms), must not hang the client
-// when the tenant dies after the headers were relayed, and must keep serving afterwards.
+// when the tenant dies or goes silent after the headers were relayed (TENANT_IDLE_TIMEOUT_MS,
+// 3000 ms there too), and must keep serving afterwards.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -12,6 +13,7 @@ import { functionUrl, report } from './support/load.mjs';
 
 const tenant = tenantProject('tenant');
 const timeoutMs = Number(process.env.TENANT_TIMEOUT_MS ?? 15000);
+const idleTimeoutMs = Number(process.env.TENANT_IDLE_TIMEOUT_MS ?? 10000);
 const fakePort = Number(process.env.LOAD_FAKE_TENANT_PORT ?? 57440);
 const closedPort = fakePort + 1; // nothing listens there
 const BIG = 4 * 1024 * 1024;
@@ -30,6 +32,10 @@ before(async () => {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(BIG) });
       res.write(`[${'"x",'.repeat(65536)}`);
       setTimeout(() => req.socket.destroy(), 300);
+    } else if (path === '/rest/v1/stalls') {
+      // Headers and 256 KiB of a 4 MiB JSON body, then nothing more, the connection kept open.
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(BIG) });
+      res.write(`[${'"x",'.repeat(65536)}`);
     } else if (path === '/rest/v1/slow') {
       const timer = setTimeout(() => {
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -121,6 +127,18 @@ test('a tenant that is not listening: 502 bad_gateway at once', { timeout: 60_00
   assertJsonError(answer, 502, 'bad_gateway');
   assert.ok(answer.ms < 2000, `answered after ${answer.ms} ms`);
   report({ test: 'tenant down', kind: 'fault', status: answer.status, code: answer.json.code, ms: Math.round(answer.ms) });
+  await assertStillServing();
+});
+
+test('a tenant that stalls mid-body and keeps the connection open: the client sees the stream fail after the idle timeout, never a hang', { timeout: 60_000 }, async () => {
+  const answer = await proxied('fake', 'stalls');
+  // The headers were relayed at once; the body stops after its first 256 KiB.
+  assert.equal(answer.status, 200);
+  assert.ok(answer.headersAt < timeoutMs, `headers after ${answer.headersAt} ms`);
+  assert.notEqual(answer.bodyError, null, `the body read fails, it does not end as if complete (${answer.text.length} bytes)`);
+  assert.equal(answer.json, undefined, 'what arrived is not a complete JSON document');
+  assert.ok(answer.ms >= idleTimeoutMs - 50 && answer.ms < idleTimeoutMs + 3000, `the relay ended after ${answer.ms} ms (idle timeout ${idleTimeoutMs})`);
+  report({ test: 'tenant stalls mid-body', kind: 'fault', status: answer.status, body_error: answer.bodyError, ms: Math.round(answer.ms), idle_timeout_ms: idleTimeoutMs });
   await assertStillServing();
 });
 

@@ -12,6 +12,7 @@ use worker::{
     Headers, Method, Request, RequestInit, RequestRedirect, Response, ResponseBody, ResponseBuilder,
 };
 
+use crate::idle_body::ended_when_idle;
 use crate::proxy_path::ProxyPath;
 use crate::relay_headers::{REQUEST_HEADERS, RESPONSE_HEADERS, allowed};
 use crate::stored_connection;
@@ -19,6 +20,10 @@ use crate::tenant_key::tenant_auth_headers;
 
 /// How long a tenant has to start answering, unless `TENANT_TIMEOUT_MS` says otherwise.
 const DEFAULT_TIMEOUT_MS: u64 = 15_000;
+
+/// How long a tenant may go without sending a byte of its body, unless
+/// `TENANT_IDLE_TIMEOUT_MS` says otherwise.
+const DEFAULT_IDLE_TIMEOUT_MS: u64 = 10_000;
 
 pub async fn relay(ctx: RequestContext) -> Result<Response, ApiError> {
     let auth = authenticate(&ctx.req, &ctx.config).await?;
@@ -67,11 +72,18 @@ pub async fn relay(ctx: RequestContext) -> Result<Response, ApiError> {
     let outgoing = Request::new_with_init(&upstream_url, &init)
         .map_err(|e| internal_error("building the tenant request", e))?;
 
-    let timeout_ms = optional_setting(&ctx.env, "TENANT_TIMEOUT_MS")
+    let timeout = millis_setting(&ctx, "TENANT_TIMEOUT_MS", DEFAULT_TIMEOUT_MS);
+    let idle = millis_setting(&ctx, "TENANT_IDLE_TIMEOUT_MS", DEFAULT_IDLE_TIMEOUT_MS);
+    let upstream = fetch_with_timeout(outgoing, timeout).await?;
+    relay_answer(upstream, idle)
+}
+
+/// A duration setting in milliseconds; `default` when it is unset or not a number.
+fn millis_setting(ctx: &RequestContext, name: &str, default: u64) -> Duration {
+    let millis = optional_setting(&ctx.env, name)
         .and_then(|v| v.parse().ok())
-        .unwrap_or(DEFAULT_TIMEOUT_MS);
-    let upstream = fetch_with_timeout(outgoing, Duration::from_millis(timeout_ms)).await?;
-    relay_answer(upstream)
+        .unwrap_or(default);
+    Duration::from_millis(millis)
 }
 
 /// Fetches without following redirects; 504 when the tenant has not answered in time, 502 when
@@ -88,9 +100,10 @@ async fn fetch_with_timeout(request: Request, timeout: Duration) -> Result<Respo
     })
 }
 
-/// The tenant's status and PostgREST headers, and its body streamed unchanged. A redirect is
-/// not followed and not passed on: a Supabase project does not redirect its API.
-fn relay_answer(upstream: Response) -> Result<Response, ApiError> {
+/// The tenant's status and PostgREST headers, and its body streamed unchanged until the tenant
+/// sends nothing for `idle` (then the stream fails). A redirect is not followed and not passed
+/// on: a Supabase project does not redirect its API.
+fn relay_answer(upstream: Response, idle: Duration) -> Result<Response, ApiError> {
     let status = upstream.status_code();
     if (300..400).contains(&status) {
         return Err(ApiError::bad_gateway(
@@ -104,11 +117,13 @@ fn relay_answer(upstream: Response) -> Result<Response, ApiError> {
     let builder = ResponseBuilder::new()
         .with_status(status)
         .with_headers(headers);
-    Ok(match upstream.body() {
-        ResponseBody::Stream(stream) => builder.stream(stream.clone()),
-        ResponseBody::Body(bytes) => builder.fixed(bytes.clone()),
-        ResponseBody::Empty => builder.empty(),
-    })
+    match upstream.body() {
+        ResponseBody::Stream(stream) => builder
+            .from_stream(ended_when_idle(stream.clone().into(), idle))
+            .map_err(|e| internal_error("relaying the tenant's body", e)),
+        ResponseBody::Body(bytes) => Ok(builder.fixed(bytes.clone())),
+        ResponseBody::Empty => Ok(builder.empty()),
+    }
 }
 
 fn set(headers: &Headers, name: &str, value: &str) -> Result<(), ApiError> {

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod handler;
+mod idle_body;
 mod proxy_path;
 mod relay_headers;
 mod stored_connection;

@@ -1,16 +1,25 @@
 //! The runtime's `fetch` for subrequests whose answer is read whole as text: one JS `fetch`
-//! call with a plain init object and one `Response.text()`, nothing else crossing into JS.
+//! call with a plain init object and one `Response.text()`, nothing else crossing into JS,
+//! the whole answer within a deadline.
 
+use std::time::Duration;
+
+use edge_http::ApiError;
+use worker::AbortSignal;
 use worker::js_sys::Reflect;
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys::{Headers, RequestInit, Response, WorkerGlobalScope};
 
-/// Why a subrequest gave no answer: it could not be sent, or its body could not be read.
+use crate::timed_fetch::abort_after;
+
+/// Why a subrequest gave no answer: it could not be sent, its body could not be read, or the
+/// whole answer did not arrive within its deadline (the request was then aborted).
 #[derive(Debug)]
 pub enum FetchError {
     Send(String),
     Read(String),
+    TimedOut(Duration),
 }
 
 impl std::fmt::Display for FetchError {
@@ -18,16 +27,51 @@ impl std::fmt::Display for FetchError {
         match self {
             Self::Send(e) => write!(f, "sending failed: {e}"),
             Self::Read(e) => write!(f, "reading the answer failed: {e}"),
+            Self::TimedOut(limit) => write!(f, "no whole answer within {} ms", limit.as_millis()),
         }
     }
 }
 
-/// Sends `method url` with `headers` and `body` and returns the answer's status and body.
+impl FetchError {
+    /// The answer for a request whose subrequest to `upstream` failed: 504 when it ran out of
+    /// time, 502 when it could not be sent or read. After a timeout the subrequest may still
+    /// have done its work (a database commits when its statement ends, whether or not anyone
+    /// reads the answer), so the message says a change may or may not have been made.
+    pub fn into_api_error(self, upstream: &str) -> ApiError {
+        match self {
+            Self::TimedOut(_) => ApiError::gateway_timeout(format!(
+                "{upstream} did not answer in time; a change it was asked for may or may not \
+                 have been made"
+            )),
+            Self::Send(_) => ApiError::bad_gateway(format!("{upstream} is not reachable")),
+            Self::Read(_) => {
+                ApiError::bad_gateway(format!("{upstream}'s answer could not be read"))
+            }
+        }
+    }
+}
+
+/// Sends `method url` with `headers` and `body` and returns the answer's status and body, or
+/// [`FetchError::TimedOut`] when headers and body have not both arrived within `timeout`.
 pub async fn fetch_text<'a>(
     method: &str,
     url: &str,
     headers: impl IntoIterator<Item = (&'a str, &'a str)>,
     body: Option<&str>,
+    timeout: Duration,
+) -> Result<(u16, String), FetchError> {
+    let answer = abort_after(timeout, |signal| {
+        send_and_read(method, url, headers, body, signal)
+    });
+    answer.await.unwrap_or(Err(FetchError::TimedOut(timeout)))
+}
+
+async fn send_and_read<'a>(
+    method: &str,
+    url: &str,
+    headers: impl IntoIterator<Item = (&'a str, &'a str)>,
+    body: Option<&str>,
+    signal: AbortSignal,
 ) -> Result<(u16, String), FetchError> {
     let send = |e: JsValue| FetchError::Send(describe(&e));
     let js_headers = Headers::new().map_err(send)?;
@@ -37,6 +81,7 @@ pub async fn fetch_text<'a>(
     let init = RequestInit::new();
     init.set_method(method);
     init.set_headers(&js_headers);
+    init.set_signal(Some(&signal));
     if let Some(body) = body {
         init.set_body(&JsValue::from_str(body));
     }
@@ -59,4 +104,33 @@ fn describe(e: &JsValue) -> String {
         .and_then(|m| m.as_string())
         .or_else(|| e.as_string())
         .unwrap_or_else(|| format!("{e:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::FetchError;
+
+    #[test]
+    fn a_subrequest_past_its_deadline_is_504_gateway_timeout_saying_a_write_is_uncertain() {
+        let answer = FetchError::TimedOut(Duration::from_secs(9)).into_api_error("The database");
+        assert_eq!((answer.status(), answer.code()), (504, "gateway_timeout"));
+        assert!(
+            answer.message().contains("may or may not"),
+            "{}",
+            answer.message()
+        );
+    }
+
+    #[test]
+    fn a_subrequest_that_cannot_be_sent_or_read_is_502() {
+        for failure in [
+            FetchError::Send("refused".into()),
+            FetchError::Read("reset".into()),
+        ] {
+            let answer = failure.into_api_error("Supabase Auth");
+            assert_eq!((answer.status(), answer.code()), (502, "bad_gateway"));
+        }
+    }
 }

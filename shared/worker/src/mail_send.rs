@@ -1,14 +1,12 @@
 //! Sending one e-mail through the configured transport, within its time-out, with an answer
 //! that says whether trying again can help.
 
-use futures_util::future::{Either, select};
 use serde::Deserialize;
 use serde_json::json;
-use worker::{
-    AbortController, AbortSignal, Delay, Env, Fetch, Headers, Method, Request, RequestInit,
-};
+use worker::{AbortSignal, Env, Fetch, Headers, Method, Request, RequestInit};
 
 use crate::mail_config::{MailConfig, MailTransport};
+use crate::timed_fetch::abort_after;
 
 /// One message to one recipient, in text and HTML.
 #[derive(Debug, Clone)]
@@ -42,9 +40,7 @@ pub async fn send_mail(
     config: &MailConfig,
     mail: &OutgoingMail,
 ) -> Result<SentMail, MailFailure> {
-    let controller = AbortController::default();
-    let signal = controller.signal();
-    let attempt = Box::pin(async {
+    let attempt = abort_after(config.timeout, |signal| async move {
         match &config.transport {
             MailTransport::HttpApi { base_url, api_key } => {
                 send_http(base_url, api_key, &config.from, mail, &signal).await
@@ -54,16 +50,12 @@ pub async fn send_mail(
             }
         }
     });
-    match select(attempt, Box::pin(Delay::from(config.timeout))).await {
-        Either::Left((outcome, _)) => outcome,
-        Either::Right(((), _)) => {
-            controller.abort();
-            Err(retryable(format!(
-                "the mail transport did not answer within {} ms",
-                config.timeout.as_millis()
-            )))
-        }
-    }
+    attempt.await.unwrap_or_else(|| {
+        Err(retryable(format!(
+            "the mail transport did not answer within {} ms",
+            config.timeout.as_millis()
+        )))
+    })
 }
 
 /// `POST {base_url}/emails`, Resend's shape: `{from, to: [..], subject, text, html}` with

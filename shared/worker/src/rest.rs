@@ -5,13 +5,15 @@
 //! (raised by `private.assert_account_active`, migration 20261201110000) is the caller's account
 //! being blocked or deleted, answered `403 account_blocked` whatever the function was doing.
 
+use std::time::Duration;
+
 use edge_http::ApiError;
 use postgrest::{Builder, Postgrest};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::config::SupabaseConfig;
-use crate::fetch::{FetchError, fetch_text};
+use crate::fetch::fetch_text;
 use crate::respond::internal_error;
 
 /// A PostgREST error answer: status and PostgREST's `{code, message, details, hint}`.
@@ -23,6 +25,12 @@ pub struct RestError {
     pub details: Option<String>,
     pub hint: Option<String>,
 }
+
+/// How long one PostgREST request may take, answer read whole: just over the 8 s statement
+/// timeout Supabase gives `authenticated` and `authenticator` (so a statement the database lets
+/// run gets its own answer, PostgREST's `57014` included), and short enough that a frozen
+/// database is a 504 well before a client gives up.
+const REST_TIMEOUT: Duration = Duration::from_secs(9);
 
 pub struct Rest {
     client: Postgrest,
@@ -55,7 +63,8 @@ impl Rest {
     }
 
     /// Runs a request and parses a 2xx body as `T`. A PostgREST error answer is returned as
-    /// `Ok(Err(RestError))` for the function to map; a transport failure or a 5xx is a 502.
+    /// `Ok(Err(RestError))` for the function to map; a transport failure or a 5xx is a 502, no
+    /// whole answer within [`REST_TIMEOUT`] a 504.
     pub async fn run<T: DeserializeOwned>(
         builder: Builder,
     ) -> Result<Result<T, RestError>, ApiError> {
@@ -153,14 +162,12 @@ async fn send(builder: Builder) -> Result<(u16, String), ApiError> {
         request.url().as_str(),
         headers,
         body.as_deref(),
+        REST_TIMEOUT,
     )
     .await
     .map_err(|e| {
         worker::console_error!("PostgREST {e}");
-        match e {
-            FetchError::Send(_) => ApiError::bad_gateway("The database is not reachable"),
-            FetchError::Read(_) => ApiError::bad_gateway("The database answer could not be read"),
-        }
+        e.into_api_error("The database")
     })
 }
 

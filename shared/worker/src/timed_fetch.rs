@@ -5,7 +5,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use futures_util::future::{Either, select};
-use worker::{AbortController, Delay, Fetch, Request, Response};
+use worker::{AbortController, AbortSignal, Delay, Fetch, Request, Response};
 
 /// Why a [`fetch_within`] produced no response.
 #[derive(Debug)]
@@ -28,17 +28,30 @@ impl std::fmt::Display for FetchFailure {
 /// Sends `request` and waits at most `timeout` for the response headers; after that the fetch
 /// is aborted. The body is not covered: bound its reading with [`within`].
 pub async fn fetch_within(request: Request, timeout: Duration) -> Result<Response, FetchFailure> {
-    let controller = AbortController::default();
-    let signal = controller.signal();
     let fetch = Fetch::Request(request);
-    match within(fetch.send_with_signal(&signal), timeout).await {
+    let sent = abort_after(timeout, |signal| async move {
+        fetch.send_with_signal(&signal).await
+    });
+    match sent.await {
         Some(Ok(response)) => Ok(response),
         Some(Err(e)) => Err(FetchFailure::Failed(e)),
-        None => {
-            controller.abort();
-            Err(FetchFailure::TimedOut)
-        }
+        None => Err(FetchFailure::TimedOut),
     }
+}
+
+/// Runs the future `start` makes with an abort signal for at most `timeout`; after that the
+/// signal is aborted (so a fetch given it stops, freeing the connection) and the result is
+/// `None`.
+pub async fn abort_after<F: Future>(
+    timeout: Duration,
+    start: impl FnOnce(AbortSignal) -> F,
+) -> Option<F::Output> {
+    let controller = AbortController::default();
+    let output = within(start(controller.signal()), timeout).await;
+    if output.is_none() {
+        controller.abort();
+    }
+    output
 }
 
 /// `future`'s output, or `None` when `timeout` passes first (the future is then dropped).
