@@ -27,6 +27,9 @@ const profiled = (env.BENCH_PROFILE ?? '').split(',').map((p) => p.trim()).filte
 const inspectorPort = base + 52;
 const FUNCTIONS = ['save-connection', 'tenant-proxy', 'process-webhook', 'create-invitation', 'accept-invitation', 'guest-signup'];
 const log = (msg) => process.stderr.write(`\x1b[1m==> ${msg}\x1b[0m\n`);
+// BENCH_ROWS="save-connection,tenant-proxy": only these rows (functions) and flows.
+const only = (env.BENCH_ROWS ?? '').split(',').map((r) => r.trim()).filter(Boolean);
+const selected = (name) => !only.length || only.includes(name);
 
 // --- the stack ---------------------------------------------------------------------------------
 const status = JSON.parse(readFileSync(join(state, 'status.json'), 'utf8'));
@@ -56,10 +59,12 @@ port['flows-js'] = base + 53;
 // The real flows with a JavaScript peer (bench/peer-js/flows.mjs).
 const FLOWS = ['save-connection', 'tenant-proxy', 'accept-invitation'];
 // BENCH_BASELINE=build-base: earlier builds of those functions (e.g. main's, made with
-// scripts/build-functions.sh and moved there), served beside the current ones for a before/after.
+// scripts/build-functions.sh and moved there), served beside the current ones for a before/after
+// (only those BENCH_ROWS selects need a build there).
 const baselineDir = env.BENCH_BASELINE ? join(repo, env.BENCH_BASELINE) : null;
+const baselined = baselineDir ? FLOWS.filter(selected) : [];
 FLOWS.forEach((name, i) => {
-  if (baselineDir) port[`${name}@baseline`] = base + 54 + i;
+  if (baselined.includes(name)) port[`${name}@baseline`] = base + 54 + i;
 });
 // BENCH_BUILDS="save-connection=build/x,…": serve other builds of some functions (comparisons).
 const buildDirs = Object.fromEntries(
@@ -88,7 +93,7 @@ const workers = [
     ],
     bindings: functionBindings,
   },
-  ...(baselineDir ? FLOWS.map((name) => ({ name: `${name}@baseline`.replace('@', '-'), port: port[`${name}@baseline`], modules: builtModules(join(baselineDir, name)), bindings: functionBindings })) : []),
+  ...baselined.map((name) => ({ name: `${name}@baseline`.replace('@', '-'), port: port[`${name}@baseline`], modules: builtModules(join(baselineDir, name)), bindings: functionBindings })),
 ];
 const wrkOptions = { seconds, connections, cpus: pin ? '1' : undefined };
 const workerd = join(repo, 'node_modules/.bin/workerd');
@@ -104,8 +109,8 @@ const server = await startWorkerd({
 });
 const workerdPid = server.child.pid;
 /** wrk on `request`, with the CPU workerd spent per request meanwhile. */
-async function drive(request) {
-  const [figures, cpuMs] = await withCpu(workerdPid, () => wrk(request, wrkOptions));
+async function drive(request, options = wrkOptions) {
+  const [figures, cpuMs] = await withCpu(workerdPid, () => wrk(request, options));
   return { ...figures, cpu_ms_per_req: cpuMs / Math.max(figures.requests, 1) };
 }
 process.on('exit', () => server.stop());
@@ -262,18 +267,16 @@ if (sections.has('flows')) {
     ['tenant-proxy', 'GET 3 rows (lookup + open + relay)', '/bench/rest/v1/bench_items?select=*&limit=3', { headers: bearer(owner.token) }],
     ['accept-invitation', 'GET preview by token', `?token=${invitation.token}`, {}],
   ];
-  const contenders = measured.flatMap(([flow, what, path, request]) => [
+  const contenders = measured.filter(([flow]) => selected(flow)).flatMap(([flow, what, path, request]) => [
     { flow, what, label: 'Rust', request: { url: at(flow)(flow, path), ...request } },
     { flow, what, label: 'JavaScript', request: { url: at('flows-js')(flow, path), ...request } },
-    ...(baselineDir ? [{ flow, what, label: 'Rust (baseline)', request: { url: at(`${flow}@baseline`)(flow, path), ...request } }] : []),
+    ...(baselined.includes(flow) ? [{ flow, what, label: 'Rust (baseline)', request: { url: at(`${flow}@baseline`)(flow, path), ...request } }] : []),
   ]);
   results.flows = await alternate(contenders, Number(env.BENCH_FLOW_ROUNDS ?? 3), drive, log);
 }
 
 if (sections.has('functions')) {
-  // BENCH_ROWS="save-connection,tenant-proxy": only these rows.
-  const only = (env.BENCH_ROWS ?? '').split(',').map((r) => r.trim()).filter(Boolean);
-  for (const row of rows.filter((r) => !only.length || only.includes(r.name))) {
+  for (const row of rows.filter((r) => selected(r.name))) {
     log(`${row.name}: function, then its floor (${seconds} s each, ${connections} connections)`);
     await check(row.name, row.request, row.expect);
     const f = await drive(row.request);
@@ -283,16 +286,25 @@ if (sections.has('functions')) {
 }
 
 if (sections.has('proxy')) {
+  // At 8 connections the p50 is mostly queueing (p50 ≈ 8 / req/s); at 1 connection it is what
+  // the proxy adds to one request. The BENCH_BASELINE build of tenant-proxy, if any, is
+  // measured beside the current one.
   const big = '/bench/rest/v1/bench_items?select=*';
   const small = '/bench/rest/v1/bench_items?select=*&limit=3';
+  const builds = [['', 'tenant-proxy'], ...(baselined.includes('tenant-proxy') ? [[' (baseline)', 'tenant-proxy@baseline']] : [])];
   for (const [label, path] of [['small (3 rows)', small], ['1 MB (1000 rows)', big]]) {
-    log(`tenant-proxy ${label}: through the proxy, then the tenant directly`);
-    const proxied = { url: fn('tenant-proxy', path), headers: bearer(owner.token) };
-    const direct = { url: `${tenant.url}/rest/v1${path.replace('/bench/rest/v1', '')}`, headers: service(tenant) };
-    await check('tenant-proxy', proxied, [200]);
-    const p = await drive(proxied);
-    const d = await wrk(direct, wrkOptions);
-    results.proxy.push({ label, p, d });
+    for (const c of [...new Set([1, connections])]) {
+      const options = { ...wrkOptions, connections: c };
+      const direct = { url: `${tenant.url}/rest/v1${path.replace('/bench/rest/v1', '')}`, headers: service(tenant) };
+      for (const [suffix, worker] of builds) {
+        log(`tenant-proxy${suffix} ${label} at ${c} connection(s): through the proxy, then the tenant directly`);
+        const proxied = { url: `http://127.0.0.1:${port[worker]}/functions/v1/tenant-proxy${path}`, headers: bearer(owner.token) };
+        await check('tenant-proxy', proxied, [200]);
+        const p = await drive(proxied, options);
+        const d = await wrk(direct, options);
+        results.proxy.push({ label: `${label}${suffix}`, connections: c, p, d });
+      }
+    }
   }
 }
 
@@ -394,10 +406,10 @@ if (results.functions.length) {
 
 if (results.proxy.length) {
   print();
-  print('| tenant-proxy | proxied req/s | p50 ms | p99 ms | workerd CPU ms/req | direct req/s | p50 ms | p99 ms | added p50 ms | throughput vs direct | proxied MB/s |');
-  print('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const { label, p, d } of results.proxy) {
-    print(`| ${label}${failures(p)} | ${fmt(p.rps, 0)} | ${fmt(p.p50_ms, 2)} | ${fmt(p.p99_ms, 2)} | ${fmt(p.cpu_ms_per_req, 2)} | ${fmt(d.rps, 0)} | ${fmt(d.p50_ms, 2)} | ${fmt(d.p99_ms, 2)} | ${fmt(p.p50_ms - d.p50_ms, 2)} | ${fmt(p.rps / d.rps, 2)}× | ${fmt(p.mb_per_s, 1)} |`);
+  print('| tenant-proxy | connections | proxied req/s | p50 ms | p99 ms | workerd CPU ms/req | direct req/s | p50 ms | p99 ms | added p50 ms | throughput vs direct | proxied MB/s |');
+  print('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const { label, connections: c, p, d } of results.proxy) {
+    print(`| ${label}${failures(p)} | ${c} | ${fmt(p.rps, 0)} | ${fmt(p.p50_ms, 2)} | ${fmt(p.p99_ms, 2)} | ${fmt(p.cpu_ms_per_req, 2)} | ${fmt(d.rps, 0)} | ${fmt(d.p50_ms, 2)} | ${fmt(d.p99_ms, 2)} | ${fmt(p.p50_ms - d.p50_ms, 2)} | ${fmt(p.rps / d.rps, 2)}× | ${fmt(p.mb_per_s, 1)} |`);
   }
 }
 
