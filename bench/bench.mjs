@@ -90,6 +90,7 @@ const workers = [
     modules: [
       { name: 'flows.mjs', path: join(repo, 'bench/peer-js/flows.mjs'), kind: 'esModule' },
       { name: 'envelope.mjs', path: join(repo, 'bench/peer-js/envelope.mjs'), kind: 'esModule' },
+      { name: 'relay.js', path: join(repo, 'functions/tenant-proxy/src/relay.js'), kind: 'esModule' },
     ],
     bindings: functionBindings,
   },

@@ -7,6 +7,8 @@
 // Limits, stated: HS256 access tokens only (what devstack issues), the webhook flow is not here.
 
 import { fromBase64Url, importKeyRing, open as openEnvelope, seal as sealEnvelope } from './envelope.mjs';
+// tenant-proxy's own relay.js (the header deadline and the body's idle timeout).
+import { endedWhenIdle, fetchWithin } from './relay.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -306,47 +308,19 @@ async function tenantProxy(request, cfg, subPath) {
   const format = keyFormat(secret);
   if (!format || format.kind === 'jwt') headers.set('authorization', `Bearer ${secret}`);
   const query = new URL(request.url).search;
-  // The deadline covers the headers only (AbortSignal.timeout would also cut a body still
-  // streaming); the body has its idle timeout instead, as in the Rust function.
-  const controller = new AbortController();
-  const deadline = setTimeout(() => controller.abort(new DOMException('tenant timeout', 'TimeoutError')), cfg.tenantTimeoutMs);
+  // The same deadline and idle timeout as the Rust function, with the same code: the headers
+  // within TENANT_TIMEOUT_MS, then no gap longer than TENANT_IDLE_TIMEOUT_MS in the body.
   let upstream;
   try {
-    upstream = await fetch(`${stored.url}${subPath.slice(slash)}${query}`, { method: request.method, headers, redirect: 'manual', signal: controller.signal });
-  } catch (e) {
-    if (controller.signal.aborted) throw new ApiError(504, 'gateway_timeout', "The tenant's project did not answer in time");
+    upstream = await fetchWithin(`${stored.url}${subPath.slice(slash)}${query}`, { method: request.method, headers, redirect: 'manual' }, cfg.tenantTimeoutMs);
+  } catch {
     throw new ApiError(502, 'bad_gateway', "The tenant's project could not be reached");
-  } finally {
-    clearTimeout(deadline);
   }
+  if (upstream === null) throw new ApiError(504, 'gateway_timeout', "The tenant's project did not answer in time");
   if (upstream.status >= 300 && upstream.status < 400) throw new ApiError(502, 'bad_gateway', "The tenant's project answered with a redirect");
   const out = new Headers();
   for (const [name, value] of upstream.headers) if (PROXY_RESPONSE_HEADERS.includes(name)) out.set(name, value);
   return new Response(upstream.body && endedWhenIdle(upstream.body, cfg.tenantIdleTimeoutMs), { status: upstream.status, headers: out });
-}
-
-/** `body` relayed as it comes; when nothing arrives for `ms`, the relay fails and `body` is cancelled. */
-function endedWhenIdle(body, ms) {
-  let last = Date.now();
-  let timer;
-  const relay = new TransformStream({
-    start(controller) {
-      const check = () => {
-        const left = last + ms - Date.now();
-        if (left > 0) return void (timer = setTimeout(check, left));
-        console.error(`tenant-proxy: the tenant sent nothing for ${ms} ms; relay ended`);
-        controller.error(new Error(`the tenant sent nothing for ${ms} ms`));
-      };
-      timer = setTimeout(check, ms);
-    },
-    transform(chunk, controller) {
-      last = Date.now();
-      controller.enqueue(chunk);
-    },
-    flush: () => clearTimeout(timer),
-  });
-  body.pipeTo(relay.writable).catch(() => clearTimeout(timer));
-  return relay.readable;
 }
 
 // --- accept-invitation GET -----------------------------------------------------------------------
