@@ -37,19 +37,21 @@ const LARGEST_READ = 256 * 1024;
  * cancelled. Read with a BYOB reader into growing buffers, so what the tenant sent in many small
  * pieces crosses in few large chunks: every chunk costs promise hops in the runtime whatever its
  * size (a 1 MB answer relayed piece for piece through a TransformStream cost ~5x the CPU). One
- * timer per request, not per read: a read only notes the time, and the timer, when it fires
- * early, waits out the rest.
+ * timer per request, not per read: a read only notes when it started waiting, and the timer, when
+ * it fires early, waits out the rest.
  */
 export function endedWhenIdle(body, ms) {
   const reader = body.getReader({ mode: 'byob' });
   let size = FIRST_READ;
-  let last = Date.now();
+  // Only the time spent waiting on the tenant counts: a client that reads slowly does not.
+  let waiting = false;
+  let since = Date.now();
   let timer;
   return new ReadableStream(
     {
       start(controller) {
         const check = () => {
-          const left = last + ms - Date.now();
+          const left = waiting ? since + ms - Date.now() : ms;
           if (left > 0) {
             timer = setTimeout(check, left);
             return;
@@ -63,13 +65,16 @@ export function endedWhenIdle(body, ms) {
       },
       async pull(controller) {
         let read;
+        waiting = true;
+        since = Date.now();
         try {
           read = await reader.read(new Uint8Array(size));
         } catch (e) {
           clearTimeout(timer);
           throw e;
+        } finally {
+          waiting = false;
         }
-        last = Date.now();
         if (read.done) {
           clearTimeout(timer);
           controller.close();
