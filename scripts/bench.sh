@@ -64,7 +64,7 @@ rm -f "$BENCH_STATE/dev.vars"
 trap 'stop_process "${DEVSTACK_PID:-}"' EXIT INT TERM
 start_devstack "$BENCH_STATE/devstack.log" "$((BENCH_PORT_BASE + 21))" \
   --db-port "$((BENCH_PORT_BASE + 22))" --state-dir "$BENCH_STATE" \
-  start --reset --legacy-jwt \
+  start --reset \
   --migrations migrations \
   --dev-vars "$BENCH_STATE/dev.vars" \
   --functions-url "http://127.0.0.1:$((BENCH_PORT_BASE + 40))" \
