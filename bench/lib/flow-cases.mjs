@@ -127,7 +127,7 @@ export async function webhookCases({ taskId, apiKey, secrets, body }, prime) {
     post('metadata with U+0000', keyed, json({ metadata: { 'k\u0000': 1 } })),
     post('error with status done', keyed, json({ error: 'oops' })),
     post('oversized body', keyed, json({ metadata: { blob: 'x'.repeat(256 * 1024) } })),
-    post('GET not allowed', keyed, undefined, { method: 'GET' }),
+    post('GET not allowed', keyed, body, { method: 'GET', body: undefined }),
     ['process-webhook', 'OPTIONS preflight', '', { method: 'OPTIONS' }],
     ['process-webhook', 'unknown route', '/nope', { method: 'POST', headers: keyed, body }],
   ];

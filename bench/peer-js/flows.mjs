@@ -1,7 +1,7 @@
 // The real flows as a competent TypeScript team would write them for Workers: plain JavaScript,
 // WebCrypto and fetch, no framework. Same answers as the Rust functions (statuses, bodies,
 // CORS, `x-request-id`) for the requests bench/bench.mjs's flows section sends to both:
-//   POST /functions/v1/save-connection          upsert through rpc/save_connection as the caller
+//   POST /functions/v1/save-connection          upsert through rpc/save_connection (service key)
 //   GET  /functions/v1/tenant-proxy/<c>/rest/v1/… relay with the tenant's key (reads only)
 //   GET  /functions/v1/accept-invitation?token=… preview through rpc/preview_profile_invitation
 //   POST /functions/v1/process-webhook           X-API-Key or Standard Webhooks signature, the
@@ -230,6 +230,11 @@ function checkKey(key, field) {
 
 const hint = (key) => Array.from(key).slice(0, 6).join('');
 
+/** What a connection's envelopes are bound to, by `connections.key_binding` (edge-tenant's key_binding.rs). */
+const KEY_ROWS = { 1: (name) => name, 2: (name, url) => `${name} ${url}` };
+const CURRENT_KEY_BINDING = 2;
+const keyRow = (binding, name, url) => KEY_ROWS[binding](name, url);
+
 async function saveConnection(request, cfg) {
   const caller = await authenticate(request, cfg);
   if (caller.isAnonymous) throw new ApiError(403, 'guest_not_allowed', 'Guest accounts cannot save connections; sign up with an e-mail address first');
@@ -239,26 +244,28 @@ async function saveConnection(request, cfg) {
   const url = tenantUrl(input.url, cfg.allowLoopback);
   checkKey(input.anon_key, 'anon_key');
   checkKey(input.service_role_key, 'service_role_key');
+  const row = keyRow(CURRENT_KEY_BINDING, input.name, url);
   const [anonSealed, serviceSealed] = await Promise.all([
-    sealEnvelope(cfg.ring, encoder.encode(input.anon_key), caller.userId, input.name, 'anon_key'),
-    sealEnvelope(cfg.ring, encoder.encode(input.service_role_key), caller.userId, input.name, 'service_role_key'),
+    sealEnvelope(cfg.ring, encoder.encode(input.anon_key), caller.userId, row, 'anon_key'),
+    sealEnvelope(cfg.ring, encoder.encode(input.service_role_key), caller.userId, row, 'service_role_key'),
   ]);
+  // The caller's id comes from the verified token; only the service role may run save_connection.
   const { data, restError } = await rest(`${cfg.url}/rest/v1/rpc/save_connection`, {
-    method: 'POST', apikey: cfg.anonKey, token: caller.token,
+    method: 'POST', apikey: cfg.serviceKey, token: cfg.serviceKey,
     body: {
-      p_name: input.name, p_url: url, p_anon_key_encrypted: anonSealed, p_service_role_key_encrypted: serviceSealed,
+      p_user_id: caller.userId, p_name: input.name, p_url: url, p_anon_key_encrypted: anonSealed, p_service_role_key_encrypted: serviceSealed,
       p_anon_key_hint: hint(input.anon_key), p_service_role_key_hint: hint(input.service_role_key), p_key_id: cfg.ring.active,
-      p_allow_writes: input.allow_writes ?? null,
+      p_key_binding: CURRENT_KEY_BINDING, p_allow_writes: input.allow_writes ?? null,
     },
   });
   if (restError) throw internal('saving a connection', `PostgREST ${restError.status} ${restError.code}: ${restError.message}`);
-  const row = data?.[0];
-  if (!row) throw internal('saving a connection', 'no row returned');
+  const saved = data?.[0];
+  if (!saved) throw internal('saving a connection', 'no row returned');
   const view = {
-    id: row.id, name: row.name, url: row.url, allow_writes: row.allow_writes, anon_key_hint: row.anon_key_hint,
-    service_role_key_hint: row.service_role_key_hint, key_id: row.key_id, created_at: row.created_at, updated_at: row.updated_at,
+    id: saved.id, name: saved.name, url: saved.url, allow_writes: saved.allow_writes, anon_key_hint: saved.anon_key_hint,
+    service_role_key_hint: saved.service_role_key_hint, key_id: saved.key_id, created_at: saved.created_at, updated_at: saved.updated_at,
   };
-  return json(row.created_at === row.updated_at ? 201 : 200, view);
+  return json(saved.created_at === saved.updated_at ? 201 : 200, view);
 }
 
 // --- tenant-proxy GET ----------------------------------------------------------------------------
@@ -274,12 +281,21 @@ async function tenantProxy(request, cfg, subPath) {
   if (!connection || !(tail === 'rest/v1' || tail.startsWith('rest/v1/')) || climbs || tail.includes('\\')) throw notFound();
   if (request.method !== 'GET' && request.method !== 'HEAD') throw new ApiError(405, 'method_not_allowed', `method ${request.method} is not served by this peer`);
 
-  const lookup = `${cfg.url}/rest/v1/connections?select=url%2Callow_writes%2Cservice_role_key_encrypted&user_id=eq.${caller.userId}&name=eq.${encodeURIComponent(connection)}`;
-  const { data, restError } = await rest(lookup, { apikey: cfg.serviceKey, token: cfg.serviceKey });
+  const { data, restError } = await rest(`${cfg.url}/rest/v1/rpc/connection_for_relay?select=url%2Callow_writes%2Cservice_role_key_encrypted%2Ckey_binding`, {
+    method: 'POST', apikey: cfg.serviceKey, token: cfg.serviceKey, body: { p_user_id: caller.userId, p_name: connection },
+  });
   if (restError) throw internal('looking up a connection', `PostgREST ${restError.status} ${restError.code}: ${restError.message}`);
   const stored = data?.[0];
   if (!stored) throw new ApiError(404, 'not_found', `No connection named ${connection}`);
-  const key = await openEnvelope(cfg.ring, stored.service_role_key_encrypted, caller.userId, connection, 'service_role_key');
+  let storedUrl;
+  try {
+    storedUrl = tenantUrl(stored.url, cfg.allowLoopback);
+  } catch (e) {
+    if (!(e instanceof ApiError)) throw e;
+    throw new ApiError(409, 'connection_url_refused', `This connection's stored URL is refused (${e.message}); save the connection again with its project URL`);
+  }
+  if (!(stored.key_binding in KEY_ROWS)) throw internal('reading a connection', 'unknown key_binding');
+  const key = await openEnvelope(cfg.ring, stored.service_role_key_encrypted, caller.userId, keyRow(stored.key_binding, connection, storedUrl), 'service_role_key');
   if (!key) throw new ApiError(409, 'connection_keys_unreadable', 'The stored keys of this connection cannot be decrypted; save the connection again');
   const secret = decoder.decode(key);
 
