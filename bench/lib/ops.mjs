@@ -81,7 +81,8 @@ function criterionEstimates(root) {
 export async function measureOps({ rust, js }, criterionRoot = new URL('../../target/criterion', import.meta.url).pathname) {
   const native = criterionEstimates(criterionRoot);
   const rows = [];
-  for (const op of Object.keys(OPS)) {
+  const selected = process.env.BENCH_OPS ? process.env.BENCH_OPS.split(',') : Object.keys(OPS);
+  for (const op of selected.filter((name) => name in OPS)) {
     rows.push({ op, rust_us: await perOp(rust, op), js_us: await perOp(js, op), native_us: native[op] ?? null });
   }
   return rows;
