@@ -34,3 +34,27 @@ impl<'a> ParsedToken<'a> {
         self.signing_input
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a signature is checked over is exactly the token's `<header>.<payload>` as sent, the
+    /// bytes jwt-compact signs and verifies: never re-encoded claims, never another token's.
+    #[test]
+    fn signing_input_is_the_header_and_payload_as_sent() {
+        let token = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln";
+        let parsed = ParsedToken::parse(token).unwrap();
+        assert_eq!(
+            parsed.signing_input(),
+            b"eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0"
+        );
+        assert_eq!(parsed.untrusted().signature_bytes(), b"sig");
+        for malformed in ["", "a.b", "a.b.c.d", "eyJhbGciOiJFUzI1NiJ9.e30"] {
+            assert!(
+                matches!(ParsedToken::parse(malformed), Err(AuthError::Malformed)),
+                "{malformed}"
+            );
+        }
+    }
+}
