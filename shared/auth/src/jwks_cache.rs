@@ -106,11 +106,10 @@ impl JwksCache {
         };
         // The lock is not held across the fetch; `last_attempt` was already set, so concurrent
         // requests do not start a second fetch.
-        let fetched = fetcher
-            .fetch_jwks()
-            .await
-            .ok()
-            .and_then(|body| JwkSet::from_json(&body).ok());
+        let fetched = match fetcher.fetch_jwks().await {
+            Ok(body) => JwkSet::from_json(&body).await.ok(),
+            Err(_) => None,
+        };
         let mut state = self.lock();
         let fetch_failed = fetched.is_none();
         if let Some(keys) = fetched {
