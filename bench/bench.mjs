@@ -305,8 +305,8 @@ if (sections.has('flows')) {
     ...(baselineFlows.includes(flow) ? [{ flow, what, label: 'Rust (baseline)', request: { ...request, url: url(`${flow}@baseline-${set}`, flow, path) } }] : []),
   ]);
   // One request to each first: a contender no case has reached (the baselines) would otherwise
-  // meet wrk's first burst with an empty JWKS cache, and shared/auth's cache answers the requests
-  // that arrive while the first fetch is under way 503 `auth_keys_unavailable`.
+  // meet wrk's first burst with an empty JWKS cache (main's builds before 2026-12-02 answered the
+  // requests that arrived while the first fetch was under way 503 `auth_keys_unavailable`).
   for (const c of contenders) await check(`${c.flow} (${c.label})`, c.request, [200, 201]);
   results.flows = await alternate(contenders, Number(env.BENCH_FLOW_ROUNDS ?? 3), drive, log);
 }

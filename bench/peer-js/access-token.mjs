@@ -161,19 +161,32 @@ class JwksCache {
     this.keys = new Map();
     this.fetchedAt = null;
     this.lastAttempt = null;
+    this.fetching = null;
   }
 
   async key(kid, now) {
     const cached = this.keys.get(kid);
     if (cached && this.fetchedAt !== null && now - this.fetchedAt < JWKS_MAX_AGE_SECS) return cached;
+    // A fetch under way: a key already held (stale) serves meanwhile; an unknown one waits for it.
+    if (this.fetching) {
+      if (cached) return cached;
+      await this.fetching.catch(() => {});
+      return this.key(kid, now);
+    }
     const mayFetch = this.lastAttempt === null || now - this.lastAttempt >= JWKS_MIN_REFETCH_SECS || now < this.lastAttempt;
     if (!mayFetch) {
       if (cached) return cached;
       throw refuse(this.fetchedAt === null ? 'auth_keys_unavailable' : 'unknown_key_id');
     }
-    // Set before the fetch, so concurrent requests do not start a second one.
+    // Set before the fetch, so the requests that waited for it are throttled, not fetching again.
     this.lastAttempt = now;
-    const fetched = await this.fetchKeys();
+    this.fetching = this.fetchKeys();
+    let fetched;
+    try {
+      fetched = await this.fetching;
+    } finally {
+      this.fetching = null;
+    }
     if (fetched) {
       this.keys = fetched;
       this.fetchedAt = now;

@@ -453,6 +453,55 @@ fn unknown_kid_refetches_at_most_once_per_interval() {
     assert_eq!(calls.get(), 3, "known keys never wait for the interval");
 }
 
+/// A fetcher serving `doc` that first lets every other pending request run (one `Pending`), the
+/// way a real JWKS fetch leaves the isolate to other requests while it waits.
+fn serving_slowly(doc: Value, calls: &Cell<u32>) -> impl JwksFetcher + '_ {
+    move || {
+        calls.set(calls.get() + 1);
+        let body = doc.to_string();
+        async move {
+            let mut yielded = false;
+            std::future::poll_fn(|cx| {
+                if yielded {
+                    std::task::Poll::Ready(())
+                } else {
+                    yielded = true;
+                    cx.waker().wake_by_ref();
+                    std::task::Poll::Pending
+                }
+            })
+            .await;
+            Ok(body)
+        }
+    }
+}
+
+#[test]
+fn a_cold_isolates_first_burst_waits_for_the_one_jwks_fetch() {
+    let key = es256_signing_key(1);
+    let calls = Cell::new(0);
+    let verifier = hs_verifier();
+    let fetcher = serving_slowly(json!({"keys": [es256_jwk(&key, "k1")]}), &calls);
+    let good = es256_token(&key, Some("k1"), &claims());
+    let bogus = es256_token(&key, Some("bogus"), &claims());
+    let now = UnixTime::from_secs(NOW);
+
+    let burst = (0..8).map(|i| {
+        let token = if i == 5 { &bogus } else { &good };
+        verifier.verify(token, now, &fetcher)
+    });
+    let answers = block_on(futures_util::future::join_all(burst));
+
+    for (i, answer) in answers.iter().enumerate() {
+        if i == 5 {
+            assert_eq!(answer, &Err(AuthError::UnknownKeyId), "request {i}");
+        } else {
+            assert!(answer.is_ok(), "request {i}: {answer:?}");
+        }
+    }
+    assert_eq!(calls.get(), 1, "one fetch for the whole burst");
+}
+
 #[test]
 fn jwks_outage_and_expiry() {
     let key = es256_signing_key(1);
