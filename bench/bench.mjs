@@ -6,7 +6,8 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { builtModules, startWorkerd } from './lib/workerd.mjs';
 import { wrk } from './lib/wrk.mjs';
-import { peerInputs, sealedConnectionArgs, sha256Hex, signedUpUser, sql } from './lib/seed.mjs';
+import { hs256Twin, peerInputs, sealedConnectionArgs, sha256Hex, signedUpUser, sql } from './lib/seed.mjs';
+import { tokenCases, webhookCases } from './lib/flow-cases.mjs';
 import { measureOps, OPS } from './lib/ops.mjs';
 import { startupProfile, wasmSize } from './lib/size.mjs';
 import { withCpu } from './lib/cpu.mjs';
@@ -33,7 +34,7 @@ const selected = (name) => !only.length || only.includes(name);
 
 // --- the stack ---------------------------------------------------------------------------------
 const status = JSON.parse(readFileSync(join(state, 'status.json'), 'utf8'));
-const describe = (p) => ({ name: p.name, url: p.API_URL, dbUrl: p.DB_URL, jwtSecret: p.JWT_SECRET, anonKey: p.ANON_KEY, serviceKey: p.SERVICE_ROLE_KEY });
+const describe = (p) => ({ name: p.name, url: p.API_URL, dbUrl: p.DB_URL, jwtSecret: p.JWT_SECRET, anonKey: p.ANON_KEY, serviceKey: p.SERVICE_ROLE_KEY, signingKeysPath: p.SIGNING_KEYS_PATH });
 const main = describe(status.projects[0]);
 const tenant = describe(status.projects.find((p) => p.name === 'tenant'));
 const vars = Object.fromEntries(
@@ -48,6 +49,11 @@ const vars = Object.fromEntries(
 log('seeding users');
 const owner = await signedUpUser(main, 'bench-owner');
 const admin = await signedUpUser(main, 'bench-admin');
+// The stack signs sessions ES256, as every new Supabase project does. `hs256` is the same session
+// as a legacy project (HS256 with its JWT secret) would have issued it: the functions, proxy and
+// peer sections use it, so their figures stay comparable with earlier runs.
+owner.hs256 = hs256Twin(main, owner.token);
+admin.hs256 = hs256Twin(main, admin.token);
 sql(main, `update public.user_profiles set role = 'admin' where id = '${admin.id}'`);
 const peer = await peerInputs(main, vars, owner, tenant);
 
@@ -55,24 +61,44 @@ const peer = await peerInputs(main, vars, owner, tenant);
 const port = Object.fromEntries(FUNCTIONS.map((name, i) => [name, base + 41 + i]));
 port['bench-worker'] = base + 50;
 port['peer-js'] = base + 51;
-port['flows-js'] = base + 53;
-// The real flows with a JavaScript peer (bench/peer-js/flows.mjs).
-const FLOWS = ['save-connection', 'tenant-proxy', 'accept-invitation'];
+// The real flows with a JavaScript peer (bench/peer-js/flows.mjs); the first two take a user's
+// access token and are run on both kinds of project.
+const FLOWS = ['save-connection', 'tenant-proxy', 'accept-invitation', 'process-webhook'];
+const TOKEN_FLOWS = ['save-connection', 'tenant-proxy'];
 // BENCH_BASELINE=build-base: earlier builds of those functions (e.g. main's, made with
-// scripts/build-functions.sh and moved there), served beside the current ones for a before/after
-// (only those BENCH_ROWS selects need a build there).
+// scripts/build-functions.sh and moved there), served beside the current ones for a before/after;
+// a flow without a build there (or that BENCH_ROWS leaves out) is measured without.
 const baselineDir = env.BENCH_BASELINE ? join(repo, env.BENCH_BASELINE) : null;
-const baselined = baselineDir ? FLOWS.filter(selected) : [];
-FLOWS.forEach((name, i) => {
-  if (baselined.includes(name)) port[`${name}@baseline`] = base + 54 + i;
-});
+const baselineFlows = baselineDir ? FLOWS.filter((name) => selected(name) && existsSync(join(baselineDir, name, 'index_bg.wasm'))) : [];
 // BENCH_BUILDS="save-connection=build/x,…": serve other builds of some functions (comparisons).
 const buildDirs = Object.fromEntries(
   (env.BENCH_BUILDS ?? '').split(',').filter(Boolean).map((pair) => pair.split('=')).map(([name, dir]) => [name.trim(), join(repo, dir.trim())]),
 );
+// A new project's functions (devstack's dev.vars: no JWT secret, ES256 sessions through the
+// JWKS) and a legacy project's (SUPABASE_JWT_SECRET set: HS256 sessions too).
 const functionBindings = { ...vars, GUEST_SIGNUP_RATE_LIMIT: '100000/1' };
+const legacyBindings = { ...functionBindings, SUPABASE_JWT_SECRET: main.jwtSecret };
+const flowsJsModules = ['flows.mjs', 'envelope.mjs', 'access-token.mjs', 'webhook.mjs', 'strict-json.mjs']
+  .map((name) => ({ name, path: join(repo, 'bench/peer-js', name), kind: 'esModule' }))
+  // tenant-proxy's own relay.js, which the peer imports (the same deadline and idle timeout).
+  .concat([{ name: 'relay.js', path: join(repo, 'functions/tenant-proxy/src/relay.js'), kind: 'esModule' }]);
+// The flows' contenders, each on a port from base+53: `<flow>@es256` (a new project's Rust
+// function), `flows-js@es256`/`@hs256` (the JavaScript peer), `<flow>@baseline-es256`/`-hs256`;
+// the HS256 Rust contenders are the functions section's Workers.
+const flowWorkers = [];
+const serveFlow = (key, modules, bindings) => {
+  port[key] = base + 53 + flowWorkers.length;
+  flowWorkers.push({ name: key.replace('@', '-'), port: port[key], modules, bindings });
+};
+for (const name of FLOWS) serveFlow(`${name}@es256`, builtModules(join(repo, 'build', name)), functionBindings);
+serveFlow('flows-js@es256', flowsJsModules, functionBindings);
+serveFlow('flows-js@hs256', flowsJsModules, legacyBindings);
+for (const name of baselineFlows) {
+  serveFlow(`${name}@baseline-es256`, builtModules(join(baselineDir, name)), functionBindings);
+  if (TOKEN_FLOWS.includes(name)) serveFlow(`${name}@baseline-hs256`, builtModules(join(baselineDir, name)), legacyBindings);
+}
 const workers = [
-  ...FUNCTIONS.map((name) => ({ name, port: port[name], modules: builtModules(buildDirs[name] ?? join(repo, 'build', name)), bindings: functionBindings })),
+  ...FUNCTIONS.map((name) => ({ name, port: port[name], modules: builtModules(buildDirs[name] ?? join(repo, 'build', name)), bindings: legacyBindings })),
   // BENCH_WORKER_DIR: another build of bench/rust-worker (e.g. with other optimisation settings).
   { name: 'bench-worker', port: port['bench-worker'], modules: builtModules(env.BENCH_WORKER_DIR || join(repo, 'build', 'bench-worker')), bindings: peer },
   {
@@ -84,22 +110,12 @@ const workers = [
     ],
     bindings: peer,
   },
-  {
-    name: 'flows-js',
-    port: port['flows-js'],
-    modules: [
-      { name: 'flows.mjs', path: join(repo, 'bench/peer-js/flows.mjs'), kind: 'esModule' },
-      { name: 'envelope.mjs', path: join(repo, 'bench/peer-js/envelope.mjs'), kind: 'esModule' },
-      { name: 'relay.js', path: join(repo, 'functions/tenant-proxy/src/relay.js'), kind: 'esModule' },
-    ],
-    bindings: functionBindings,
-  },
-  ...baselined.map((name) => ({ name: `${name}@baseline`.replace('@', '-'), port: port[`${name}@baseline`], modules: builtModules(join(baselineDir, name)), bindings: functionBindings })),
+  ...flowWorkers,
 ];
 const wrkOptions = { seconds, connections, cpus: pin ? '1' : undefined };
 const workerd = join(repo, 'node_modules/.bin/workerd');
 const workerdVersion = execFileSync(workerd, ['--version'], { encoding: 'utf8' }).trim();
-log(`starting ${workerdVersion} serve (${workers.length} Workers, ports ${base + 41}-${base + 57})`);
+log(`starting ${workerdVersion} serve (${workers.length} Workers, ports ${base + 41}-${base + 52 + flowWorkers.length})`);
 const server = await startWorkerd({
   workerd,
   file: join(state, 'workerd.capnp'),
@@ -133,7 +149,7 @@ async function check(label, request, expected) {
 
 log('seeding a connection, a finished task and a pending invitation through the functions');
 const connection = { name: 'bench', url: tenant.url, anon_key: tenant.anonKey, service_role_key: tenant.serviceKey };
-await check('save-connection', { url: fn('save-connection'), method: 'POST', headers: { ...bearer(owner.token), ...jsonHeaders }, body: JSON.stringify(connection) }, [200, 201]);
+await check('save-connection', { url: fn('save-connection'), method: 'POST', headers: { ...bearer(owner.hs256), ...jsonHeaders }, body: JSON.stringify(connection) }, [200, 201]);
 const { data: task, error: taskError } = await owner.client
   .from('segmentation_results')
   .insert({ source_image_url: 'https://images.example.test/cat.png', text_prompt: 'the cat' })
@@ -154,25 +170,25 @@ const { data: profile, error: profileError } = await admin.client
   .select()
   .single();
 if (profileError) throw profileError;
-const invitation = await check('create-invitation', { url: fn('create-invitation'), method: 'POST', headers: { ...bearer(admin.token), ...jsonHeaders }, body: JSON.stringify({ profile_id: profile.id }) }, [201]);
+const invitation = await check('create-invitation', { url: fn('create-invitation'), method: 'POST', headers: { ...bearer(admin.hs256), ...jsonHeaders }, body: JSON.stringify({ profile_id: profile.id }) }, [201]);
 
 // --- the rows ----------------------------------------------------------------------------------
 const upsert = { ...connection, name: 'bench-upsert' };
-await check('save-connection', { url: fn('save-connection'), method: 'POST', headers: { ...bearer(owner.token), ...jsonHeaders }, body: JSON.stringify(upsert) }, [200, 201]);
+await check('save-connection', { url: fn('save-connection'), method: 'POST', headers: { ...bearer(owner.hs256), ...jsonHeaders }, body: JSON.stringify(upsert) }, [200, 201]);
 const rows = [
   {
     name: 'save-connection', what: 'POST upsert of one name: 2 seals + `rpc/save_connection` with the service key',
-    request: { url: fn('save-connection'), method: 'POST', headers: { ...bearer(owner.token), ...jsonHeaders }, body: JSON.stringify(upsert) }, expect: [200],
+    request: { url: fn('save-connection'), method: 'POST', headers: { ...bearer(owner.hs256), ...jsonHeaders }, body: JSON.stringify(upsert) }, expect: [200],
     floor: { url: `${main.url}/rest/v1/rpc/save_connection`, method: 'POST', headers: { ...service(main), ...jsonHeaders }, body: JSON.stringify(await sealedConnectionArgs(vars, owner.id, upsert)) },
   },
   {
     name: 'save-connection (GET)', what: 'list: `rpc/list_connections` as the caller',
-    request: { url: fn('save-connection'), headers: bearer(owner.token) }, expect: [200],
-    floor: { url: `${main.url}/rest/v1/rpc/list_connections`, method: 'POST', headers: { ...bearer(owner.token), ...jsonHeaders }, body: '{}' },
+    request: { url: fn('save-connection'), headers: bearer(owner.hs256) }, expect: [200],
+    floor: { url: `${main.url}/rest/v1/rpc/list_connections`, method: 'POST', headers: { ...bearer(owner.hs256), ...jsonHeaders }, body: '{}' },
   },
   {
     name: 'tenant-proxy', what: 'GET 3 rows of the tenant: connection lookup + open + relay; floor = the tenant directly',
-    request: { url: fn('tenant-proxy', '/bench/rest/v1/bench_items?select=*&limit=3'), headers: bearer(owner.token) }, expect: [200],
+    request: { url: fn('tenant-proxy', '/bench/rest/v1/bench_items?select=*&limit=3'), headers: bearer(owner.hs256) }, expect: [200],
     floor: { url: `${tenant.url}/rest/v1/bench_items?select=*&limit=3`, headers: service(tenant) },
   },
   {
@@ -185,7 +201,7 @@ const rows = [
   },
   {
     name: 'create-invitation (GET)', what: 'history of a profile (1 pending invitation, its token envelope opened)',
-    request: { url: fn('create-invitation', `?profile_id=${profile.id}`), headers: bearer(admin.token) }, expect: [200],
+    request: { url: fn('create-invitation', `?profile_id=${profile.id}`), headers: bearer(admin.hs256) }, expect: [200],
     floor: { url: `${main.url}/rest/v1/rpc/list_profile_invitations`, method: 'POST', headers: { ...service(main), ...jsonHeaders }, body: JSON.stringify({ p_admin: admin.id, p_profile_id: profile.id }) },
   },
   {
@@ -220,11 +236,19 @@ const started = new Date();
 const results = { functions: [], proxy: [], peer: [], flows: [] };
 
 if (sections.has('flows')) {
-  const at = (worker) => (flow, path) => `http://127.0.0.1:${port[worker]}/functions/v1/${flow}${path}`;
+  // Rust contenders: a new project's function (`<flow>@es256`) or a legacy project's (the
+  // functions section's Worker); the JavaScript peer with the same settings.
+  const rustWorker = (flow, set) => (set === 'hs256' ? flow : `${flow}@es256`);
+  const url = (worker, flow, path) => `http://127.0.0.1:${port[worker]}/functions/v1/${flow}${path}`;
   const good = { ...connection, name: 'bench-flows' };
   const post = (body, headers = bearer(owner.token)) => ({ method: 'POST', headers: { ...headers, ...jsonHeaders }, body: JSON.stringify(body) });
   const forged = `${owner.token.split('.')[0]}.${owner.token.split('.')[1]}.${owner.token.split('.')[2].slice(0, -4)}AAAA`;
-  const cases = [
+  const tokens = tokenCases(main, owner);
+  const webhook = await webhookCases(
+    { taskId: task.id, apiKey: webhookKey, secrets: vars.WEBHOOK_SECRETS, body: webhookBody },
+    (request) => check('process-webhook (priming)', { url: fn('process-webhook'), ...request }, [200]),
+  );
+  const es256Cases = [
     ['save-connection', 'POST upsert', '', post(good)],
     ['save-connection', 'OPTIONS preflight', '', { method: 'OPTIONS' }],
     ['save-connection', 'PUT not allowed', '', { method: 'PUT', headers: bearer(owner.token) }],
@@ -249,30 +273,46 @@ if (sections.has('flows')) {
     ['tenant-proxy', 'dot segments', '/bench/rest/v1/%2e%2e/auth', { headers: bearer(owner.token) }],
     ['tenant-proxy', 'no token', '/bench/rest/v1/bench_items', {}],
     ['tenant-proxy', 'OPTIONS preflight', '/bench/rest/v1/bench_items', { method: 'OPTIONS' }],
+    ...tokens.es256,
     ['accept-invitation', 'GET preview', `?token=${invitation.token}`, {}],
     ['accept-invitation', 'unknown token', `?token=${'A'.repeat(43)}`, {}],
     ['accept-invitation', 'malformed token', '?token=short', {}],
     ['accept-invitation', 'no token', '', {}],
     ['accept-invitation', 'DELETE not allowed', `?token=${invitation.token}`, { method: 'DELETE' }],
-  ].map(([flow, label, path, request]) => ({ flow, label, path, request }));
+    ...webhook,
+  ];
+  const hs256Cases = [['save-connection', 'POST upsert', '', post(good, bearer(owner.hs256))], ...tokens.hs256];
+  const cases = [...es256Cases.map((c) => [...c, 'es256']), ...hs256Cases.map((c) => [...c, 'hs256'])]
+    .map(([flow, label, path, request, set]) => ({ flow, label: `${label} (${set === 'es256' ? 'ES256 project' : 'legacy HS256 project'})`, path, request, set }));
   // The happy POST replaces an existing connection in both (200), whichever runs first.
-  await check('save-connection', { url: fn('save-connection'), ...post(good) }, [200, 201]);
+  await check('save-connection', { url: fn('save-connection'), ...post(good, bearer(owner.hs256)) }, [200, 201]);
   log(`flows: ${cases.length} requests to each Rust function and its JavaScript peer, answers compared`);
-  const mismatches = await compareFlows(cases, (flow, path) => at(flow)(flow, path), at("flows-js"));
+  const mismatches = await compareFlows(cases, (c) => url(rustWorker(c.flow, c.set), c.flow, c.path), (c) => url(`flows-js@${c.set}`, c.flow, c.path));
   if (mismatches.length) {
     for (const m of mismatches) process.stderr.write(`MISMATCH ${m.label}\n  rust: ${JSON.stringify(m.rust)}\n  js:   ${JSON.stringify(m.js)}\n`);
     throw new Error(`${mismatches.length} of ${cases.length} answers differ between the Rust functions and their JavaScript peers`);
   }
+  results.flowCases = cases.length;
+  const upsert = post({ ...connection, name: 'bench-upsert' });
+  const threeRows = '/bench/rest/v1/bench_items?select=*&limit=3';
   const measured = [
-    ['save-connection', 'POST upsert (2 seals + `rpc/save_connection`)', '', post({ ...connection, name: 'bench-upsert' })],
-    ['tenant-proxy', 'GET 3 rows (lookup + open + relay)', '/bench/rest/v1/bench_items?select=*&limit=3', { headers: bearer(owner.token) }],
-    ['accept-invitation', 'GET preview by token', `?token=${invitation.token}`, {}],
+    ['save-connection', 'POST upsert (2 seals + `rpc/save_connection`), ES256 session', '', { ...upsert, headers: { ...upsert.headers, ...bearer(owner.token) } }, 'es256'],
+    ['save-connection', 'POST upsert, HS256 session (legacy project)', '', { ...upsert, headers: { ...upsert.headers, ...bearer(owner.hs256) } }, 'hs256'],
+    ['tenant-proxy', 'GET 3 rows (lookup + open + relay), ES256 session', threeRows, { headers: bearer(owner.token) }, 'es256'],
+    ['tenant-proxy', 'GET 3 rows, HS256 session (legacy project)', threeRows, { headers: bearer(owner.hs256) }, 'hs256'],
+    ['accept-invitation', 'GET preview by token', `?token=${invitation.token}`, {}, 'es256'],
+    ['process-webhook', 'POST `done` again for a finished task (X-API-Key): `unchanged`', '', webhookRequest, 'es256'],
+    ['process-webhook', 'POST `done` again with a new delivery id each time: delivery recorded', '', { ...webhookRequest, uniqueHeader: 'idempotency-key' }, 'es256'],
   ];
-  const contenders = measured.filter(([flow]) => selected(flow)).flatMap(([flow, what, path, request]) => [
-    { flow, what, label: 'Rust', request: { url: at(flow)(flow, path), ...request } },
-    { flow, what, label: 'JavaScript', request: { url: at('flows-js')(flow, path), ...request } },
-    ...(baselined.includes(flow) ? [{ flow, what, label: 'Rust (baseline)', request: { url: at(`${flow}@baseline`)(flow, path), ...request } }] : []),
+  const contenders = measured.filter(([flow]) => selected(flow)).flatMap(([flow, what, path, request, set]) => [
+    { flow, what, label: 'Rust', request: { ...request, url: url(rustWorker(flow, set), flow, path) } },
+    { flow, what, label: 'JavaScript', request: { ...request, url: url(`flows-js@${set}`, flow, path) } },
+    ...(baselineFlows.includes(flow) ? [{ flow, what, label: 'Rust (baseline)', request: { ...request, url: url(`${flow}@baseline-${set}`, flow, path) } }] : []),
   ]);
+  // One request to each first: a contender no case has reached (the baselines) would otherwise
+  // meet wrk's first burst with an empty JWKS cache (main's builds before 2026-12-02 answered the
+  // requests that arrived while the first fetch was under way 503 `auth_keys_unavailable`).
+  for (const c of contenders) await check(`${c.flow} (${c.label})`, c.request, [200, 201]);
   results.flows = await alternate(contenders, Number(env.BENCH_FLOW_ROUNDS ?? 3), drive, log);
 }
 
@@ -292,14 +332,14 @@ if (sections.has('proxy')) {
   // measured beside the current one.
   const big = '/bench/rest/v1/bench_items?select=*';
   const small = '/bench/rest/v1/bench_items?select=*&limit=3';
-  const builds = [['', 'tenant-proxy'], ...(baselined.includes('tenant-proxy') ? [[' (baseline)', 'tenant-proxy@baseline']] : [])];
+  const builds = [['', 'tenant-proxy'], ...(baselineFlows.includes('tenant-proxy') ? [[' (baseline)', 'tenant-proxy@baseline-hs256']] : [])];
   for (const [label, path] of [['small (3 rows)', small], ['1 MB (1000 rows)', big]]) {
     for (const c of [...new Set([1, connections])]) {
       const options = { ...wrkOptions, connections: c };
       const direct = { url: `${tenant.url}/rest/v1${path.replace('/bench/rest/v1', '')}`, headers: service(tenant) };
       for (const [suffix, worker] of builds) {
         log(`tenant-proxy${suffix} ${label} at ${c} connection(s): through the proxy, then the tenant directly`);
-        const proxied = { url: `http://127.0.0.1:${port[worker]}/functions/v1/tenant-proxy${path}`, headers: bearer(owner.token) };
+        const proxied = { url: `http://127.0.0.1:${port[worker]}/functions/v1/tenant-proxy${path}`, headers: bearer(owner.hs256) };
         await check('tenant-proxy', proxied, [200]);
         const p = await drive(proxied, options);
         const d = await wrk(direct, options);
@@ -311,7 +351,7 @@ if (sections.has('proxy')) {
 
 if (sections.has('peer')) {
   const body = JSON.stringify({ name: peer.BENCH_ROW, envelope: peer.BENCH_ENVELOPE });
-  const headers = { authorization: `Bearer ${owner.token}`, ...jsonHeaders };
+  const headers = { authorization: `Bearer ${owner.hs256}`, ...jsonHeaders };
   // Alternating rounds (BENCH_PEER_ROUNDS, 3 by default), medians of each: the machine's load
   // drifts over a run, and the two Workers should see the same drift.
   const rounds = Number(env.BENCH_PEER_ROUNDS ?? 3);
@@ -340,7 +380,7 @@ const profiles = [];
 for (const name of profiled) {
   const peerRequest = (worker) => ({
     url: `http://127.0.0.1:${port[worker]}/peer`, method: 'POST',
-    headers: { authorization: `Bearer ${owner.token}`, ...jsonHeaders },
+    headers: { authorization: `Bearer ${owner.hs256}`, ...jsonHeaders },
     body: JSON.stringify({ name: peer.BENCH_ROW, envelope: peer.BENCH_ENVELOPE }),
   });
   const request = name in port && !FUNCTIONS.includes(name) ? peerRequest(name) : rows.find((r) => r.name === name)?.request;
@@ -384,12 +424,12 @@ print(`wrk ${seconds} s per row at ${connections} connections${pin ? ', workerd 
 
 if (results.flows.length) {
   print();
-  print(`Answers of ${FLOWS.length} flows compared with their JavaScript peers first (happy and unhappy requests): all equal.`);
+  print(`Answers of ${FLOWS.length} flows compared with their JavaScript peers first (${results.flowCases} happy and unhappy requests, ES256 and legacy HS256 projects): all equal.`);
   print();
   print('| flow | contender | req/s | p50 ms | workerd CPU µs/req | req/s vs JS | CPU vs JS | req/s per round |');
   print('| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const r of results.flows) {
-    const js = results.flows.find((o) => o.flow === r.flow && o.label === 'JavaScript');
+    const js = results.flows.find((o) => o.what === r.what && o.label === 'JavaScript');
     print(`| ${r.flow}: ${r.what} | ${r.label}${r.failures ? ` (${r.failures} failed)` : ''} | ${fmt(r.rps, 0)} | ${fmt(r.p50_ms, 2)} | ${fmt(r.cpu_us, 0)} | ${fmt(r.rps / js.rps, 2)}× | ${fmt(r.cpu_us / js.cpu_us, 2)}× | ${r.rounds.join(', ')} |`);
   }
 }

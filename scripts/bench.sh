@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The benchmarks: builds the release Workers, starts a stack of its own (devstack with a tenant
-# project, ports BENCH_PORT_BASE+21/22/31), serves the built Workers with `workerd serve` (not
+# project, ports BENCH_PORT_BASE+21/22/31; devstack's default ES256 signing keys), serves the built Workers with `workerd serve` (not
 # `wrangler dev`, whose proxy adds ~12 ms per request), drives them with wrk and prints one
 # markdown table. See bench/README.md for what each row measures.
 #
 # Settings (environment):
 #   BENCH_SECONDS=8        seconds per measured row
 #   BENCH_CONNECTIONS=8    concurrent connections per row
-#   BENCH_PORT_BASE=56400  ports: stack base+21/22, tenant base+31, Workers base+40…51
+#   BENCH_PORT_BASE=56400  ports: stack base+21/22, tenant base+31, Workers base+40…64
 #   BENCH_PIN=1            pin workerd to CPU 0 and wrk to CPU 1 (taskset), 0 to let them float
 #   BENCH_SECTIONS="functions proxy peer ops sizes startup"   what to run
 #   BENCH_OUT=file         also write the table there
@@ -64,7 +64,7 @@ rm -f "$BENCH_STATE/dev.vars"
 trap 'stop_process "${DEVSTACK_PID:-}"' EXIT INT TERM
 start_devstack "$BENCH_STATE/devstack.log" "$((BENCH_PORT_BASE + 21))" \
   --db-port "$((BENCH_PORT_BASE + 22))" --state-dir "$BENCH_STATE" \
-  start --reset --legacy-jwt \
+  start --reset \
   --migrations migrations \
   --dev-vars "$BENCH_STATE/dev.vars" \
   --functions-url "http://127.0.0.1:$((BENCH_PORT_BASE + 40))" \

@@ -24,14 +24,14 @@ async function answer(url, request) {
 }
 
 /**
- * cases: [{ flow, label, path, request }]; rustUrl(flow, path) and jsUrl(flow, path) give the
- * two URLs. Returns the list of mismatches (empty when every answer matches).
+ * cases: [{ flow, label, path, request, … }]; rustUrl(case) and jsUrl(case) give the two URLs.
+ * Returns the list of mismatches (empty when every answer matches).
  */
 export async function compareFlows(cases, rustUrl, jsUrl) {
   const mismatches = [];
   for (const c of cases) {
-    const rust = await answer(rustUrl(c.flow, c.path), c.request);
-    const js = await answer(jsUrl(c.flow, c.path), c.request);
+    const rust = await answer(rustUrl(c), c.request);
+    const js = await answer(jsUrl(c), c.request);
     const same = rust.status === js.status && JSON.stringify(rust.body) === JSON.stringify(js.body)
       && JSON.stringify(rust.headers) === JSON.stringify(js.headers) && Boolean(rust.requestId) && Boolean(js.requestId);
     if (!same) mismatches.push({ label: `${c.flow}: ${c.label}`, rust, js });

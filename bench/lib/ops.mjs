@@ -9,6 +9,12 @@ export const OPS = {
   seal: 'seal a connection secret (AES-256-GCM envelope)',
   open: 'open that envelope',
   webhook_verify: 'Standard Webhooks verify (512 B body, 2 secrets)',
+  hmac: 'HMAC-SHA256 of an access token\'s signing input alone (Rust: hmac crate)',
+  hmac_webcrypto: 'the same HMAC through WebCrypto called from Rust',
+  aes_gcm_seal: 'AES-256-GCM encrypt of the secret alone (Rust: aes-gcm crate)',
+  aes_gcm_seal_webcrypto: 'the same encrypt through WebCrypto called from Rust',
+  aes_gcm_open: 'AES-256-GCM decrypt of it alone (Rust: aes-gcm crate)',
+  aes_gcm_open_webcrypto: 'the same decrypt through WebCrypto called from Rust',
 };
 
 /** Which criterion benchmark (the benches of shared/auth and shared/crypto) measures the same operation as each op here. */
@@ -75,7 +81,8 @@ function criterionEstimates(root) {
 export async function measureOps({ rust, js }, criterionRoot = new URL('../../target/criterion', import.meta.url).pathname) {
   const native = criterionEstimates(criterionRoot);
   const rows = [];
-  for (const op of Object.keys(OPS)) {
+  const selected = process.env.BENCH_OPS ? process.env.BENCH_OPS.split(',') : Object.keys(OPS);
+  for (const op of selected.filter((name) => name in OPS)) {
     rows.push({ op, rust_us: await perOp(rust, op), js_us: await perOp(js, op), native_us: native[op] ?? null });
   }
   return rows;

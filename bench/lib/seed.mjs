@@ -1,7 +1,8 @@
 // The benchmark's data: users, tokens, a connection to the tenant, a finished task, a profile
 // with a pending invitation, and the inputs of the micro-benchmarks.
 import { execFileSync } from 'node:child_process';
-import { createHash, createHmac, generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
+import { createHash, createHmac, createPrivateKey, generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createClient } from '@supabase/supabase-js';
 import { importKeyRing, seal } from '../peer-js/envelope.mjs';
 
@@ -29,19 +30,44 @@ export function webhookSignature(whsec, id, timestamp, body) {
   return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
 }
 
+/**
+ * A JWT of `header` and `claims` (objects, or strings sent as they are): HS256 with `secret`,
+ * or ES256 with the node `privateKey`.
+ */
+export function signJwt(header, claims, { secret, privateKey }) {
+  const part = (v) => b64url(typeof v === 'string' ? v : JSON.stringify(v));
+  const signed = `${part(header)}.${part(claims)}`;
+  const signature = secret !== undefined
+    ? createHmac('sha256', secret).update(signed).digest()
+    : sign('sha256', Buffer.from(signed), { key: privateKey, dsaEncoding: 'ieee-p1363' });
+  return `${signed}.${b64url(signature)}`;
+}
+
+/** The claims of a JWT, unverified. */
+export const jwtClaims = (token) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
+
+/** The key a project's Auth signs access tokens with (devstack's GoTrue-format key file): { kid, privateKey, jwk }. */
+export function projectSigningKey(project) {
+  const keys = JSON.parse(readFileSync(project.signingKeysPath, 'utf8'));
+  const jwk = keys.find((k) => (k.key_ops ?? []).includes('sign'));
+  const { d, key_ops, ...publicJwk } = jwk;
+  return { kid: jwk.kid, privateKey: createPrivateKey({ key: { ...publicJwk, d }, format: 'jwk' }), jwk: publicJwk };
+}
+
+/** The HS256 token a legacy project (signing with its JWT secret) would have issued for the same session. */
+export const hs256Twin = (project, token) => signJwt({ alg: 'HS256', typ: 'JWT' }, jwtClaims(token), { secret: project.jwtSecret });
+
 /** An ES256 key pair as a JWKS and a token signed with it, with Supabase's claims. */
 function es256Token(issuer, sub) {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const kid = 'bench-es256';
   const jwk = { ...publicKey.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' };
   const now = Math.floor(Date.now() / 1000);
-  const header = b64url(JSON.stringify({ alg: 'ES256', typ: 'JWT', kid }));
-  const claims = b64url(JSON.stringify({
+  const token = signJwt({ alg: 'ES256', typ: 'JWT', kid }, {
     iss: issuer, sub, aud: 'authenticated', role: 'authenticated', exp: now + 4 * 3600, iat: now,
     email: 'es256@bench.test', is_anonymous: false, session_id: randomUUID(), aal: 'aal1',
-  }));
-  const signature = sign('sha256', Buffer.from(`${header}.${claims}`), { key: privateKey, dsaEncoding: 'ieee-p1363' });
-  return { token: `${header}.${claims}.${b64url(signature)}`, jwks: JSON.stringify({ keys: [jwk] }) };
+  }, { privateKey });
+  return { token, jwks: JSON.stringify({ keys: [jwk] }) };
 }
 
 /**
@@ -71,7 +97,7 @@ export async function peerInputs(main, vars, owner, tenant) {
     BENCH_ROW: row,
     BENCH_SECRET: tenant.serviceKey,
     BENCH_ENVELOPE: envelope,
-    BENCH_HS256_TOKEN: owner.token,
+    BENCH_HS256_TOKEN: owner.hs256,
     BENCH_ES256_TOKEN: es.token,
     BENCH_JWKS: es.jwks,
     BENCH_WEBHOOK_SECRET: `${otherSecret} ${whsec}`,

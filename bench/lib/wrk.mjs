@@ -11,7 +11,8 @@ const scratch = mkdtempSync(join(tmpdir(), 'bench-wrk-'));
 let counter = 0;
 
 /**
- * request: { url, method = 'GET', headers = {}, body } (body a string).
+ * request: { url, method = 'GET', headers = {}, body, uniqueHeader } (body a string;
+ * uniqueHeader: a header that gets a new value on every request).
  * options: { seconds, connections, threads, cpus (taskset list for wrk) }.
  * Returns { rps, p50_ms, p99_ms, requests, non2xx, errors, mb_per_s }.
  */
@@ -19,7 +20,7 @@ export async function wrk(request, { seconds, connections, threads = 1, cpus, ti
   const id = counter++;
   const headersFile = join(scratch, `h${id}`);
   writeFileSync(headersFile, Object.entries(request.headers ?? {}).map(([k, v]) => `${k}: ${v}`).join('\n'));
-  const env = { ...process.env, BENCH_METHOD: request.method ?? 'GET', BENCH_HEADERS_FILE: headersFile, BENCH_BODY_FILE: '' };
+  const env = { ...process.env, BENCH_METHOD: request.method ?? 'GET', BENCH_HEADERS_FILE: headersFile, BENCH_BODY_FILE: '', BENCH_UNIQUE_HEADER: request.uniqueHeader ?? '' };
   if (request.body !== undefined) {
     env.BENCH_BODY_FILE = join(scratch, `b${id}`);
     writeFileSync(env.BENCH_BODY_FILE, request.body);

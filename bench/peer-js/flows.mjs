@@ -1,18 +1,23 @@
 // The real flows as a competent TypeScript team would write them for Workers: plain JavaScript,
 // WebCrypto and fetch, no framework. Same answers as the Rust functions (statuses, bodies,
-// CORS, `x-request-id`) for the requests bench/peer-js/flows-match.mjs sends to both:
-//   POST /functions/v1/save-connection          upsert through rpc/save_connection as the caller
+// CORS, `x-request-id`) for the requests bench/bench.mjs's flows section sends to both:
+//   POST /functions/v1/save-connection          upsert through rpc/save_connection (service key)
 //   GET  /functions/v1/tenant-proxy/<c>/rest/v1/… relay with the tenant's key (reads only)
 //   GET  /functions/v1/accept-invitation?token=… preview through rpc/preview_profile_invitation
-// Limits, stated: HS256 access tokens only (what devstack issues), the webhook flow is not here.
+//   POST /functions/v1/process-webhook           X-API-Key or Standard Webhooks signature, the
+//                                                body validated, rpc/apply_segmentation_webhook
+// Access tokens: HS256 with SUPABASE_JWT_SECRET when set, ES256/RS256 through the JWKS
+// (access-token.mjs). Not here: the other methods of these functions, process-webhook's
+// /retention route.
 
+import { AuthRefusal, bearerToken, TokenVerifier } from './access-token.mjs';
 import { fromBase64Url, importKeyRing, open as openEnvelope, seal as sealEnvelope } from './envelope.mjs';
+import { authenticateSender, parseWebhook, Refusal, rpcArgs, senderCredentials } from './webhook.mjs';
 // tenant-proxy's own relay.js (the header deadline and the body's idle timeout).
 import { endedWhenIdle, fetchWithin } from './relay.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CLIENT_HEADERS = 'authorization, x-client-info, apikey, content-type, x-region';
 const PROXY_RESPONSE_HEADERS = ['content-type', 'content-range', 'content-location', 'location', 'preference-applied', 'range-unit'];
 const PROXY_REQUEST_HEADERS = ['accept', 'accept-profile', 'content-profile', 'content-type', 'prefer', 'range', 'range-unit'];
@@ -21,6 +26,7 @@ const SPECS = {
   'save-connection': { methods: ['GET', 'POST', 'DELETE'], extra: [], expose: [] },
   'tenant-proxy': { methods: ['GET', 'HEAD', 'POST', 'PATCH', 'PUT', 'DELETE'], extra: ['accept', 'accept-profile', 'content-profile', 'prefer', 'range', 'range-unit'], expose: PROXY_RESPONSE_HEADERS },
   'accept-invitation': { methods: ['GET', 'POST'], extra: [], expose: [] },
+  'process-webhook': { methods: ['POST'], extra: ['x-api-key', 'idempotency-key', 'webhook-id', 'webhook-timestamp', 'webhook-signature'], expose: [] },
 };
 for (const spec of Object.values(SPECS)) {
   spec.cors = [
@@ -52,8 +58,9 @@ function config(env) {
       url,
       anonKey: env.SUPABASE_ANON_KEY,
       serviceKey: env.SUPABASE_SERVICE_ROLE_KEY,
-      issuer: `${url}/auth/v1`,
-      hmacKey: await crypto.subtle.importKey('raw', encoder.encode(env.SUPABASE_JWT_SECRET), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']),
+      verifier: new TokenVerifier({ url, jwtSecret: env.SUPABASE_JWT_SECRET?.trim() ? env.SUPABASE_JWT_SECRET : null }),
+      // Checked when a delivery arrives: a bad setting is that request's 500, as in Rust.
+      webhookCredentials: senderCredentials(env.WEBHOOK_API_KEYS, env.WEBHOOK_SECRETS).then((credentials) => ({ credentials }), (error) => ({ error })),
       ring: await importKeyRing(env.ENCRYPTION_KEY_RING),
       allowLoopback: env.ALLOW_LOOPBACK_TENANTS === 'true',
       tenantTimeoutMs: Number(env.TENANT_TIMEOUT_MS) || 15000,
@@ -64,59 +71,22 @@ function config(env) {
 }
 
 // --- auth ----------------------------------------------------------------------------------------
-const AUTH = {
-  missing_authorization: 'missing Authorization header',
-  not_bearer: "Authorization header must be 'Bearer <access token>'",
-  token_malformed: 'access token is malformed',
-  unsupported_algorithm: 'access token algorithm is not accepted',
-  bad_signature: 'access token signature is invalid',
-  missing_expiry: 'access token has no expiry',
-  token_expired: 'access token has expired',
-  token_not_yet_valid: 'access token is not valid yet',
-  wrong_audience: 'access token audience is not accepted',
-  wrong_issuer: 'access token issuer is not accepted',
-  bad_subject: 'access token subject is not a user id',
-};
-const refused = (code) => new ApiError(401, code, AUTH[code]);
-
-function bearer(request) {
-  const value = (request.headers.get('authorization') ?? '').trim();
-  if (!value) throw refused('missing_authorization');
-  const space = value.indexOf(' ');
-  if (space < 0 || value.slice(0, space).toLowerCase() !== 'bearer') throw refused('not_bearer');
-  const token = value.slice(space + 1).trimStart();
-  if (!token || /\s/.test(token)) throw refused('not_bearer');
-  return token;
-}
-
 async function authenticate(request, cfg) {
-  const token = bearer(request);
-  const parts = token.split('.');
-  if (parts.length !== 3) throw refused('token_malformed');
-  let header;
-  let claims;
-  let signature;
   try {
-    header = JSON.parse(decoder.decode(fromBase64Url(parts[0])));
-    claims = JSON.parse(decoder.decode(fromBase64Url(parts[1])));
-    signature = fromBase64Url(parts[2]);
-  } catch {
-    throw refused('token_malformed');
+    const token = bearerToken(request.headers.get('authorization'));
+    const caller = await cfg.verifier.verify(token, Math.floor(Date.now() / 1000));
+    return { ...caller, token };
+  } catch (e) {
+    if (e instanceof AuthRefusal) throw new ApiError(e.status, e.code, e.message);
+    throw e;
   }
-  if (header.alg !== 'HS256') throw refused('unsupported_algorithm');
-  if (!(await crypto.subtle.verify('HMAC', cfg.hmacKey, signature, encoder.encode(`${parts[0]}.${parts[1]}`)))) throw refused('bad_signature');
-  const now = Math.floor(Date.now() / 1000);
-  if (typeof claims.exp !== 'number') throw refused('missing_expiry');
-  if (now >= claims.exp + 30) throw refused('token_expired');
-  if ([claims.nbf, claims.iat].some((t) => typeof t === 'number' && t > now + 30)) throw refused('token_not_yet_valid');
-  if (![].concat(claims.aud ?? []).includes('authenticated')) throw refused('wrong_audience');
-  if (claims.iss !== cfg.issuer) throw refused('wrong_issuer');
-  if (typeof claims.sub !== 'string' || !UUID.test(claims.sub)) throw refused('bad_subject');
-  return { userId: claims.sub.toLowerCase(), isAnonymous: claims.is_anonymous === true, token };
 }
 
 // --- PostgREST -----------------------------------------------------------------------------------
-/** One PostgREST call: parsed 2xx body, or { restError } for a 4xx; 502 for the rest. */
+/**
+ * One PostgREST call: parsed 2xx body, or { restError } for a 4xx; 502 for the rest. The
+ * database refusing a blocked or deleted account is that account's 403, whatever the flow.
+ */
 async function rest(url, { method = 'GET', apikey, token, body }) {
   const headers = { accept: 'application/json', apikey, authorization: `Bearer ${token}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -134,6 +104,9 @@ async function rest(url, { method = 'GET', apikey, token, body }) {
     try {
       error = JSON.parse(text) ?? {};
     } catch {}
+    if (response.status === 403 && error.hint === 'account_blocked') {
+      throw new ApiError(403, 'account_blocked', 'This account is blocked or deleted; contact the administrator');
+    }
     return { restError: { status: response.status, ...error } };
   }
   return { data: text ? JSON.parse(text) : null };
@@ -143,15 +116,26 @@ async function rest(url, { method = 'GET', apikey, token, body }) {
 const FIELDS = { name: 'string', url: 'string', anon_key: 'string', service_role_key: 'string', allow_writes: 'boolean' };
 const invalid = (code, message) => new ApiError(400, code, message);
 
-async function readJsonObject(request, limit) {
-  const declared = request.headers.get('content-length');
-  if (declared !== null) {
-    if (!/^\d+$/.test(declared.trim())) throw invalid('invalid_content_length', 'Content-Length is not a number');
-    if (Number(declared) > limit) throw new ApiError(413, 'payload_too_large', `request body is larger than ${limit} bytes`);
+/** The body's bytes: 413 past `limit` (declared or actual), 400 for a Content-Length that is not a u64. */
+async function readBody(request, limit) {
+  const tooLarge = () => new ApiError(413, 'payload_too_large', `request body is larger than ${limit} bytes`);
+  const declared = request.headers.get('content-length')?.trim();
+  if (declared !== undefined) {
+    if (!/^\+?\d+$/.test(declared) || BigInt(declared) >= 2n ** 64n) throw invalid('invalid_content_length', 'Content-Length is not a number');
+    if (BigInt(declared) > BigInt(limit)) throw tooLarge();
   }
-  const bytes = new Uint8Array(await request.arrayBuffer());
-  if (bytes.length > limit) throw new ApiError(413, 'payload_too_large', `request body is larger than ${limit} bytes`);
-  const text = decoder.decode(bytes);
+  let bytes;
+  try {
+    bytes = new Uint8Array(await request.arrayBuffer());
+  } catch {
+    throw invalid('unreadable_body', 'The request body could not be read');
+  }
+  if (bytes.length > limit) throw tooLarge();
+  return bytes;
+}
+
+async function readJsonObject(request, limit) {
+  const text = decoder.decode(await readBody(request, limit));
   if (!text.trim()) throw invalid('invalid_json', 'request body is empty; expected JSON');
   let value;
   try {
@@ -249,6 +233,11 @@ function checkKey(key, field) {
 
 const hint = (key) => Array.from(key).slice(0, 6).join('');
 
+/** What a connection's envelopes are bound to, by `connections.key_binding` (edge-tenant's key_binding.rs). */
+const KEY_ROWS = { 1: (name) => name, 2: (name, url) => `${name} ${url}` };
+const CURRENT_KEY_BINDING = 2;
+const keyRow = (binding, name, url) => KEY_ROWS[binding](name, url);
+
 async function saveConnection(request, cfg) {
   const caller = await authenticate(request, cfg);
   if (caller.isAnonymous) throw new ApiError(403, 'guest_not_allowed', 'Guest accounts cannot save connections; sign up with an e-mail address first');
@@ -258,26 +247,28 @@ async function saveConnection(request, cfg) {
   const url = tenantUrl(input.url, cfg.allowLoopback);
   checkKey(input.anon_key, 'anon_key');
   checkKey(input.service_role_key, 'service_role_key');
+  const row = keyRow(CURRENT_KEY_BINDING, input.name, url);
   const [anonSealed, serviceSealed] = await Promise.all([
-    sealEnvelope(cfg.ring, encoder.encode(input.anon_key), caller.userId, input.name, 'anon_key'),
-    sealEnvelope(cfg.ring, encoder.encode(input.service_role_key), caller.userId, input.name, 'service_role_key'),
+    sealEnvelope(cfg.ring, encoder.encode(input.anon_key), caller.userId, row, 'anon_key'),
+    sealEnvelope(cfg.ring, encoder.encode(input.service_role_key), caller.userId, row, 'service_role_key'),
   ]);
+  // The caller's id comes from the verified token; only the service role may run save_connection.
   const { data, restError } = await rest(`${cfg.url}/rest/v1/rpc/save_connection`, {
-    method: 'POST', apikey: cfg.anonKey, token: caller.token,
+    method: 'POST', apikey: cfg.serviceKey, token: cfg.serviceKey,
     body: {
-      p_name: input.name, p_url: url, p_anon_key_encrypted: anonSealed, p_service_role_key_encrypted: serviceSealed,
+      p_user_id: caller.userId, p_name: input.name, p_url: url, p_anon_key_encrypted: anonSealed, p_service_role_key_encrypted: serviceSealed,
       p_anon_key_hint: hint(input.anon_key), p_service_role_key_hint: hint(input.service_role_key), p_key_id: cfg.ring.active,
-      p_allow_writes: input.allow_writes ?? null,
+      p_key_binding: CURRENT_KEY_BINDING, p_allow_writes: input.allow_writes ?? null,
     },
   });
   if (restError) throw internal('saving a connection', `PostgREST ${restError.status} ${restError.code}: ${restError.message}`);
-  const row = data?.[0];
-  if (!row) throw internal('saving a connection', 'no row returned');
+  const saved = data?.[0];
+  if (!saved) throw internal('saving a connection', 'no row returned');
   const view = {
-    id: row.id, name: row.name, url: row.url, allow_writes: row.allow_writes, anon_key_hint: row.anon_key_hint,
-    service_role_key_hint: row.service_role_key_hint, key_id: row.key_id, created_at: row.created_at, updated_at: row.updated_at,
+    id: saved.id, name: saved.name, url: saved.url, allow_writes: saved.allow_writes, anon_key_hint: saved.anon_key_hint,
+    service_role_key_hint: saved.service_role_key_hint, key_id: saved.key_id, created_at: saved.created_at, updated_at: saved.updated_at,
   };
-  return json(row.created_at === row.updated_at ? 201 : 200, view);
+  return json(saved.created_at === saved.updated_at ? 201 : 200, view);
 }
 
 // --- tenant-proxy GET ----------------------------------------------------------------------------
@@ -293,12 +284,21 @@ async function tenantProxy(request, cfg, subPath) {
   if (!connection || !(tail === 'rest/v1' || tail.startsWith('rest/v1/')) || climbs || tail.includes('\\')) throw notFound();
   if (request.method !== 'GET' && request.method !== 'HEAD') throw new ApiError(405, 'method_not_allowed', `method ${request.method} is not served by this peer`);
 
-  const lookup = `${cfg.url}/rest/v1/connections?select=url%2Callow_writes%2Cservice_role_key_encrypted&user_id=eq.${caller.userId}&name=eq.${encodeURIComponent(connection)}`;
-  const { data, restError } = await rest(lookup, { apikey: cfg.serviceKey, token: cfg.serviceKey });
+  const { data, restError } = await rest(`${cfg.url}/rest/v1/rpc/connection_for_relay?select=url%2Callow_writes%2Cservice_role_key_encrypted%2Ckey_binding`, {
+    method: 'POST', apikey: cfg.serviceKey, token: cfg.serviceKey, body: { p_user_id: caller.userId, p_name: connection },
+  });
   if (restError) throw internal('looking up a connection', `PostgREST ${restError.status} ${restError.code}: ${restError.message}`);
   const stored = data?.[0];
   if (!stored) throw new ApiError(404, 'not_found', `No connection named ${connection}`);
-  const key = await openEnvelope(cfg.ring, stored.service_role_key_encrypted, caller.userId, connection, 'service_role_key');
+  let storedUrl;
+  try {
+    storedUrl = tenantUrl(stored.url, cfg.allowLoopback);
+  } catch (e) {
+    if (!(e instanceof ApiError)) throw e;
+    throw new ApiError(409, 'connection_url_refused', `This connection's stored URL is refused (${e.message}); save the connection again with its project URL`);
+  }
+  if (!(stored.key_binding in KEY_ROWS)) throw internal('reading a connection', 'unknown key_binding');
+  const key = await openEnvelope(cfg.ring, stored.service_role_key_encrypted, caller.userId, keyRow(stored.key_binding, connection, storedUrl), 'service_role_key');
   if (!key) throw new ApiError(409, 'connection_keys_unreadable', 'The stored keys of this connection cannot be decrypted; save the connection again');
   const secret = decoder.decode(key);
 
@@ -352,8 +352,50 @@ async function acceptInvitation(request, cfg) {
   return json(200, { email: data.email, expires_at: data.expires_at, profile: { first_name: data.profile.first_name, last_name: data.profile.last_name ?? null } });
 }
 
+// --- process-webhook POST ------------------------------------------------------------------------
+/** A result is a mask URL, labels and metadata; a runaway sender is refused before parsing. */
+const WEBHOOK_BODY_LIMIT = 256 * 1024;
+/** apply_segmentation_webhook's refusals on purpose (hint → status). */
+const WEBHOOK_REFUSALS = { task_not_found: 404, status_conflict: 409, delivery_id_reused: 409 };
+
+async function processWebhook(request, cfg, subPath, id) {
+  const route = subPath.replace(/\/+$/, '');
+  if (route) throw new ApiError(404, 'not_found', `No process-webhook route ${route}`);
+  const { credentials, error } = await cfg.webhookCredentials;
+  if (error) throw internal('reading the webhook credentials', error.message);
+  const body = await readBody(request, WEBHOOK_BODY_LIMIT);
+  let delivery;
+  let webhook;
+  try {
+    // The signature covers the exact bytes received, so it is checked before parsing.
+    delivery = await authenticateSender(credentials, request.headers, body, Math.floor(Date.now() / 1000));
+    webhook = parseWebhook(body);
+  } catch (e) {
+    if (e instanceof Refusal) throw new ApiError(e.status, e.code, e.message);
+    throw e;
+  }
+  const { data, restError } = await rest(`${cfg.url}/rest/v1/rpc/apply_segmentation_webhook`, {
+    method: 'POST', apikey: cfg.serviceKey, token: cfg.serviceKey, body: rpcArgs(webhook, delivery.deliveryId),
+  });
+  if (restError) {
+    const status = WEBHOOK_REFUSALS[restError.hint];
+    if (status) throw new ApiError(status, restError.hint, restError.message);
+    if (restError.status === 400) {
+      console.error(`${id} the database refused a validated webhook: ${restError.code} ${restError.message}`);
+      throw invalid('invalid_body', "The database refused one of the webhook's values");
+    }
+    throw internal('applying a webhook', `PostgREST ${restError.status} ${restError.code}: ${restError.message}`);
+  }
+  const outcome = {
+    task_id: data.task_id, status: data.status, outcome: data.outcome, charged: data.charged, credits_charged: data.credits_charged,
+    credits_shortfall: data.credits_shortfall, credits_remaining: data.credits_remaining, replayed: data.replayed,
+  };
+  console.log(`${id} delivery ${delivery.deliveryId ?? '(no id)'} via ${delivery.method}: task ${outcome.task_id} ${outcome.status} -> ${outcome.outcome}${outcome.charged ? ', charged' : ''}${outcome.replayed ? ', replayed' : ''}`);
+  return json(200, outcome);
+}
+
 // --- the entry -----------------------------------------------------------------------------------
-const FLOWS = { 'save-connection': saveConnection, 'tenant-proxy': tenantProxy, 'accept-invitation': acceptInvitation };
+const FLOWS = { 'save-connection': saveConnection, 'tenant-proxy': tenantProxy, 'accept-invitation': acceptInvitation, 'process-webhook': processWebhook };
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 function requestId(request) {
@@ -379,7 +421,7 @@ export default {
       } else if (!spec.methods.includes(request.method)) {
         throw new ApiError(405, 'method_not_allowed', `method ${request.method} is not allowed here`, [['allow', spec.methods.join(', ')]]);
       } else {
-        response = await FLOWS[name](request, await config(env), match[2] ?? '');
+        response = await FLOWS[name](request, await config(env), match[2] ?? '', id);
       }
     } catch (e) {
       const error = e instanceof ApiError ? e : internal(`serving ${name}`, e?.stack ?? e);

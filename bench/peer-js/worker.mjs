@@ -30,6 +30,15 @@ async function buildState(env) {
     const jwk = JSON.parse(env.BENCH_JWKS).keys[0];
     s.esKey = await crypto.subtle.importKey('jwk', { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
   }
+  if (env.BENCH_SECRET) {
+    // The HMAC and AES-GCM primitives alone (bench-worker's `hmac`/`aes_gcm_*` ops, same key
+    // bytes, nonce and AAD): what WebCrypto costs from JavaScript, beside calling it from Rust.
+    s.hmacSignKey = await crypto.subtle.importKey('raw', encoder.encode(env.SUPABASE_JWT_SECRET), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    s.aesKey = await crypto.subtle.importKey('raw', new Uint8Array(32).fill(7), 'AES-GCM', false, ['encrypt', 'decrypt']);
+    s.aesParams = { name: 'AES-GCM', iv: new Uint8Array(12).fill(9), additionalData: encoder.encode(`${env.BENCH_OWNER}:${env.BENCH_ROW}`) };
+    s.sealed = await crypto.subtle.encrypt(s.aesParams, s.aesKey, encoder.encode(env.BENCH_SECRET));
+    s.signingInput = encoder.encode(env.BENCH_HS256_TOKEN.slice(0, env.BENCH_HS256_TOKEN.lastIndexOf('.')));
+  }
   if (env.BENCH_WEBHOOK_SECRET) {
     s.webhookKeys = await Promise.all(
       env.BENCH_WEBHOOK_SECRET.split(/[\s,]+/).filter(Boolean).map((secret) =>
@@ -133,14 +142,22 @@ async function ops(url, env, s) {
   const owner = env.BENCH_OWNER;
   const row = env.BENCH_ROW;
   const secret = encoder.encode(env.BENCH_SECRET);
-  const run = {
+  const runs = {
     hs256_verify: async () => (await verifyToken(s, env.BENCH_HS256_TOKEN, now)).exp,
     es256_verify: async () => (await verifyToken(s, env.BENCH_ES256_TOKEN, now)).exp,
     seal: async () => (await seal(s, secret, owner, row)).length,
     open: async () => (await open(s, env.BENCH_ENVELOPE, owner, row)).length,
     webhook_verify: async () =>
       (await verifyWebhook(s, env.BENCH_WEBHOOK_ID, env.BENCH_WEBHOOK_TIMESTAMP, env.BENCH_WEBHOOK_SIGNATURE, env.BENCH_WEBHOOK_BODY)) ? 1 : 0,
-  }[op];
+    hmac: async () => new Uint8Array(await crypto.subtle.sign('HMAC', s.hmacSignKey, s.signingInput)).length,
+    aes_gcm_seal: async () => new Uint8Array(await crypto.subtle.encrypt(s.aesParams, s.aesKey, secret)).length,
+    aes_gcm_open: async () => new Uint8Array(await crypto.subtle.decrypt(s.aesParams, s.aesKey, s.sealed)).length,
+  };
+  // bench-worker's `*_webcrypto` ops call WebCrypto from Rust; from JavaScript they are the same call.
+  runs.hmac_webcrypto = runs.hmac;
+  runs.aes_gcm_seal_webcrypto = runs.aes_gcm_seal;
+  runs.aes_gcm_open_webcrypto = runs.aes_gcm_open;
+  const run = runs[op];
   if (!run) return json(400, { error: 'unknown op' });
   let checksum = 0;
   for (let i = 0; i < n; i++) checksum = (checksum * 31 + (await run())) % 2 ** 32;

@@ -2,6 +2,8 @@
 --   BENCH_METHOD        GET, POST, …
 --   BENCH_BODY_FILE     optional: the request body, sent as is
 --   BENCH_HEADERS_FILE  optional: one "name: value" per line
+--   BENCH_UNIQUE_HEADER optional: a header given a value of its own on every request
+--                       (e.g. a delivery id, so each request is a first delivery)
 -- When done, prints one line "BENCH_JSON {…}" with the counts and latency percentiles (µs).
 
 local function read(path)
@@ -23,6 +25,22 @@ if headers_file and headers_file ~= "" then
     if name then
       wrk.headers[name] = value
     end
+  end
+end
+
+local unique_header = os.getenv("BENCH_UNIQUE_HEADER")
+if unique_header and unique_header ~= "" then
+  -- This run's prefix (time and a table's address differ between wrk processes), then a counter.
+  local prefix = string.format("bench-%x-%s", os.time(), tostring({}):match("0x(%x+)") or "0")
+  local counter = 0
+  function request()
+    counter = counter + 1
+    local headers = {}
+    for name, value in pairs(wrk.headers) do
+      headers[name] = value
+    end
+    headers[unique_header] = prefix .. "-" .. counter
+    return wrk.format(nil, nil, headers, nil)
   end
 end
 

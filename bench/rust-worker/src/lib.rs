@@ -8,6 +8,7 @@
 
 mod ops;
 mod peer;
+mod primitives;
 
 pub use ops::{Op, OpInputs};
 pub use peer::{PeerAnswer, PeerError, PeerState, ResealRequest};

@@ -1,10 +1,18 @@
 //! The shared crates' hot operations in a loop, for per-operation times inside workerd.
 
+#[cfg(target_arch = "wasm32")]
+use std::cell::RefCell;
+#[cfg(target_arch = "wasm32")]
+use std::rc::Rc;
+
 use edge_auth::{FetchError, UnixTime};
 use edge_crypto::{Aad, WebhookHeaders, WebhookVerifier};
 use uuid::Uuid;
 
 use crate::peer::{FIELD, PeerState};
+use crate::primitives::RustPrimitives;
+#[cfg(target_arch = "wasm32")]
+use crate::primitives::WebCryptoPrimitives;
 
 /// One operation of the shared crates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,15 +27,33 @@ pub enum Op {
     Open,
     /// `WebhookVerifier::verify` of a Standard Webhooks delivery (1 KiB body).
     WebhookVerify,
+    /// HMAC-SHA256 (the project secret) of the HS256 token's signing input, in Rust.
+    Hmac,
+    /// The same through `crypto.subtle.sign`, called from Rust.
+    HmacWebCrypto,
+    /// AES-256-GCM encryption of the connection secret (binding AAD), in Rust.
+    AesGcmSeal,
+    /// The same through `crypto.subtle.encrypt`, called from Rust.
+    AesGcmSealWebCrypto,
+    /// AES-256-GCM decryption of that ciphertext, in Rust.
+    AesGcmOpen,
+    /// The same through `crypto.subtle.decrypt`, called from Rust.
+    AesGcmOpenWebCrypto,
 }
 
 impl Op {
-    pub const ALL: [Op; 5] = [
+    pub const ALL: [Op; 11] = [
         Op::Hs256Verify,
         Op::Es256Verify,
         Op::Seal,
         Op::Open,
         Op::WebhookVerify,
+        Op::Hmac,
+        Op::HmacWebCrypto,
+        Op::AesGcmSeal,
+        Op::AesGcmSealWebCrypto,
+        Op::AesGcmOpen,
+        Op::AesGcmOpenWebCrypto,
     ];
 
     pub fn name(self) -> &'static str {
@@ -37,6 +63,12 @@ impl Op {
             Op::Seal => "seal",
             Op::Open => "open",
             Op::WebhookVerify => "webhook_verify",
+            Op::Hmac => "hmac",
+            Op::HmacWebCrypto => "hmac_webcrypto",
+            Op::AesGcmSeal => "aes_gcm_seal",
+            Op::AesGcmSealWebCrypto => "aes_gcm_seal_webcrypto",
+            Op::AesGcmOpen => "aes_gcm_open",
+            Op::AesGcmOpenWebCrypto => "aes_gcm_open_webcrypto",
         }
     }
 
@@ -59,6 +91,13 @@ pub struct OpInputs {
     webhook_timestamp: String,
     webhook_signature: String,
     webhook_body: String,
+    jwt_secret: String,
+    rust: RustPrimitives,
+    /// The AAD and ciphertext of the AES-GCM loops.
+    aad: Vec<u8>,
+    sealed: Vec<u8>,
+    #[cfg(target_arch = "wasm32")]
+    webcrypto: RefCell<Option<Rc<WebCryptoPrimitives>>>,
 }
 
 impl OpInputs {
@@ -68,6 +107,9 @@ impl OpInputs {
             Uuid::try_parse(&get("BENCH_OWNER")).map_err(|e| format!("BENCH_OWNER: {e}"))?;
         let webhook = WebhookVerifier::from_secret_list(&get("BENCH_WEBHOOK_SECRET"))
             .map_err(|e| format!("BENCH_WEBHOOK_SECRET: {e}"))?;
+        let rust = RustPrimitives::default();
+        let aad = format!("{owner}:{}", get("BENCH_ROW")).into_bytes();
+        let sealed = rust.seal(get("BENCH_SECRET").as_bytes(), &aad)?;
         Ok(Self {
             hs256_token: get("BENCH_HS256_TOKEN"),
             es256_token: get("BENCH_ES256_TOKEN"),
@@ -81,6 +123,12 @@ impl OpInputs {
             webhook_timestamp: get("BENCH_WEBHOOK_TIMESTAMP"),
             webhook_signature: get("BENCH_WEBHOOK_SIGNATURE"),
             webhook_body: get("BENCH_WEBHOOK_BODY"),
+            jwt_secret: get("SUPABASE_JWT_SECRET"),
+            rust,
+            aad,
+            sealed,
+            #[cfg(target_arch = "wasm32")]
+            webcrypto: RefCell::new(None),
         })
     }
 
@@ -136,9 +184,49 @@ impl OpInputs {
                         .map(|v| v.id.len())
                         .map_err(|e| e.to_string())?
                 }
+                Op::Hmac => self
+                    .rust
+                    .hmac_sha256(self.jwt_secret.as_bytes(), self.signing_input())
+                    .len(),
+                Op::AesGcmSeal => self.rust.seal(self.secret.as_bytes(), &self.aad)?.len(),
+                Op::AesGcmOpen => self.rust.open(&self.sealed, &self.aad)?.len(),
+                Op::HmacWebCrypto | Op::AesGcmSealWebCrypto | Op::AesGcmOpenWebCrypto => {
+                    self.webcrypto_op(op).await?
+                }
             };
             checksum = checksum.wrapping_mul(31).wrapping_add(len as u64);
         }
         Ok(checksum)
+    }
+
+    /// `<header>.<payload>` of the HS256 token.
+    fn signing_input(&self) -> &[u8] {
+        let (input, _) = self.hs256_token.rsplit_once('.').unwrap_or_default();
+        input.as_bytes()
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    async fn webcrypto_op(&self, op: Op) -> Result<usize, String> {
+        let existing = self.webcrypto.borrow().clone();
+        let webcrypto = match existing {
+            Some(primitives) => primitives,
+            None => {
+                let imported =
+                    Rc::new(WebCryptoPrimitives::import(self.jwt_secret.as_bytes()).await?);
+                *self.webcrypto.borrow_mut() = Some(imported.clone());
+                imported
+            }
+        };
+        let out = match op {
+            Op::HmacWebCrypto => webcrypto.hmac_sha256(self.signing_input()).await?,
+            Op::AesGcmSealWebCrypto => webcrypto.seal(self.secret.as_bytes(), &self.aad).await?,
+            _ => webcrypto.open(&self.sealed, &self.aad).await?,
+        };
+        Ok(out.len())
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    async fn webcrypto_op(&self, _op: Op) -> Result<usize, String> {
+        Err("WebCrypto exists only inside the Worker".to_owned())
     }
 }

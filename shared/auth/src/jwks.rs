@@ -10,6 +10,7 @@ use serde_json::Value;
 use thiserror::Error;
 
 use crate::JwtAlgorithm;
+use crate::es256::{self, Es256Key};
 
 /// RSA moduli below this many bits are refused (RFC 7518 §3.3).
 #[cfg(feature = "rsa")]
@@ -18,7 +19,7 @@ const MIN_RSA_BITS: usize = 2048;
 /// A public key from the JWKS, already bound to the one algorithm it may verify.
 #[derive(Debug, Clone)]
 pub(crate) enum VerifyingKey {
-    Es256(p256::ecdsa::VerifyingKey),
+    Es256(Es256Key),
     #[cfg(feature = "rsa")]
     Rs256(Arc<rsa::RsaPublicKey>),
 }
@@ -58,10 +59,17 @@ struct RawKeySet {
 }
 
 impl JwkSet {
-    /// Parses a JWKS document.
-    pub fn from_json(json: &str) -> Result<Self, JwksError> {
+    /// Parses a JWKS document and prepares its keys for verifying (with the `webcrypto`
+    /// backend that means importing them into WebCrypto, which is asynchronous; it happens
+    /// once per fetched set, not per token).
+    pub async fn from_json(json: &str) -> Result<Self, JwksError> {
         let raw: RawKeySet = serde_json::from_str(json).map_err(|_| JwksError::NotAKeySet)?;
-        let keys = raw.keys.iter().filter_map(parse_entry).collect();
+        let mut keys = HashMap::with_capacity(raw.keys.len());
+        for entry in &raw.keys {
+            if let Some((kid, key)) = parse_entry(entry).await {
+                keys.insert(kid, key);
+            }
+        }
         Ok(Self { keys })
     }
 
@@ -85,7 +93,7 @@ impl JwkSet {
     }
 }
 
-fn parse_entry(entry: &Value) -> Option<(String, VerifyingKey)> {
+async fn parse_entry(entry: &Value) -> Option<(String, VerifyingKey)> {
     let kid = entry.get("kid")?.as_str()?.to_owned();
     if entry
         .get("use")
@@ -99,9 +107,7 @@ fn parse_entry(entry: &Value) -> Option<(String, VerifyingKey)> {
     };
     let jwk: JsonWebKey<'static> = serde_json::from_value(entry.clone()).ok()?;
     let key = match &jwk {
-        JsonWebKey::EllipticCurve { .. } => {
-            VerifyingKey::Es256(p256::ecdsa::VerifyingKey::try_from(&jwk).ok()?)
-        }
+        JsonWebKey::EllipticCurve { .. } => VerifyingKey::Es256(es256::import_key(&jwk).await?),
         #[cfg(feature = "rsa")]
         JsonWebKey::Rsa { .. } => {
             use rsa::traits::PublicKeyParts;
@@ -122,7 +128,7 @@ fn parse_entry(entry: &Value) -> Option<(String, VerifyingKey)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{es256_jwk, es256_signing_key};
+    use crate::test_support::{block_on, es256_jwk, es256_signing_key};
 
     #[test]
     fn parses_ec_keys_and_skips_unusable_entries() {
@@ -143,7 +149,7 @@ mod tests {
             "keys": [good, no_kid, enc_use, wrong_alg, hs_alg, oct, bad_point, okp]
         });
 
-        let set = JwkSet::from_json(&doc.to_string()).unwrap();
+        let set = block_on(JwkSet::from_json(&doc.to_string())).unwrap();
         assert_eq!(set.len(), 1);
         assert!(set.contains("ec-1"));
         assert_eq!(set.get("ec-1").unwrap().algorithm(), JwtAlgorithm::Es256);
@@ -153,12 +159,16 @@ mod tests {
     fn refuses_documents_that_are_not_key_sets() {
         for doc in ["", "[]", "{}", r#"{"keys": {}}"#, "not json"] {
             assert_eq!(
-                JwkSet::from_json(doc).unwrap_err(),
+                block_on(JwkSet::from_json(doc)).unwrap_err(),
                 JwksError::NotAKeySet,
                 "{doc}"
             );
         }
-        assert!(JwkSet::from_json(r#"{"keys": []}"#).unwrap().is_empty());
+        assert!(
+            block_on(JwkSet::from_json(r#"{"keys": []}"#))
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[cfg(feature = "rsa")]
@@ -168,7 +178,7 @@ mod tests {
         let long = rsa_jwk(&rsa_signing_key(2048), "rsa-2048");
         let short = rsa_jwk(&rsa_signing_key(1024), "rsa-1024");
         let doc = serde_json::json!({ "keys": [long, short] });
-        let set = JwkSet::from_json(&doc.to_string()).unwrap();
+        let set = block_on(JwkSet::from_json(&doc.to_string())).unwrap();
         assert!(set.contains("rsa-2048"));
         assert!(!set.contains("rsa-1024"));
         assert_eq!(

@@ -66,6 +66,10 @@ struct CacheState {
 pub(crate) struct JwksCache {
     policy: RefreshPolicy,
     state: Mutex<CacheState>,
+    /// Held for the whole of a JWKS fetch, so requests that need a key nobody has yet wait for
+    /// the fetch under way instead of being refused by the refetch interval it started (a cold
+    /// isolate's first burst of requests would otherwise get 503 but for the first).
+    fetching: futures_util::lock::Mutex<()>,
 }
 
 /// What the cache decided under its lock, before any await.
@@ -85,6 +89,7 @@ impl JwksCache {
         Self {
             policy,
             state: Mutex::new(CacheState::default()),
+            fetching: futures_util::lock::Mutex::new(()),
         }
     }
 
@@ -98,19 +103,30 @@ impl JwksCache {
         now: UnixTime,
         fetcher: &impl JwksFetcher,
     ) -> Result<VerifyingKey, AuthError> {
+        if let Some(key) = self.fresh(kid, now.as_secs()) {
+            return Ok(key);
+        }
+        let _fetching = match self.fetching.try_lock() {
+            Some(guard) => guard,
+            // A fetch is under way: a key we already hold (stale) serves meanwhile; a key we do
+            // not hold waits for that fetch's outcome.
+            None => match self.cached(kid) {
+                Some(key) => return Ok(key),
+                None => self.fetching.lock().await,
+            },
+        };
         let stale = match self.decide(kid, now.as_secs()) {
             Lookup::Hit(key) => return Ok(key),
             Lookup::Miss => return Err(AuthError::UnknownKeyId),
             Lookup::Unavailable => return Err(AuthError::KeysUnavailable),
             Lookup::Fetch { stale } => stale,
         };
-        // The lock is not held across the fetch; `last_attempt` was already set, so concurrent
-        // requests do not start a second fetch.
-        let fetched = fetcher
-            .fetch_jwks()
-            .await
-            .ok()
-            .and_then(|body| JwkSet::from_json(&body).ok());
+        // The state's lock is not held across the fetch, only `fetching`; `last_attempt` was
+        // already set, so the requests that waited are throttled, not fetching again.
+        let fetched = match fetcher.fetch_jwks().await {
+            Ok(body) => JwkSet::from_json(&body).await.ok(),
+            Err(_) => None,
+        };
         let mut state = self.lock();
         let fetch_failed = fetched.is_none();
         if let Some(keys) = fetched {
@@ -126,6 +142,19 @@ impl JwksCache {
             },
             None => Err(AuthError::UnknownKeyId),
         }
+    }
+
+    /// The key for `kid` if the set holding it is younger than the refresh age.
+    fn fresh(&self, kid: &str, now: i64) -> Option<VerifyingKey> {
+        let state = self.lock();
+        let fresh = state
+            .fetched_at
+            .is_some_and(|at| now - at < self.policy.max_age_secs);
+        fresh.then(|| state.keys.get(kid).cloned()).flatten()
+    }
+
+    fn cached(&self, kid: &str) -> Option<VerifyingKey> {
+        self.lock().keys.get(kid).cloned()
     }
 
     fn decide(&self, kid: &str, now: i64) -> Lookup {

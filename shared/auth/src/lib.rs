@@ -38,9 +38,11 @@ mod caller;
 mod claims;
 mod constant_time;
 mod error;
+mod es256;
 mod jwks;
 mod jwks_cache;
 mod time;
+mod token;
 mod verifier;
 
 #[cfg(test)]

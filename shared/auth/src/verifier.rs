@@ -1,13 +1,15 @@
 //! Verifying a Supabase access token and turning it into a [`Caller`].
 
-use jwt_compact::alg::{Es256, Hs256, Hs256Key};
-use jwt_compact::{AlgorithmExt, Claims, Token, UntrustedToken, ValidationError};
+use jwt_compact::alg::{Hs256, Hs256Key};
+use jwt_compact::{AlgorithmExt, Claims, Token, ValidationError};
 use uuid::Uuid;
 
 use crate::caller::{AuthAssurance, Caller};
 use crate::claims::SupabaseClaims;
+use crate::es256;
 use crate::jwks::VerifyingKey;
 use crate::jwks_cache::{JwksCache, JwksFetcher, RefreshPolicy};
+use crate::token::ParsedToken;
 use crate::{AuthError, ConfigError, JwtAlgorithm, UnixTime};
 
 /// Supabase Auth's own minimum length for the JWT secret.
@@ -134,18 +136,19 @@ impl TokenVerifier {
         now: UnixTime,
         fetcher: &impl JwksFetcher,
     ) -> Result<Caller, AuthError> {
-        let untrusted = UntrustedToken::new(token).map_err(|_| AuthError::Malformed)?;
+        let token = ParsedToken::parse(token)?;
+        let untrusted = token.untrusted();
         let alg = JwtAlgorithm::from_name(untrusted.algorithm())
             .filter(|alg| self.config.algorithms.contains(alg))
             .ok_or(AuthError::UnsupportedAlgorithm)?;
-        let verified = match alg {
+        let claims = match alg {
             JwtAlgorithm::Hs256 => {
                 let secret = self
                     .config
                     .secret
                     .as_ref()
                     .ok_or(AuthError::UnsupportedAlgorithm)?;
-                Hs256.validator(secret).validate(&untrusted)
+                claims_of(Hs256.validator(secret).validate(untrusted))?
             }
             JwtAlgorithm::Es256 | JwtAlgorithm::Rs256 => {
                 let kid = untrusted
@@ -154,19 +157,17 @@ impl TokenVerifier {
                     .as_deref()
                     .ok_or(AuthError::MissingKeyId)?;
                 let key = self.jwks.key(kid, now, fetcher).await?;
-                validate_with_jwk(alg, &key, &untrusted)?
+                validate_with_jwk(alg, &key, &token).await?
             }
         };
-        let token = verified.map_err(map_validation_error)?;
-        self.check_claims(token, now)
+        self.check_claims(claims, now)
     }
 
     fn check_claims(
         &self,
-        token: Token<SupabaseClaims>,
+        claims: Claims<SupabaseClaims>,
         now: UnixTime,
     ) -> Result<Caller, AuthError> {
-        let (_, claims) = token.into_parts();
         let Claims {
             expiration,
             not_before,
@@ -220,24 +221,33 @@ impl TokenVerifier {
 }
 
 /// Verifies with a JWKS key, refusing a key whose type does not match the header's `alg`.
-fn validate_with_jwk(
+async fn validate_with_jwk(
     alg: JwtAlgorithm,
     key: &VerifyingKey,
-    untrusted: &UntrustedToken<'_>,
-) -> Result<Result<Token<SupabaseClaims>, ValidationError>, AuthError> {
+    token: &ParsedToken<'_>,
+) -> Result<Claims<SupabaseClaims>, AuthError> {
     match (alg, key) {
-        (JwtAlgorithm::Es256, VerifyingKey::Es256(key)) => {
-            Ok(Es256.validator(key).validate(untrusted))
-        }
+        (JwtAlgorithm::Es256, VerifyingKey::Es256(key)) => es256::verify(key, token).await,
         #[cfg(feature = "rsa")]
-        (JwtAlgorithm::Rs256, VerifyingKey::Rs256(key)) => Ok(jwt_compact::alg::Rsa::rs256()
-            .validator(key.as_ref())
-            .validate(untrusted)),
+        (JwtAlgorithm::Rs256, VerifyingKey::Rs256(key)) => claims_of(
+            jwt_compact::alg::Rsa::rs256()
+                .validator(key.as_ref())
+                .validate(token.untrusted()),
+        ),
         _ => Err(AuthError::KeyAlgorithmMismatch),
     }
 }
 
-fn map_validation_error(err: ValidationError) -> AuthError {
+/// The claims of a token jwt-compact validated, or why it did not.
+pub(crate) fn claims_of(
+    validated: Result<Token<SupabaseClaims>, ValidationError>,
+) -> Result<Claims<SupabaseClaims>, AuthError> {
+    validated
+        .map(|token| token.into_parts().1)
+        .map_err(map_validation_error)
+}
+
+pub(crate) fn map_validation_error(err: ValidationError) -> AuthError {
     match err {
         ValidationError::InvalidSignature
         | ValidationError::InvalidSignatureLen { .. }

@@ -1,5 +1,7 @@
 use std::cell::Cell;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
 use super::*;
@@ -451,6 +453,55 @@ fn unknown_kid_refetches_at_most_once_per_interval() {
     assert_eq!(calls.get(), 3, "known keys never wait for the interval");
 }
 
+/// A fetcher serving `doc` that first lets every other pending request run (one `Pending`), the
+/// way a real JWKS fetch leaves the isolate to other requests while it waits.
+fn serving_slowly(doc: Value, calls: &Cell<u32>) -> impl JwksFetcher + '_ {
+    move || {
+        calls.set(calls.get() + 1);
+        let body = doc.to_string();
+        async move {
+            let mut yielded = false;
+            std::future::poll_fn(|cx| {
+                if yielded {
+                    std::task::Poll::Ready(())
+                } else {
+                    yielded = true;
+                    cx.waker().wake_by_ref();
+                    std::task::Poll::Pending
+                }
+            })
+            .await;
+            Ok(body)
+        }
+    }
+}
+
+#[test]
+fn a_cold_isolates_first_burst_waits_for_the_one_jwks_fetch() {
+    let key = es256_signing_key(1);
+    let calls = Cell::new(0);
+    let verifier = hs_verifier();
+    let fetcher = serving_slowly(json!({"keys": [es256_jwk(&key, "k1")]}), &calls);
+    let good = es256_token(&key, Some("k1"), &claims());
+    let bogus = es256_token(&key, Some("bogus"), &claims());
+    let now = UnixTime::from_secs(NOW);
+
+    let burst = (0..8).map(|i| {
+        let token = if i == 5 { &bogus } else { &good };
+        verifier.verify(token, now, &fetcher)
+    });
+    let answers = block_on(futures_util::future::join_all(burst));
+
+    for (i, answer) in answers.iter().enumerate() {
+        if i == 5 {
+            assert_eq!(answer, &Err(AuthError::UnknownKeyId), "request {i}");
+        } else {
+            assert!(answer.is_ok(), "request {i}: {answer:?}");
+        }
+    }
+    assert_eq!(calls.get(), 1, "one fetch for the whole burst");
+}
+
 #[test]
 fn jwks_outage_and_expiry() {
     let key = es256_signing_key(1);
@@ -546,4 +597,141 @@ fn rs256_is_unsupported_without_the_feature() {
         verify(&hs_verifier(), &token),
         Err(AuthError::UnsupportedAlgorithm)
     );
+}
+
+/// `a - b` for 32-byte big-endian numbers with `a >= b`.
+fn sub_be(a: &[u8], b: &[u8]) -> Vec<u8> {
+    let mut out = vec![0u8; 32];
+    let mut borrow = 0i16;
+    for i in (0..32).rev() {
+        let d = i16::from(a[i]) - i16::from(b[i]) - borrow;
+        out[i] = d.rem_euclid(256) as u8;
+        borrow = i16::from(d < 0);
+    }
+    out
+}
+
+/// ASN.1 DER `SEQUENCE { INTEGER r, INTEGER s }`, the encoding X.509 and OpenSSL use by
+/// default, which JWS does not (RFC 7518 §3.4: raw `r ‖ s`).
+fn der(signature: &[u8]) -> Vec<u8> {
+    let integer = |scalar: &[u8]| {
+        let trimmed: Vec<u8> = scalar.iter().copied().skip_while(|&b| b == 0).collect();
+        let mut int = if trimmed[0] & 0x80 != 0 {
+            vec![0]
+        } else {
+            vec![]
+        };
+        int.extend(trimmed);
+        [vec![0x02, int.len() as u8], int].concat()
+    };
+    let body = [integer(&signature[..32]), integer(&signature[32..])].concat();
+    [vec![0x30, body.len() as u8], body].concat()
+}
+
+/// The ES256 vectors both signature backends must answer alike (the Workers' WebCrypto
+/// backend is driven with the same cases in tests/es256-vectors.test.mjs): each token is a
+/// valid one with one thing changed.
+#[test]
+fn es256_vectors_valid_tampered_wrong_key_high_s_and_malformed_signatures() {
+    let key = es256_signing_key(1);
+    let calls = Cell::new(0);
+    let fetcher = serving(json!({"keys": [es256_jwk(&key, "k1")]}), &calls);
+    let verifier = hs_verifier();
+    let header = json!({"alg": "ES256", "typ": "JWT", "kid": "k1"});
+    let valid = es256_token(&key, Some("k1"), &claims());
+    let (signing_input, encoded_signature) = valid.rsplit_once('.').unwrap();
+    let signature = URL_SAFE_NO_PAD.decode(encoded_signature).unwrap();
+    let with_signature = |sig: &[u8]| format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig));
+    let (r, s) = signature.split_at(32);
+
+    let mut flipped = signature.clone();
+    flipped[40] ^= 0x01;
+    let high_s = [r, &sub_be(&es256::ORDER, s)[..]].concat();
+    let order = es256::ORDER.to_vec();
+    let order_minus_one = sub_be(&es256::ORDER, &[&[0u8; 31][..], &[1]].concat());
+    let forged_claims = with(
+        claims(),
+        "sub",
+        "00000000-0000-0000-0000-000000000001".into(),
+    );
+    let bad_claims = with(claims(), "role", 5.into());
+    let other_key = es256_signing_key(2);
+
+    let cases: Vec<(&str, String, Result<(), AuthError>)> = vec![
+        ("valid", valid.clone(), Ok(())),
+        (
+            "the twin signature (r, n - s) of a valid one: ECDSA accepts both and JWS does not \
+             ask for low s",
+            with_signature(&high_s),
+            Ok(()),
+        ),
+        (
+            "payload swapped, signature kept",
+            raw_token(&header, &forged_claims, &signature),
+            Err(AuthError::BadSignature),
+        ),
+        (
+            "one bit of s flipped",
+            with_signature(&flipped),
+            Err(AuthError::BadSignature),
+        ),
+        (
+            "signed by a key the JWKS does not have, under its kid",
+            es256_token(&other_key, Some("k1"), &claims()),
+            Err(AuthError::BadSignature),
+        ),
+        (
+            "DER-encoded signature",
+            with_signature(&der(&signature)),
+            Err(AuthError::BadSignature),
+        ),
+        (
+            "empty signature",
+            with_signature(&[]),
+            Err(AuthError::BadSignature),
+        ),
+        (
+            "63 bytes",
+            with_signature(&signature[..63]),
+            Err(AuthError::BadSignature),
+        ),
+        (
+            "65 bytes",
+            with_signature(&[&signature[..], &[0]].concat()),
+            Err(AuthError::BadSignature),
+        ),
+        (
+            "r = 0",
+            with_signature(&[&[0u8; 32][..], s].concat()),
+            Err(AuthError::BadSignature),
+        ),
+        (
+            "s = n",
+            with_signature(&[r, &order[..]].concat()),
+            Err(AuthError::BadSignature),
+        ),
+        (
+            "r = n - 1 (in range, wrong)",
+            with_signature(&[&order_minus_one, s].concat()),
+            Err(AuthError::BadSignature),
+        ),
+        (
+            "malformed claims, well-formed wrong signature: the claims are read first",
+            raw_token(&header, &bad_claims, &signature),
+            Err(AuthError::MalformedClaims),
+        ),
+        (
+            "malformed claims, signature out of range: the signature's form is checked first",
+            raw_token(&header, &bad_claims, &[&[0u8; 32][..], s].concat()),
+            Err(AuthError::BadSignature),
+        ),
+    ];
+    for (name, token, expected) in cases {
+        let got = block_on(verifier.verify(&token, UnixTime::from_secs(NOW), &fetcher));
+        assert_eq!(
+            got.map(|caller| caller.user_id.to_string()),
+            expected.map(|()| USER.to_owned()),
+            "{name}"
+        );
+    }
 }
