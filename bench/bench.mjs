@@ -28,6 +28,9 @@ const profiled = (env.BENCH_PROFILE ?? '').split(',').map((p) => p.trim()).filte
 const inspectorPort = base + 52;
 const FUNCTIONS = ['save-connection', 'tenant-proxy', 'process-webhook', 'create-invitation', 'accept-invitation', 'guest-signup'];
 const log = (msg) => process.stderr.write(`\x1b[1m==> ${msg}\x1b[0m\n`);
+// BENCH_ROWS="save-connection,tenant-proxy": only these rows (functions) and flows.
+const only = (env.BENCH_ROWS ?? '').split(',').map((r) => r.trim()).filter(Boolean);
+const selected = (name) => !only.length || only.includes(name);
 
 // --- the stack ---------------------------------------------------------------------------------
 const status = JSON.parse(readFileSync(join(state, 'status.json'), 'utf8'));
@@ -64,9 +67,9 @@ const FLOWS = ['save-connection', 'tenant-proxy', 'accept-invitation', 'process-
 const TOKEN_FLOWS = ['save-connection', 'tenant-proxy'];
 // BENCH_BASELINE=build-base: earlier builds of those functions (e.g. main's, made with
 // scripts/build-functions.sh and moved there), served beside the current ones for a before/after;
-// a flow without a build there is measured without.
+// a flow without a build there (or that BENCH_ROWS leaves out) is measured without.
 const baselineDir = env.BENCH_BASELINE ? join(repo, env.BENCH_BASELINE) : null;
-const baselineFlows = baselineDir ? FLOWS.filter((name) => existsSync(join(baselineDir, name, 'index_bg.wasm'))) : [];
+const baselineFlows = baselineDir ? FLOWS.filter((name) => selected(name) && existsSync(join(baselineDir, name, 'index_bg.wasm'))) : [];
 // BENCH_BUILDS="save-connection=build/x,…": serve other builds of some functions (comparisons).
 const buildDirs = Object.fromEntries(
   (env.BENCH_BUILDS ?? '').split(',').filter(Boolean).map((pair) => pair.split('=')).map(([name, dir]) => [name.trim(), join(repo, dir.trim())]),
@@ -76,7 +79,9 @@ const buildDirs = Object.fromEntries(
 const functionBindings = { ...vars, GUEST_SIGNUP_RATE_LIMIT: '100000/1' };
 const legacyBindings = { ...functionBindings, SUPABASE_JWT_SECRET: main.jwtSecret };
 const flowsJsModules = ['flows.mjs', 'envelope.mjs', 'access-token.mjs', 'webhook.mjs', 'strict-json.mjs']
-  .map((name) => ({ name, path: join(repo, 'bench/peer-js', name), kind: 'esModule' }));
+  .map((name) => ({ name, path: join(repo, 'bench/peer-js', name), kind: 'esModule' }))
+  // tenant-proxy's own relay.js, which the peer imports (the same deadline and idle timeout).
+  .concat([{ name: 'relay.js', path: join(repo, 'functions/tenant-proxy/src/relay.js'), kind: 'esModule' }]);
 // The flows' contenders, each on a port from base+53: `<flow>@es256` (a new project's Rust
 // function), `flows-js@es256`/`@hs256` (the JavaScript peer), `<flow>@baseline-es256`/`-hs256`;
 // the HS256 Rust contenders are the functions section's Workers.
@@ -121,8 +126,8 @@ const server = await startWorkerd({
 });
 const workerdPid = server.child.pid;
 /** wrk on `request`, with the CPU workerd spent per request meanwhile. */
-async function drive(request) {
-  const [figures, cpuMs] = await withCpu(workerdPid, () => wrk(request, wrkOptions));
+async function drive(request, options = wrkOptions) {
+  const [figures, cpuMs] = await withCpu(workerdPid, () => wrk(request, options));
   return { ...figures, cpu_ms_per_req: cpuMs / Math.max(figures.requests, 1) };
 }
 process.on('exit', () => server.stop());
@@ -299,7 +304,7 @@ if (sections.has('flows')) {
     ['process-webhook', 'POST `done` again for a finished task (X-API-Key): `unchanged`', '', webhookRequest, 'es256'],
     ['process-webhook', 'POST `done` again with a new delivery id each time: delivery recorded', '', { ...webhookRequest, uniqueHeader: 'idempotency-key' }, 'es256'],
   ];
-  const contenders = measured.flatMap(([flow, what, path, request, set]) => [
+  const contenders = measured.filter(([flow]) => selected(flow)).flatMap(([flow, what, path, request, set]) => [
     { flow, what, label: 'Rust', request: { ...request, url: url(rustWorker(flow, set), flow, path) } },
     { flow, what, label: 'JavaScript', request: { ...request, url: url(`flows-js@${set}`, flow, path) } },
     ...(baselineFlows.includes(flow) ? [{ flow, what, label: 'Rust (baseline)', request: { ...request, url: url(`${flow}@baseline-${set}`, flow, path) } }] : []),
@@ -312,9 +317,7 @@ if (sections.has('flows')) {
 }
 
 if (sections.has('functions')) {
-  // BENCH_ROWS="save-connection,tenant-proxy": only these rows.
-  const only = (env.BENCH_ROWS ?? '').split(',').map((r) => r.trim()).filter(Boolean);
-  for (const row of rows.filter((r) => !only.length || only.includes(r.name))) {
+  for (const row of rows.filter((r) => selected(r.name))) {
     log(`${row.name}: function, then its floor (${seconds} s each, ${connections} connections)`);
     await check(row.name, row.request, row.expect);
     const f = await drive(row.request);
@@ -324,16 +327,25 @@ if (sections.has('functions')) {
 }
 
 if (sections.has('proxy')) {
+  // At 8 connections the p50 is mostly queueing (p50 ≈ 8 / req/s); at 1 connection it is what
+  // the proxy adds to one request. The BENCH_BASELINE build of tenant-proxy, if any, is
+  // measured beside the current one.
   const big = '/bench/rest/v1/bench_items?select=*';
   const small = '/bench/rest/v1/bench_items?select=*&limit=3';
+  const builds = [['', 'tenant-proxy'], ...(baselineFlows.includes('tenant-proxy') ? [[' (baseline)', 'tenant-proxy@baseline-hs256']] : [])];
   for (const [label, path] of [['small (3 rows)', small], ['1 MB (1000 rows)', big]]) {
-    log(`tenant-proxy ${label}: through the proxy, then the tenant directly`);
-    const proxied = { url: fn('tenant-proxy', path), headers: bearer(owner.hs256) };
-    const direct = { url: `${tenant.url}/rest/v1${path.replace('/bench/rest/v1', '')}`, headers: service(tenant) };
-    await check('tenant-proxy', proxied, [200]);
-    const p = await drive(proxied);
-    const d = await wrk(direct, wrkOptions);
-    results.proxy.push({ label, p, d });
+    for (const c of [...new Set([1, connections])]) {
+      const options = { ...wrkOptions, connections: c };
+      const direct = { url: `${tenant.url}/rest/v1${path.replace('/bench/rest/v1', '')}`, headers: service(tenant) };
+      for (const [suffix, worker] of builds) {
+        log(`tenant-proxy${suffix} ${label} at ${c} connection(s): through the proxy, then the tenant directly`);
+        const proxied = { url: `http://127.0.0.1:${port[worker]}/functions/v1/tenant-proxy${path}`, headers: bearer(owner.hs256) };
+        await check('tenant-proxy', proxied, [200]);
+        const p = await drive(proxied, options);
+        const d = await wrk(direct, options);
+        results.proxy.push({ label: `${label}${suffix}`, connections: c, p, d });
+      }
+    }
   }
 }
 
@@ -435,10 +447,10 @@ if (results.functions.length) {
 
 if (results.proxy.length) {
   print();
-  print('| tenant-proxy | proxied req/s | p50 ms | p99 ms | workerd CPU ms/req | direct req/s | p50 ms | p99 ms | added p50 ms | throughput vs direct | proxied MB/s |');
-  print('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const { label, p, d } of results.proxy) {
-    print(`| ${label}${failures(p)} | ${fmt(p.rps, 0)} | ${fmt(p.p50_ms, 2)} | ${fmt(p.p99_ms, 2)} | ${fmt(p.cpu_ms_per_req, 2)} | ${fmt(d.rps, 0)} | ${fmt(d.p50_ms, 2)} | ${fmt(d.p99_ms, 2)} | ${fmt(p.p50_ms - d.p50_ms, 2)} | ${fmt(p.rps / d.rps, 2)}× | ${fmt(p.mb_per_s, 1)} |`);
+  print('| tenant-proxy | connections | proxied req/s | p50 ms | p99 ms | workerd CPU ms/req | direct req/s | p50 ms | p99 ms | added p50 ms | throughput vs direct | proxied MB/s |');
+  print('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const { label, connections: c, p, d } of results.proxy) {
+    print(`| ${label}${failures(p)} | ${c} | ${fmt(p.rps, 0)} | ${fmt(p.p50_ms, 2)} | ${fmt(p.p99_ms, 2)} | ${fmt(p.cpu_ms_per_req, 2)} | ${fmt(d.rps, 0)} | ${fmt(d.p50_ms, 2)} | ${fmt(d.p99_ms, 2)} | ${fmt(p.p50_ms - d.p50_ms, 2)} | ${fmt(p.rps / d.rps, 2)}× | ${fmt(p.mb_per_s, 1)} |`);
   }
 }
 

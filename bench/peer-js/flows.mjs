@@ -13,6 +13,8 @@
 import { AuthRefusal, bearerToken, TokenVerifier } from './access-token.mjs';
 import { fromBase64Url, importKeyRing, open as openEnvelope, seal as sealEnvelope } from './envelope.mjs';
 import { authenticateSender, parseWebhook, Refusal, rpcArgs, senderCredentials } from './webhook.mjs';
+// tenant-proxy's own relay.js (the header deadline and the body's idle timeout).
+import { endedWhenIdle, fetchWithin } from './relay.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -62,6 +64,7 @@ function config(env) {
       ring: await importKeyRing(env.ENCRYPTION_KEY_RING),
       allowLoopback: env.ALLOW_LOOPBACK_TENANTS === 'true',
       tenantTimeoutMs: Number(env.TENANT_TIMEOUT_MS) || 15000,
+      tenantIdleTimeoutMs: Number(env.TENANT_IDLE_TIMEOUT_MS) || 10000,
     };
   })();
   return configPromise;
@@ -305,19 +308,19 @@ async function tenantProxy(request, cfg, subPath) {
   const format = keyFormat(secret);
   if (!format || format.kind === 'jwt') headers.set('authorization', `Bearer ${secret}`);
   const query = new URL(request.url).search;
+  // The same deadline and idle timeout as the Rust function, with the same code: the headers
+  // within TENANT_TIMEOUT_MS, then no gap longer than TENANT_IDLE_TIMEOUT_MS in the body.
   let upstream;
   try {
-    upstream = await fetch(`${stored.url}${subPath.slice(slash)}${query}`, {
-      method: request.method, headers, redirect: 'manual', signal: AbortSignal.timeout(cfg.tenantTimeoutMs),
-    });
-  } catch (e) {
-    if (e?.name === 'TimeoutError') throw new ApiError(504, 'gateway_timeout', "The tenant's project did not answer in time");
+    upstream = await fetchWithin(`${stored.url}${subPath.slice(slash)}${query}`, { method: request.method, headers, redirect: 'manual' }, cfg.tenantTimeoutMs);
+  } catch {
     throw new ApiError(502, 'bad_gateway', "The tenant's project could not be reached");
   }
+  if (upstream === null) throw new ApiError(504, 'gateway_timeout', "The tenant's project did not answer in time");
   if (upstream.status >= 300 && upstream.status < 400) throw new ApiError(502, 'bad_gateway', "The tenant's project answered with a redirect");
   const out = new Headers();
   for (const [name, value] of upstream.headers) if (PROXY_RESPONSE_HEADERS.includes(name)) out.set(name, value);
-  return new Response(upstream.body, { status: upstream.status, headers: out });
+  return new Response(upstream.body && endedWhenIdle(upstream.body, cfg.tenantIdleTimeoutMs), { status: upstream.status, headers: out });
 }
 
 // --- accept-invitation GET -----------------------------------------------------------------------

@@ -19,6 +19,8 @@ const closedPort = fakePort + 1; // nothing listens there
 const BIG = 4 * 1024 * 1024;
 
 const sockets = new Set();
+/** The stalling answers' connections, closed or not: the proxy must cancel the tenant's body. */
+const stalled = [];
 let server;
 let user;
 const seen = [];
@@ -36,6 +38,9 @@ before(async () => {
       // Headers and 256 KiB of a 4 MiB JSON body, then nothing more, the connection kept open.
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(BIG) });
       res.write(`[${'"x",'.repeat(65536)}`);
+      const entry = { closed: false };
+      stalled.push(entry);
+      res.on('close', () => (entry.closed = true));
     } else if (path === '/rest/v1/slow') {
       const timer = setTimeout(() => {
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -130,7 +135,7 @@ test('a tenant that is not listening: 502 bad_gateway at once', { timeout: 60_00
   await assertStillServing();
 });
 
-test('a tenant that stalls mid-body and keeps the connection open: the client sees the stream fail after the idle timeout, never a hang', { timeout: 60_000 }, async () => {
+test('a tenant that stalls mid-body and keeps the connection open: the client sees the stream fail after the idle timeout, never a hang, and the tenant\'s body is cancelled', { timeout: 60_000 }, async () => {
   const answer = await proxied('fake', 'stalls');
   // The headers were relayed at once; the body stops after its first 256 KiB.
   assert.equal(answer.status, 200);
@@ -138,6 +143,10 @@ test('a tenant that stalls mid-body and keeps the connection open: the client se
   assert.notEqual(answer.bodyError, null, `the body read fails, it does not end as if complete (${answer.text.length} bytes)`);
   assert.equal(answer.json, undefined, 'what arrived is not a complete JSON document');
   assert.ok(answer.ms >= idleTimeoutMs - 50 && answer.ms < idleTimeoutMs + 3000, `the relay ended after ${answer.ms} ms (idle timeout ${idleTimeoutMs})`);
+  // The relay cancels the tenant's body: its connection is closed, not left open.
+  const entry = stalled.at(-1);
+  for (let i = 0; i < 30 && !entry?.closed; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(entry?.closed, "the proxy closed the stalled tenant's connection");
   report({ test: 'tenant stalls mid-body', kind: 'fault', status: answer.status, body_error: answer.bodyError, ms: Math.round(answer.ms), idle_timeout_ms: idleTimeoutMs });
   await assertStillServing();
 });

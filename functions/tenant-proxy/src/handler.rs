@@ -5,15 +5,13 @@ use std::time::Duration;
 
 use edge_http::ApiError;
 use edge_worker::{
-    FetchFailure, RequestContext, authenticate, fetch_within, internal_error, optional_setting,
-    sub_path,
+    FetchFailure, RequestContext, authenticate, internal_error, optional_setting, sub_path,
 };
-use worker::{
-    Headers, Method, Request, RequestInit, RequestRedirect, Response, ResponseBody, ResponseBuilder,
-};
+use worker::web_sys::{self, RequestInit, RequestRedirect};
+use worker::{Headers, Method, Response, ResponseBuilder};
 
-use crate::idle_body::ended_when_idle;
 use crate::proxy_path::ProxyPath;
+use crate::relay::{ended_when_idle, fetch_within};
 use crate::relay_headers::{REQUEST_HEADERS, RESPONSE_HEADERS, allowed};
 use crate::stored_connection;
 use crate::tenant_key::tenant_auth_headers;
@@ -54,28 +52,28 @@ pub async fn relay(ctx: RequestContext) -> Result<Response, ApiError> {
         None => format!("{}{}", tenant_url.as_str(), target.rest_path),
     };
     let headers = Headers::new();
-    let incoming = ctx.req.headers().entries().collect::<Vec<_>>();
-    for (name, value) in allowed(incoming, REQUEST_HEADERS) {
-        set(&headers, &name, &value)?;
+    let incoming = ctx.req.headers();
+    for (name, value) in allowed(REQUEST_HEADERS, |name| incoming.get(name).ok().flatten()) {
+        set(&headers, name, &value)?;
     }
     for (name, value) in tenant_auth_headers(key.expose()) {
         set(&headers, name, &value)?;
     }
-    let mut init = RequestInit::new();
-    init.with_method(method.clone())
-        .with_headers(headers)
-        .with_redirect(RequestRedirect::Manual);
+    let init = RequestInit::new();
+    init.set_method(method.as_ref());
+    init.set_headers(&headers.0);
+    init.set_redirect(RequestRedirect::Manual);
     if writes {
         // The body streams through; it is never buffered here.
-        init.with_body(ctx.req.inner().body().map(Into::into));
+        if let Some(body) = ctx.req.inner().body() {
+            init.set_body(&body);
+        }
     }
-    let outgoing = Request::new_with_init(&upstream_url, &init)
-        .map_err(|e| internal_error("building the tenant request", e))?;
 
     let timeout = millis_setting(&ctx, "TENANT_TIMEOUT_MS", DEFAULT_TIMEOUT_MS);
     let idle = millis_setting(&ctx, "TENANT_IDLE_TIMEOUT_MS", DEFAULT_IDLE_TIMEOUT_MS);
-    let upstream = fetch_with_timeout(outgoing, timeout).await?;
-    relay_answer(upstream, idle)
+    let upstream = fetch_with_timeout(&upstream_url, &init, timeout).await?;
+    relay_answer(&upstream, idle)
 }
 
 /// A duration setting in milliseconds; `default` when it is unset or not a number.
@@ -88,8 +86,12 @@ fn millis_setting(ctx: &RequestContext, name: &str, default: u64) -> Duration {
 
 /// Fetches without following redirects; 504 when the tenant has not answered in time, 502 when
 /// it cannot be reached.
-async fn fetch_with_timeout(request: Request, timeout: Duration) -> Result<Response, ApiError> {
-    fetch_within(request, timeout).await.map_err(|e| match e {
+async fn fetch_with_timeout(
+    url: &str,
+    init: &RequestInit,
+    timeout: Duration,
+) -> Result<web_sys::Response, ApiError> {
+    fetch_within(url, init, timeout).await.map_err(|e| match e {
         FetchFailure::TimedOut => {
             ApiError::gateway_timeout("The tenant's project did not answer in time")
         }
@@ -103,27 +105,25 @@ async fn fetch_with_timeout(request: Request, timeout: Duration) -> Result<Respo
 /// The tenant's status and PostgREST headers, and its body streamed unchanged until the tenant
 /// sends nothing for `idle` (then the stream fails). A redirect is not followed and not passed
 /// on: a Supabase project does not redirect its API.
-fn relay_answer(upstream: Response, idle: Duration) -> Result<Response, ApiError> {
-    let status = upstream.status_code();
+fn relay_answer(upstream: &web_sys::Response, idle: Duration) -> Result<Response, ApiError> {
+    let status = upstream.status();
     if (300..400).contains(&status) {
         return Err(ApiError::bad_gateway(
             "The tenant's project answered with a redirect",
         ));
     }
     let headers = Headers::new();
-    for (name, value) in allowed(upstream.headers().entries(), RESPONSE_HEADERS) {
-        set(&headers, &name, &value)?;
+    let answered = upstream.headers();
+    for (name, value) in allowed(RESPONSE_HEADERS, |name| answered.get(name).ok().flatten()) {
+        set(&headers, name, &value)?;
     }
     let builder = ResponseBuilder::new()
         .with_status(status)
         .with_headers(headers);
-    match upstream.body() {
-        ResponseBody::Stream(stream) => builder
-            .from_stream(ended_when_idle(stream.clone().into(), idle))
-            .map_err(|e| internal_error("relaying the tenant's body", e)),
-        ResponseBody::Body(bytes) => Ok(builder.fixed(bytes.clone())),
-        ResponseBody::Empty => Ok(builder.empty()),
-    }
+    Ok(match upstream.body() {
+        Some(body) => builder.stream(ended_when_idle(&body, idle)),
+        None => builder.empty(),
+    })
 }
 
 fn set(headers: &Headers, name: &str, value: &str) -> Result<(), ApiError> {

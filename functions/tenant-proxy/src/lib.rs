@@ -5,8 +5,8 @@
 #![forbid(unsafe_code)]
 
 mod handler;
-mod idle_body;
 mod proxy_path;
+mod relay;
 mod relay_headers;
 mod stored_connection;
 mod tenant_key;

@@ -1,17 +1,15 @@
 //! The runtime's `fetch` for subrequests whose answer is read whole as text: one JS `fetch`
 //! call with a plain init object and one `Response.text()`, nothing else crossing into JS,
-//! the whole answer within a deadline.
+//! the whole answer within a deadline that the runtime keeps (`AbortSignal.timeout`: its timer
+//! aborts the request, headers or body, with no timer or race of ours).
 
 use std::time::Duration;
 
 use edge_http::ApiError;
-use worker::AbortSignal;
 use worker::js_sys::Reflect;
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::web_sys::{Headers, RequestInit, Response, WorkerGlobalScope};
-
-use crate::timed_fetch::abort_after;
+use worker::web_sys::{AbortSignal, Headers, RequestInit, Response, WorkerGlobalScope};
 
 /// Why a subrequest gave no answer: it could not be sent, its body could not be read, or the
 /// whole answer did not arrive within its deadline (the request was then aborted).
@@ -60,10 +58,17 @@ pub async fn fetch_text<'a>(
     body: Option<&str>,
     timeout: Duration,
 ) -> Result<(u16, String), FetchError> {
-    let answer = abort_after(timeout, |signal| {
-        send_and_read(method, url, headers, body, signal)
-    });
-    answer.await.unwrap_or(Err(FetchError::TimedOut(timeout)))
+    let signal = AbortSignal::timeout_with_u32(timer_millis(timeout));
+    match send_and_read(method, url, headers, body, &signal).await {
+        // Sending or reading failed because the deadline aborted it.
+        Err(_) if signal.aborted() => Err(FetchError::TimedOut(timeout)),
+        answer => answer,
+    }
+}
+
+/// A deadline as a JS timer takes it: past 2^31 - 1 ms, a timer would fire at once.
+pub fn timer_millis(timeout: Duration) -> u32 {
+    u32::try_from(timeout.as_millis()).map_or(i32::MAX as u32, |ms| ms.min(i32::MAX as u32))
 }
 
 async fn send_and_read<'a>(
@@ -71,7 +76,7 @@ async fn send_and_read<'a>(
     url: &str,
     headers: impl IntoIterator<Item = (&'a str, &'a str)>,
     body: Option<&str>,
-    signal: AbortSignal,
+    signal: &AbortSignal,
 ) -> Result<(u16, String), FetchError> {
     let send = |e: JsValue| FetchError::Send(describe(&e));
     let js_headers = Headers::new().map_err(send)?;
@@ -81,7 +86,7 @@ async fn send_and_read<'a>(
     let init = RequestInit::new();
     init.set_method(method);
     init.set_headers(&js_headers);
-    init.set_signal(Some(&signal));
+    init.set_signal(Some(signal));
     if let Some(body) = body {
         init.set_body(&JsValue::from_str(body));
     }
@@ -110,7 +115,17 @@ fn describe(e: &JsValue) -> String {
 mod tests {
     use std::time::Duration;
 
-    use super::FetchError;
+    use super::{FetchError, timer_millis};
+
+    #[test]
+    fn a_deadline_past_what_a_js_timer_takes_waits_the_longest_it_can_not_zero() {
+        assert_eq!(timer_millis(Duration::from_secs(9)), 9000);
+        assert_eq!(
+            timer_millis(Duration::from_millis(1 << 31)),
+            i32::MAX as u32
+        );
+        assert_eq!(timer_millis(Duration::from_secs(u64::MAX)), i32::MAX as u32);
+    }
 
     #[test]
     fn a_subrequest_past_its_deadline_is_504_gateway_timeout_saying_a_write_is_uncertain() {
