@@ -61,6 +61,9 @@ const baselineDir = env.BENCH_BASELINE ? join(repo, env.BENCH_BASELINE) : null;
 FLOWS.forEach((name, i) => {
   if (baselineDir) port[`${name}@baseline`] = base + 54 + i;
 });
+// …and of bench/rust-worker, when the folder has one: a third contender in the peer section.
+const baselineBenchWorker = baselineDir && existsSync(join(baselineDir, 'bench-worker', 'index.js'));
+if (baselineBenchWorker) port['bench-worker-baseline'] = base + 57;
 // BENCH_BUILDS="save-connection=build/x,…": serve other builds of some functions (comparisons).
 const buildDirs = Object.fromEntries(
   (env.BENCH_BUILDS ?? '').split(',').filter(Boolean).map((pair) => pair.split('=')).map(([name, dir]) => [name.trim(), join(repo, dir.trim())]),
@@ -89,6 +92,7 @@ const workers = [
     bindings: functionBindings,
   },
   ...(baselineDir ? FLOWS.map((name) => ({ name: `${name}@baseline`.replace('@', '-'), port: port[`${name}@baseline`], modules: builtModules(join(baselineDir, name)), bindings: functionBindings })) : []),
+  ...(baselineBenchWorker ? [{ name: 'bench-worker-baseline', port: port['bench-worker-baseline'], modules: builtModules(join(baselineDir, 'bench-worker')), bindings: peer }] : []),
 ];
 const wrkOptions = { seconds, connections, cpus: pin ? '1' : undefined };
 const workerd = join(repo, 'node_modules/.bin/workerd');
@@ -302,7 +306,9 @@ if (sections.has('peer')) {
   // Alternating rounds (BENCH_PEER_ROUNDS, 3 by default), medians of each: the machine's load
   // drifts over a run, and the two Workers should see the same drift.
   const rounds = Number(env.BENCH_PEER_ROUNDS ?? 3);
-  const peers = [['Rust/wasm (shared crates)', 'bench-worker'], ['JavaScript + WebCrypto', 'peer-js']].map(([label, name]) => ({
+  const contenders = [['Rust/wasm (shared crates)', 'bench-worker'], ['JavaScript + WebCrypto', 'peer-js']];
+  if (baselineBenchWorker) contenders.push(['Rust/wasm (baseline)', 'bench-worker-baseline']);
+  const peers = contenders.map(([label, name]) => ({
     label, name, request: { url: `http://127.0.0.1:${port[name]}/peer`, method: 'POST', headers, body }, work: [], noop: [],
   }));
   for (const p of peers) {
@@ -330,7 +336,13 @@ for (const name of profiled) {
     headers: { authorization: `Bearer ${owner.token}`, ...jsonHeaders },
     body: JSON.stringify({ name: peer.BENCH_ROW, envelope: peer.BENCH_ENVELOPE }),
   });
-  const request = name in port && !FUNCTIONS.includes(name) ? peerRequest(name) : rows.find((r) => r.name === name)?.request;
+  // "bench-worker /noop": a GET of that path of a Worker (e.g. the empty answer).
+  const [service, path] = name.split(' ');
+  // "save-connection-baseline": that function row against the BENCH_BASELINE build.
+  const baselineOf = name.endsWith('-baseline') && port[`${name.slice(0, -9)}@baseline`] ? rows.find((r) => r.name === name.slice(0, -9)) : null;
+  const request = path?.startsWith('/') && service in port ? { url: `http://127.0.0.1:${port[service]}${path}` }
+    : baselineOf ? { ...baselineOf.request, url: baselineOf.request.url.replace(`:${port[baselineOf.name]}/`, `:${port[`${baselineOf.name}@baseline`]}/`) }
+    : name in port && !FUNCTIONS.includes(name) ? peerRequest(name) : rows.find((r) => r.name === name)?.request;
   if (!request) throw new Error(`BENCH_PROFILE: no request for ${name}`);
   log(`profiling ${name} under load`);
   const { result, busy_ms, top } = await profileWhile(inspectorPort, name.split(' ')[0], () => wrk(request, wrkOptions));
