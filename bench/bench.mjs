@@ -70,6 +70,8 @@ const TOKEN_FLOWS = ['save-connection', 'tenant-proxy'];
 // a flow without a build there (or that BENCH_ROWS leaves out) is measured without.
 const baselineDir = env.BENCH_BASELINE ? join(repo, env.BENCH_BASELINE) : null;
 const baselineFlows = baselineDir ? FLOWS.filter((name) => selected(name) && existsSync(join(baselineDir, name, 'index_bg.wasm'))) : [];
+// …and of bench/rust-worker, when the folder has one: a third contender in the peer section.
+const baselineBenchWorker = baselineDir && existsSync(join(baselineDir, 'bench-worker', 'index.js'));
 // BENCH_BUILDS="save-connection=build/x,…": serve other builds of some functions (comparisons).
 const buildDirs = Object.fromEntries(
   (env.BENCH_BUILDS ?? '').split(',').filter(Boolean).map((pair) => pair.split('=')).map(([name, dir]) => [name.trim(), join(repo, dir.trim())]),
@@ -97,6 +99,7 @@ for (const name of baselineFlows) {
   serveFlow(`${name}@baseline-es256`, builtModules(join(baselineDir, name)), functionBindings);
   if (TOKEN_FLOWS.includes(name)) serveFlow(`${name}@baseline-hs256`, builtModules(join(baselineDir, name)), legacyBindings);
 }
+if (baselineBenchWorker) serveFlow('bench-worker@baseline', builtModules(join(baselineDir, 'bench-worker')), peer);
 const workers = [
   ...FUNCTIONS.map((name) => ({ name, port: port[name], modules: builtModules(buildDirs[name] ?? join(repo, 'build', name)), bindings: legacyBindings })),
   // BENCH_WORKER_DIR: another build of bench/rust-worker (e.g. with other optimisation settings).
@@ -355,7 +358,9 @@ if (sections.has('peer')) {
   // Alternating rounds (BENCH_PEER_ROUNDS, 3 by default), medians of each: the machine's load
   // drifts over a run, and the two Workers should see the same drift.
   const rounds = Number(env.BENCH_PEER_ROUNDS ?? 3);
-  const peers = [['Rust/wasm (shared crates)', 'bench-worker'], ['JavaScript + WebCrypto', 'peer-js']].map(([label, name]) => ({
+  const contenders = [['Rust/wasm (shared crates)', 'bench-worker'], ['JavaScript + WebCrypto', 'peer-js']];
+  if (baselineBenchWorker) contenders.push(['Rust/wasm (baseline)', 'bench-worker@baseline']);
+  const peers = contenders.map(([label, name]) => ({
     label, name, request: { url: `http://127.0.0.1:${port[name]}/peer`, method: 'POST', headers, body }, work: [], noop: [],
   }));
   for (const p of peers) {
@@ -383,7 +388,15 @@ for (const name of profiled) {
     headers: { authorization: `Bearer ${owner.hs256}`, ...jsonHeaders },
     body: JSON.stringify({ name: peer.BENCH_ROW, envelope: peer.BENCH_ENVELOPE }),
   });
-  const request = name in port && !FUNCTIONS.includes(name) ? peerRequest(name) : rows.find((r) => r.name === name)?.request;
+  // "bench-worker /noop": a GET of that path of a Worker (e.g. the empty answer).
+  const [service, path] = name.split(' ');
+  // "save-connection-baseline": that function row against the BENCH_BASELINE build.
+  // (the functions rows' projects are legacy ones: the HS256 baseline where there is one)
+  const baselinePort = (row) => port[`${row}@baseline-hs256`] ?? port[`${row}@baseline-es256`];
+  const baselineOf = name.endsWith('-baseline') && baselinePort(name.slice(0, -9)) ? rows.find((r) => r.name === name.slice(0, -9)) : null;
+  const request = path?.startsWith('/') && service in port ? { url: `http://127.0.0.1:${port[service]}${path}` }
+    : baselineOf ? { ...baselineOf.request, url: baselineOf.request.url.replace(`:${port[baselineOf.name]}/`, `:${baselinePort(baselineOf.name)}/`) }
+    : name in port && !FUNCTIONS.includes(name) ? peerRequest(name) : rows.find((r) => r.name === name)?.request;
   if (!request) throw new Error(`BENCH_PROFILE: no request for ${name}`);
   log(`profiling ${name} under load`);
   const { result, busy_ms, top } = await profileWhile(inspectorPort, name.split(' ')[0], () => wrk(request, wrkOptions));

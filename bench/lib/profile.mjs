@@ -4,7 +4,8 @@
 /** Connects to the inspector target of `service` at 127.0.0.1:`port`. */
 async function connect(port, service) {
   const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
-  const target = targets.find((t) => t.title?.includes(service) || t.id?.includes(service) || t.url?.includes(service)) ?? null;
+  const target = targets.find((t) => t.title === service || t.id === service)
+    ?? targets.find((t) => t.title?.includes(service) || t.id?.includes(service) || t.url?.includes(service)) ?? null;
   if (!target) throw new Error(`no inspector target for ${service}: ${JSON.stringify(targets.map((t) => t.title ?? t.id))}`);
   const url = target.webSocketDebuggerUrl ?? `ws://127.0.0.1:${port}/${target.id}`;
   const socket = new WebSocket(url);

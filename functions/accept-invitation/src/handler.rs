@@ -2,11 +2,11 @@
 
 use edge_crypto::hash_token;
 use edge_http::{ApiError, BodyLimit};
-use edge_worker::{RequestContext, Rest, json_response, read_json_body};
+use edge_worker::{Answer, RequestContext, Rest, json_response, read_json_body};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
-use worker::{Method, Response};
+use worker::Method;
 
 use crate::accept_input::{AcceptInput, check_password, check_token};
 use crate::auth_admin;
@@ -37,7 +37,7 @@ struct Accepted {
     email: String,
 }
 
-pub async fn route(mut ctx: RequestContext) -> Result<Response, ApiError> {
+pub async fn route(mut ctx: RequestContext) -> Result<Answer, ApiError> {
     // The token is the credential; the service role finds the invitation by the token's hash.
     let rest = Rest::as_service(&ctx.config);
     match ctx.req.method() {
@@ -80,11 +80,7 @@ async fn preview(rest: &Rest, token_hash: &str) -> Result<Preview, ApiError> {
 /// it in one transaction; if linking fails or cannot be confirmed, delete the account again.
 /// Of concurrent accepts of one token only one can create the account (the address is unique
 /// in Supabase Auth); the others get 409 `email_taken`, or 410 once the first has committed.
-async fn accept(
-    ctx: &RequestContext,
-    rest: &Rest,
-    input: AcceptInput,
-) -> Result<Response, ApiError> {
+async fn accept(ctx: &RequestContext, rest: &Rest, input: AcceptInput) -> Result<Answer, ApiError> {
     let token_hash = hash_token(&input.token);
     let invitation = preview(rest, &token_hash).await?;
     check_password(&input.password, &invitation.email)?;

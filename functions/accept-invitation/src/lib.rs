@@ -17,8 +17,8 @@ pub use accept_input::{
     AcceptInput, PASSWORD_MAX_BYTES, PASSWORD_MIN_CHARS, check_password, check_token,
 };
 
-use edge_worker::FunctionSpec;
-use worker::{Env, Request, Response};
+use edge_worker::{FunctionSpec, IncomingRequest};
+use worker::{Env, web_sys};
 
 pub const SPEC: FunctionSpec = FunctionSpec {
     name: "accept-invitation",
@@ -28,7 +28,7 @@ pub const SPEC: FunctionSpec = FunctionSpec {
 };
 
 /// Answers one request to `/functions/v1/accept-invitation`.
-pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
+pub async fn handle(req: IncomingRequest, env: Env) -> worker::Result<web_sys::Response> {
     edge_worker::serve(req, env, &SPEC, handler::route).await
 }
 

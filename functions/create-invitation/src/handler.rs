@@ -3,13 +3,13 @@
 use edge_crypto::{KeyRing, hash_token, random_token};
 use edge_http::{ApiError, BodyLimit};
 use edge_worker::{
-    MailConfig, RequestContext, Rest, authenticate, internal_error, json_response,
+    Answer, MailConfig, RequestContext, Rest, authenticate, internal_error, json_response,
     mail_not_configured, optional_setting, read_json_body,
 };
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
-use worker::{Env, Method, Response};
+use worker::{Env, Method};
 
 use crate::delivery::{CLAIM_SECONDS, Mailer};
 use crate::invitation_input::{InvitationInput, ValidInvitation, parse_uuid};
@@ -78,7 +78,7 @@ struct ActiveInvitationConflict {
     invitation: InvitationView,
 }
 
-pub async fn route(mut ctx: RequestContext) -> Result<Response, ApiError> {
+pub async fn route(mut ctx: RequestContext) -> Result<Answer, ApiError> {
     let auth = authenticate(&ctx.req, &ctx.config).await?;
     if auth.caller.is_anonymous {
         return Err(ApiError::forbidden(
@@ -150,7 +150,7 @@ fn query_uuid(ctx: &RequestContext, name: &str) -> Result<Uuid, ApiError> {
 /// the mail went out; 409 with the active invitation (and its link) when there is one and
 /// `replace` is not set. A failed mail loses nothing: the invitation is pending, its delivery
 /// `failed`, and the retry job sends it later.
-async fn invite(env: &Env, admin: &Admin, input: ValidInvitation) -> Result<Response, ApiError> {
+async fn invite(env: &Env, admin: &Admin, input: ValidInvitation) -> Result<Answer, ApiError> {
     let token = random_token().map_err(|e| internal_error("making a token", e))?;
     let envelope = seal_token(&admin.key_ring, input.profile_id, &token)
         .map_err(|e| internal_error("sealing an invitation token", e))?;
@@ -199,7 +199,7 @@ async fn invite(env: &Env, admin: &Admin, input: ValidInvitation) -> Result<Resp
 
 /// E-mails the profile's active invitation again (a new send, the same link) and answers 200
 /// with it and whether the mail went out.
-async fn resend(env: &Env, admin: &Admin, profile_id: Uuid) -> Result<Response, ApiError> {
+async fn resend(env: &Env, admin: &Admin, profile_id: Uuid) -> Result<Answer, ApiError> {
     let Some(mail) = &admin.mail else {
         return Err(mail_not_configured(
             "MAIL_TRANSPORT is not set, so invitations cannot be e-mailed",
@@ -222,7 +222,7 @@ async fn resend(env: &Env, admin: &Admin, profile_id: Uuid) -> Result<Response, 
 }
 
 /// The profile's invitations, newest first; pending ones with their link.
-async fn history(admin: &Admin, profile_id: Uuid) -> Result<Response, ApiError> {
+async fn history(admin: &Admin, profile_id: Uuid) -> Result<Answer, ApiError> {
     let args = json!({ "p_admin": admin.id, "p_profile_id": profile_id });
     let records: Vec<InvitationRecord> =
         Rest::run(admin.rest.rpc("list_profile_invitations", &args))
@@ -233,7 +233,7 @@ async fn history(admin: &Admin, profile_id: Uuid) -> Result<Response, ApiError> 
 }
 
 /// Revokes a pending invitation; its link answers 404 from then on.
-async fn revoke(admin: &Admin, id: Uuid) -> Result<Response, ApiError> {
+async fn revoke(admin: &Admin, id: Uuid) -> Result<Answer, ApiError> {
     let args = json!({ "p_admin": admin.id, "p_invitation_id": id });
     let revoked: InvitationRecord = Rest::run(admin.rest.rpc("revoke_profile_invitation", &args))
         .await?

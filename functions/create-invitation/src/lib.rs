@@ -17,8 +17,8 @@ mod invitation_view;
 pub use invitation_input::{InvitationInput, ValidInvitation, parse_uuid};
 pub use invitation_view::{InvitationRecord, InvitationView, LinkBase, token_aad_row};
 
-use edge_worker::FunctionSpec;
-use worker::{Env, Request, Response};
+use edge_worker::{FunctionSpec, IncomingRequest};
+use worker::{Env, web_sys};
 
 pub const SPEC: FunctionSpec = FunctionSpec {
     name: "create-invitation",
@@ -37,7 +37,7 @@ pub async fn scheduled_email_retry(env: &Env) {
 }
 
 /// Answers one request to `/functions/v1/create-invitation`.
-pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
+pub async fn handle(req: IncomingRequest, env: Env) -> worker::Result<web_sys::Response> {
     edge_worker::serve(req, env, &SPEC, handler::route).await
 }
 

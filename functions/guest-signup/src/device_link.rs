@@ -12,12 +12,12 @@
 
 use edge_http::{ApiError, BodyLimit};
 use edge_worker::{
-    RequestContext, Rest, authenticate, header, json_response, read_json_body, verify_access_token,
+    Answer, RequestContext, Rest, authenticate, header, json_response, read_json_body,
+    verify_access_token,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
-use worker::Response;
 
 use crate::client_network::client_ip;
 
@@ -41,7 +41,7 @@ struct LinkedDevice {
     linked_visitor_ids: Vec<Uuid>,
 }
 
-pub async fn link_device(ctx: &mut RequestContext) -> Result<Response, ApiError> {
+pub async fn link_device(ctx: &mut RequestContext) -> Result<Answer, ApiError> {
     let account = authenticate(&ctx.req, &ctx.config).await?.caller;
     if account.is_anonymous {
         return Err(ApiError::forbidden(

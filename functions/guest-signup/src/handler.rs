@@ -4,13 +4,12 @@
 use edge_auth::ApiKeyKind;
 use edge_http::{ApiError, BodyLimit};
 use edge_worker::{
-    RequestContext, Rest, header, internal_error, json_response, optional_setting, require_api_key,
-    required_secret, sub_path,
+    Answer, IncomingRequest, RequestContext, Rest, header, internal_error, json_response,
+    optional_setting, require_api_key, required_secret, sub_path,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
-use worker::{Request, Response};
 
 use crate::auth_api::{self, GuestSession};
 use crate::client_network::{city_name, client_ip, country_code};
@@ -45,9 +44,9 @@ struct RateLimitAnswer {
     retry_after: u32,
 }
 
-pub async fn route(mut ctx: RequestContext) -> Result<Response, ApiError> {
+pub async fn route(mut ctx: RequestContext) -> Result<Answer, ApiError> {
     let path = ctx.req.path();
-    match sub_path(&path, crate::SPEC.name).trim_end_matches('/') {
+    match sub_path(path, crate::SPEC.name).trim_end_matches('/') {
         "" => {
             require_api_key(&ctx, ApiKeyKind::Publishable)?;
             sign_up_guest(&mut ctx).await
@@ -69,7 +68,7 @@ pub async fn route(mut ctx: RequestContext) -> Result<Response, ApiError> {
 /// Validates the report (nothing spent on a bad one), takes a rate-limit token for the client
 /// IP, creates the anonymous account, records its visitor, and answers with the session. A
 /// failure after the account exists deletes the account again.
-async fn sign_up_guest(ctx: &mut RequestContext) -> Result<Response, ApiError> {
+async fn sign_up_guest(ctx: &mut RequestContext) -> Result<Answer, ApiError> {
     let reported = read_report(&mut ctx.req).await?;
     let origin = request_origin(&ctx.req);
     take_rate_limit_token(ctx, &origin).await?;
@@ -92,7 +91,7 @@ async fn sign_up_guest(ctx: &mut RequestContext) -> Result<Response, ApiError> {
 
 /// The body, which may be absent (supabase-js sends none without `body`): 413 past the limit,
 /// 400 naming the problem.
-async fn read_report(req: &mut Request) -> Result<ReportedVisit, ApiError> {
+async fn read_report(req: &mut IncomingRequest) -> Result<ReportedVisit, ApiError> {
     BODY_LIMIT.check_declared(header(req, "content-length").as_deref())?;
     let bytes = req.bytes().await.map_err(|_| {
         ApiError::bad_request("unreadable_body", "The request body could not be read")
@@ -100,13 +99,13 @@ async fn read_report(req: &mut Request) -> Result<ReportedVisit, ApiError> {
     SignupInput::parse(BODY_LIMIT.check_actual(&bytes)?)?.validate()
 }
 
-fn request_origin(req: &Request) -> RequestOrigin {
+fn request_origin(req: &IncomingRequest) -> RequestOrigin {
     let cf = req.cf();
     RequestOrigin {
         user_agent: header(req, "user-agent"),
         ip: client_ip(header(req, "cf-connecting-ip").as_deref()),
         country: country_code(header(req, "cf-ipcountry").as_deref())
-            .or_else(|| country_code(cf.and_then(|cf| cf.country()).as_deref())),
+            .or_else(|| country_code(cf.as_ref().and_then(|cf| cf.country()).as_deref())),
         city: city_name(cf.and_then(|cf| cf.city())),
     }
 }
@@ -161,7 +160,7 @@ async fn record_visitor(
     }
 }
 
-fn answer(session: GuestSession, visitor_id: Uuid) -> Result<Response, ApiError> {
+fn answer(session: GuestSession, visitor_id: Uuid) -> Result<Answer, ApiError> {
     json_response(
         201,
         &GuestSignup {

@@ -21,8 +21,8 @@ pub use retention::{RetentionReport, run_retention};
 pub use signup_input::{ReportedVisit, SignupInput};
 pub use user_agent::{DeviceProfile, parse_user_agent};
 
-use edge_worker::FunctionSpec;
-use worker::{Env, Request, Response};
+use edge_worker::{FunctionSpec, IncomingRequest};
+use worker::{Env, web_sys};
 
 pub const SPEC: FunctionSpec = FunctionSpec {
     name: "guest-signup",
@@ -32,7 +32,7 @@ pub const SPEC: FunctionSpec = FunctionSpec {
 };
 
 /// Answers one request to `/functions/v1/guest-signup[/retention|/link]`.
-pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
+pub async fn handle(req: IncomingRequest, env: Env) -> worker::Result<web_sys::Response> {
     edge_worker::serve(req, env, &SPEC, handler::route).await
 }
 

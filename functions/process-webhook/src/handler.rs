@@ -5,11 +5,10 @@ use edge_auth::ApiKeyKind;
 use edge_crypto::WebhookHeaders;
 use edge_http::{ApiError, BodyLimit};
 use edge_worker::{
-    RequestContext, Rest, header, internal_error, json_response, now, optional_setting,
+    Answer, RequestContext, Rest, header, internal_error, json_response, now, optional_setting,
     require_api_key, sub_path,
 };
 use serde_json::{Map, Value, json};
-use worker::Response;
 
 use crate::apply_outcome::{WebhookOutcome, known_refusal};
 use crate::results_retention::{configured_keep_days, purge_old_results};
@@ -20,9 +19,9 @@ use crate::webhook_body::{ValidWebhook, parse_webhook};
 /// runaway sender is refused before its body is parsed.
 const BODY_LIMIT: BodyLimit = BodyLimit::new(256 * 1024);
 
-pub async fn route(ctx: RequestContext) -> Result<Response, ApiError> {
+pub async fn route(ctx: RequestContext) -> Result<Answer, ApiError> {
     let path = ctx.req.path();
-    match sub_path(&path, crate::SPEC.name).trim_end_matches('/') {
+    match sub_path(path, crate::SPEC.name).trim_end_matches('/') {
         "" => receive(ctx).await,
         "/retention" => {
             require_api_key(&ctx, ApiKeyKind::Secret)?;
@@ -35,7 +34,7 @@ pub async fn route(ctx: RequestContext) -> Result<Response, ApiError> {
     }
 }
 
-async fn receive(mut ctx: RequestContext) -> Result<Response, ApiError> {
+async fn receive(mut ctx: RequestContext) -> Result<Answer, ApiError> {
     let credentials = SenderCredentials::from_settings(
         optional_setting(&ctx.env, "WEBHOOK_API_KEYS").as_deref(),
         optional_setting(&ctx.env, "WEBHOOK_SECRETS").as_deref(),

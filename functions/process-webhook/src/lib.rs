@@ -21,8 +21,8 @@ pub use apply_outcome::WebhookOutcome;
 pub use sender_auth::{AuthMethod, AuthenticatedDelivery, PresentedCredentials, SenderCredentials};
 pub use webhook_body::{ReportedStatus, ValidWebhook, WebhookInput, parse_webhook};
 
-use edge_worker::FunctionSpec;
-use worker::{Env, Request, Response};
+use edge_worker::{FunctionSpec, IncomingRequest};
+use worker::{Env, web_sys};
 
 pub const SPEC: FunctionSpec = FunctionSpec {
     name: "process-webhook",
@@ -38,7 +38,7 @@ pub const SPEC: FunctionSpec = FunctionSpec {
 };
 
 /// Answers one request to `/functions/v1/process-webhook[/retention]`.
-pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
+pub async fn handle(req: IncomingRequest, env: Env) -> worker::Result<web_sys::Response> {
     edge_worker::serve(req, env, &SPEC, handler::route).await
 }
 

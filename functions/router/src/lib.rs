@@ -4,12 +4,19 @@
 #![forbid(unsafe_code)]
 
 use edge_http::{ApiError, Cors};
-use worker::{Context, Env, Request, Response, event};
+use edge_worker::{Answer, IncomingRequest};
+use worker::{Context, Env, event, web_sys};
 
+/// The runtime's request is taken as it comes (see [`IncomingRequest`]) and read once, here,
+/// for every function.
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    let path = req.path();
-    match function_name(&path) {
+async fn fetch(
+    req: web_sys::Request,
+    env: Env,
+    _ctx: Context,
+) -> worker::Result<web_sys::Response> {
+    let req = IncomingRequest::new(req);
+    match function_name(req.path()) {
         Some(name) if name == save_connection::SPEC.name => save_connection::handle(req, env).await,
         Some(name) if name == tenant_proxy::SPEC.name => tenant_proxy::handle(req, env).await,
         Some(name) if name == create_invitation::SPEC.name => {
@@ -20,7 +27,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         }
         Some(name) if name == process_webhook::SPEC.name => process_webhook::handle(req, env).await,
         Some(name) if name == guest_signup::SPEC.name => guest_signup::handle(req, env).await,
-        _ => not_found(&path),
+        _ => not_found(req.path()),
     }
 }
 
@@ -46,18 +53,13 @@ fn function_name(path: &str) -> Option<&str> {
 
 /// Supabase's answer for an unknown function, in this project's error shape, with CORS so a
 /// browser can read it.
-fn not_found(path: &str) -> worker::Result<Response> {
+fn not_found(path: &str) -> worker::Result<web_sys::Response> {
     let error = ApiError::new(
         404,
         "function_not_found",
         format!("No function is served at {path}"),
     );
-    let mut response = Response::ok(error.body())?.with_status(404);
-    response
-        .headers_mut()
-        .set("content-type", "application/json")?;
-    for (name, value) in Cors::new(&["GET", "POST"]).headers() {
-        response.headers_mut().set(name, &value)?;
-    }
-    Ok(response)
+    let mut answer = Answer::error(&error);
+    answer.set_headers(Cors::new(&["GET", "POST"]).headers());
+    answer.into_response()
 }

@@ -4,12 +4,12 @@ use edge_crypto::{KeyRing, envelope_key_id};
 use edge_http::{ApiError, BodyLimit};
 use edge_tenant::{ConnectionKeyAad, KeyBinding, KeyRole, LOOPBACK_SWITCH, loopback_allowed};
 use edge_worker::{
-    Authenticated, RequestContext, Rest, authenticate, empty_response, internal_error,
+    Answer, Authenticated, RequestContext, Rest, authenticate, empty_response, internal_error,
     json_response, optional_setting, read_json_body,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use worker::{Method, Response};
+use worker::Method;
 
 use crate::connection_input::{ConnectionInput, ValidConnection, key_hint, validate_name};
 
@@ -31,7 +31,7 @@ struct ConnectionView {
     updated_at: String,
 }
 
-pub async fn route(mut ctx: RequestContext) -> Result<Response, ApiError> {
+pub async fn route(mut ctx: RequestContext) -> Result<Answer, ApiError> {
     let auth = authenticate(&ctx.req, &ctx.config).await?;
     if auth.caller.is_anonymous {
         return Err(ApiError::forbidden(
@@ -79,7 +79,7 @@ async fn save(
     auth: &Authenticated,
     key_ring: &KeyRing,
     c: ValidConnection,
-) -> Result<Response, ApiError> {
+) -> Result<Answer, ApiError> {
     let owner = auth.caller.user_id;
     let seal = |key: &str, role: KeyRole| {
         let aad = ConnectionKeyAad::new(KeyBinding::CURRENT, owner, &c.name, &c.url, role);
@@ -122,7 +122,7 @@ async fn save(
 
 /// The caller's connections by name, through `list_connections`, which also refuses a blocked
 /// account (403 account_blocked) in the same request.
-async fn list(rest: &Rest) -> Result<Response, ApiError> {
+async fn list(rest: &Rest) -> Result<Answer, ApiError> {
     let request = rest.rpc("list_connections", &json!({}));
     let rows: Vec<ConnectionView> = Rest::run(request)
         .await?
@@ -130,7 +130,7 @@ async fn list(rest: &Rest) -> Result<Response, ApiError> {
     json_response(200, &rows)
 }
 
-async fn delete(rest: &Rest, name: &str) -> Result<Response, ApiError> {
+async fn delete(rest: &Rest, name: &str) -> Result<Answer, ApiError> {
     let request = rest
         .from("connections")
         .eq("name", name)

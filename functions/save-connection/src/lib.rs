@@ -9,8 +9,8 @@ mod handler;
 
 pub use connection_input::{ConnectionInput, key_hint};
 
-use edge_worker::FunctionSpec;
-use worker::{Env, Request, Response};
+use edge_worker::{FunctionSpec, IncomingRequest};
+use worker::{Env, web_sys};
 
 pub const SPEC: FunctionSpec = FunctionSpec {
     name: "save-connection",
@@ -20,7 +20,7 @@ pub const SPEC: FunctionSpec = FunctionSpec {
 };
 
 /// Answers one request to `/functions/v1/save-connection`.
-pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
+pub async fn handle(req: IncomingRequest, env: Env) -> worker::Result<web_sys::Response> {
     edge_worker::serve(req, env, &SPEC, handler::route).await
 }
 

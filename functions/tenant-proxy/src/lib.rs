@@ -15,8 +15,8 @@ pub use proxy_path::ProxyPath;
 pub use relay_headers::{REQUEST_HEADERS, RESPONSE_HEADERS};
 pub use tenant_key::tenant_auth_headers;
 
-use edge_worker::FunctionSpec;
-use worker::{Env, Request, Response};
+use edge_worker::{FunctionSpec, IncomingRequest};
+use worker::{Env, web_sys};
 
 pub const SPEC: FunctionSpec = FunctionSpec {
     name: "tenant-proxy",
@@ -33,7 +33,7 @@ pub const SPEC: FunctionSpec = FunctionSpec {
 };
 
 /// Answers one request to `/functions/v1/tenant-proxy/…`.
-pub async fn handle(req: Request, env: Env) -> worker::Result<Response> {
+pub async fn handle(req: IncomingRequest, env: Env) -> worker::Result<web_sys::Response> {
     edge_worker::serve(req, env, &SPEC, handler::relay).await
 }
 

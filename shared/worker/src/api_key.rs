@@ -6,14 +6,13 @@ use edge_auth::{ApiKeyKind, ProjectApiKeys};
 use edge_http::ApiError;
 
 use crate::config::optional_setting;
-use crate::request::header;
 use crate::serve::RequestContext;
 
 /// 401 without a project key; 403 when `needed` is [`ApiKeyKind::Secret`] and the key is only
 /// publishable. Keys: `SUPABASE_ANON_KEY`, `SUPABASE_PUBLISHABLE_KEY`,
 /// `SUPABASE_SERVICE_ROLE_KEY`, `SUPABASE_SECRET_KEY`.
 pub fn require_api_key(ctx: &RequestContext, needed: ApiKeyKind) -> Result<(), ApiError> {
-    let presented = header(&ctx.req, "apikey").ok_or_else(|| {
+    let presented = ctx.req.header("apikey").ok_or_else(|| {
         ApiError::unauthorized(
             "missing_api_key",
             "The apikey header with the project's key is required",

@@ -9,7 +9,7 @@ use edge_http::ApiError;
 use worker::Request;
 
 use crate::config::SupabaseConfig;
-use crate::request::header;
+use crate::request::IncomingRequest;
 use crate::respond::internal_error;
 use crate::timed_fetch::{fetch_within, within};
 
@@ -33,10 +33,10 @@ pub struct Authenticated {
 /// ES256/RS256 through the project's JWKS) and returns who is calling; 401 with a machine code
 /// per failure otherwise.
 pub async fn authenticate(
-    req: &Request,
+    req: &IncomingRequest,
     config: &SupabaseConfig,
 ) -> Result<Authenticated, ApiError> {
-    let authorization = header(req, "authorization");
+    let authorization = req.header("authorization");
     let token = bearer_token(authorization.as_deref())?;
     let caller = verify_access_token(config, token).await?;
     Ok(Authenticated {

@@ -1,15 +1,18 @@
-//! The runtime's `fetch` for subrequests whose answer is read whole as text: one JS `fetch`
-//! call with a plain init object and one `Response.text()`, nothing else crossing into JS,
-//! the whole answer within a deadline that the runtime keeps (`AbortSignal.timeout`: its timer
-//! aborts the request, headers or body, with no timer or race of ours).
+//! The runtime's `fetch` for subrequests whose answer is read whole as text, with as few
+//! crossings into JS as it takes: the method and headers as one `JSON.parse`d init object, the
+//! deadline as `AbortSignal.timeout` (no timer or closure of our own), one `fetch` and one
+//! `Response.text()`.
 
 use std::time::Duration;
 
 use edge_http::ApiError;
+use serde::Serialize;
 use worker::js_sys::Reflect;
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::web_sys::{AbortSignal, Headers, RequestInit, Response, WorkerGlobalScope};
+use worker::web_sys::{AbortSignal, RequestInit, Response, WorkerGlobalScope};
+
+use crate::js_init::{HeaderRecord, parsed};
 
 /// Why a subrequest gave no answer: it could not be sent, its body could not be read, or the
 /// whole answer did not arrive within its deadline (the request was then aborted).
@@ -50,20 +53,34 @@ impl FetchError {
 }
 
 /// Sends `method url` with `headers` and `body` and returns the answer's status and body, or
-/// [`FetchError::TimedOut`] when headers and body have not both arrived within `timeout`.
+/// [`FetchError::TimedOut`] when headers and body have not both arrived within `timeout` (the
+/// signal then aborts the subrequest, whichever of the two it was waiting for).
 pub async fn fetch_text<'a>(
-    method: &str,
+    method: &'a str,
     url: &str,
     headers: impl IntoIterator<Item = (&'a str, &'a str)>,
     body: Option<&str>,
     timeout: Duration,
 ) -> Result<(u16, String), FetchError> {
-    let signal = AbortSignal::timeout_with_u32(timer_millis(timeout));
-    match send_and_read(method, url, headers, body, &signal).await {
-        // Sending or reading failed because the deadline aborted it.
-        Err(_) if signal.aborted() => Err(FetchError::TimedOut(timeout)),
-        answer => answer,
-    }
+    let failed = |e: JsValue, or: fn(String) -> FetchError| {
+        if is_timeout(&e) {
+            FetchError::TimedOut(timeout)
+        } else {
+            or(describe(&e))
+        }
+    };
+    let init = request_init(method, headers, body).map_err(|e| failed(e, FetchError::Send))?;
+    init.set_signal(Some(&AbortSignal::timeout_with_u32(timer_millis(timeout))));
+    let global: WorkerGlobalScope = worker::js_sys::global().unchecked_into();
+    let response: Response = JsFuture::from(global.fetch_with_str_and_init(url, &init))
+        .await
+        .map_err(|e| failed(e, FetchError::Send))?
+        .unchecked_into();
+    let text = response.text().map_err(|e| failed(e, FetchError::Read))?;
+    let text = JsFuture::from(text)
+        .await
+        .map_err(|e| failed(e, FetchError::Read))?;
+    Ok((response.status(), text.as_string().unwrap_or_default()))
 }
 
 /// A deadline as a JS timer takes it: past 2^31 - 1 ms, a timer would fire at once.
@@ -71,35 +88,36 @@ pub fn timer_millis(timeout: Duration) -> u32 {
     u32::try_from(timeout.as_millis()).map_or(i32::MAX as u32, |ms| ms.min(i32::MAX as u32))
 }
 
-async fn send_and_read<'a>(
-    method: &str,
-    url: &str,
+/// The method and headers of a request, the `init` of `fetch(url, init)`.
+#[derive(Serialize)]
+struct FetchInit<'a> {
+    method: &'a str,
+    headers: HeaderRecord<'a, &'a str, &'a str>,
+}
+
+/// The init object in one crossing (`JSON.parse`), the body set on it in a second.
+fn request_init<'a>(
+    method: &'a str,
     headers: impl IntoIterator<Item = (&'a str, &'a str)>,
     body: Option<&str>,
-    signal: &AbortSignal,
-) -> Result<(u16, String), FetchError> {
-    let send = |e: JsValue| FetchError::Send(describe(&e));
-    let js_headers = Headers::new().map_err(send)?;
-    for (name, value) in headers {
-        js_headers.append(name, value).map_err(send)?;
+) -> Result<RequestInit, JsValue> {
+    let headers: Vec<_> = headers.into_iter().collect();
+    let init: RequestInit = parsed(&FetchInit {
+        method,
+        headers: HeaderRecord(&headers),
+    })?;
+    if body.is_some() {
+        init.set_body_opt_str(body);
     }
-    let init = RequestInit::new();
-    init.set_method(method);
-    init.set_headers(&js_headers);
-    init.set_signal(Some(signal));
-    if let Some(body) = body {
-        init.set_body(&JsValue::from_str(body));
-    }
-    let global: WorkerGlobalScope = worker::js_sys::global().unchecked_into();
-    let response: Response = JsFuture::from(global.fetch_with_str_and_init(url, &init))
-        .await
-        .map_err(send)?
-        .unchecked_into();
-    let read = |e: JsValue| FetchError::Read(describe(&e));
-    let text = JsFuture::from(response.text().map_err(read)?)
-        .await
-        .map_err(read)?;
-    Ok((response.status(), text.as_string().unwrap_or_default()))
+    Ok(init)
+}
+
+/// Whether a rejection is `AbortSignal.timeout`'s: a `DOMException` named `TimeoutError`.
+fn is_timeout(e: &JsValue) -> bool {
+    Reflect::get(e, &JsValue::from_str("name"))
+        .ok()
+        .and_then(|name| name.as_string())
+        .is_some_and(|name| name == "TimeoutError")
 }
 
 /// A thrown JS value as text, for the log: an `Error`'s message, else its string form.
@@ -115,7 +133,7 @@ fn describe(e: &JsValue) -> String {
 mod tests {
     use std::time::Duration;
 
-    use super::{FetchError, timer_millis};
+    use super::{FetchError, FetchInit, HeaderRecord, timer_millis};
 
     #[test]
     fn a_deadline_past_what_a_js_timer_takes_waits_the_longest_it_can_not_zero() {
@@ -125,6 +143,19 @@ mod tests {
             i32::MAX as u32
         );
         assert_eq!(timer_millis(Duration::from_secs(u64::MAX)), i32::MAX as u32);
+    }
+
+    #[test]
+    fn the_fetch_init_is_the_method_and_a_header_record() {
+        let headers = [("apikey", "k"), ("prefer", "return=representation")];
+        let init = FetchInit {
+            method: "POST",
+            headers: HeaderRecord(&headers),
+        };
+        assert_eq!(
+            serde_json::to_string(&init).unwrap(),
+            r#"{"method":"POST","headers":{"apikey":"k","prefer":"return=representation"}}"#
+        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The Cloudflare Workers side of the shared layer. `edge-auth`, `edge-crypto` and `edge-http`
-//! are pure logic; this crate connects them to `worker::Request`/`Response`/`Env`:
+//! are pure logic; this crate connects them to the runtime's `Request`/`Response` and `Env`:
 //!
 //! * [`serve`]: one entry for every function — CORS preflight, method check, JSON errors that
-//!   never leak internals, and one log line per request with its id.
+//!   never leak internals, a log line for a server error with the request's id; the request as
+//!   an [`IncomingRequest`], the answer as an [`Answer`], both with few crossings into JS.
 //! * [`SupabaseConfig`]: the project URL and keys from the Worker's secrets.
 //! * [`authenticate`]: the caller from `Authorization: Bearer`, verified locally
 //!   ([`verify_access_token`] for a token from elsewhere); [`require_api_key`]: the `apikey`.
@@ -20,6 +21,7 @@ mod auth_client;
 mod caller;
 mod config;
 mod fetch;
+mod js_init;
 mod mail_config;
 mod mail_send;
 mod mail_text;
@@ -39,14 +41,15 @@ pub use fetch::timer_millis;
 pub use mail_config::{MailConfig, MailTransport, mail_not_configured};
 pub use mail_send::{MailFailure, OutgoingMail, SentMail, send_mail};
 pub use mail_text::{escape_html, person_name, readable_time};
-pub use request::{header, read_json_body, sub_path};
-pub use respond::{empty_response, internal_error, json_response};
+pub use request::{IncomingRequest, header, read_json_body, sub_path};
+pub use respond::{Answer, empty_response, internal_error, json_response};
 pub use rest::{Rest, RestError};
 pub use scheduled::run_scheduled;
 pub use serve::{FunctionSpec, RequestContext, serve};
 pub use timed_fetch::{FetchFailure, fetch_within, within};
 
-/// Milliseconds since the epoch, from the Workers clock.
+/// The time, from the Workers clock (`Date.now()`: one call, no `Date` object as
+/// `worker::Date::now()` makes).
 pub fn now() -> edge_auth::UnixTime {
-    edge_auth::UnixTime::from_millis(worker::Date::now().as_millis())
+    edge_auth::UnixTime::from_millis(worker::js_sys::Date::now() as u64)
 }

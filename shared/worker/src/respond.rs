@@ -1,25 +1,123 @@
-//! Building responses: JSON bodies and errors, with the function's CORS headers added later by
-//! [`crate::serve`].
+//! Building responses: JSON bodies and errors, kept in Rust as an [`Answer`] until
+//! [`crate::serve`] has added the CORS headers and the request id, then made into the runtime's
+//! `Response` in one go.
 
 use edge_http::ApiError;
 use serde::Serialize;
-use worker::Response;
+use worker::web_sys;
+
+use crate::js_init::{HeaderRecord, parsed};
+
+/// A function's answer. One built here ([`json_response`], [`empty_response`], an error) becomes
+/// the runtime's `Response` in two crossings into JS — `JSON.parse` of its status and headers,
+/// then `new Response(body, init)` — where building it through the worker crate took one per
+/// header, plus a `Headers`, a `ResponseInit` and a `Uint8Array` copy of the body (measured in
+/// bench/README.md). A `Response` the runtime made (a relayed stream) is passed on as it is.
+#[derive(Debug)]
+pub struct Answer(Kind);
+
+#[derive(Debug)]
+enum Kind {
+    Built {
+        status: u16,
+        headers: Vec<(&'static str, String)>,
+        body: Option<String>,
+    },
+    Runtime(worker::Response),
+}
+
+/// The `init` of `new Response(body, init)`.
+#[derive(Serialize)]
+struct ResponseInit<'a> {
+    status: u16,
+    headers: HeaderRecord<'a, &'static str, String>,
+}
+
+impl Answer {
+    /// `status` with `body` of type `content_type`.
+    pub(crate) fn text(status: u16, content_type: &str, body: String) -> Self {
+        Self(Kind::Built {
+            status,
+            headers: vec![("content-type", content_type.to_owned())],
+            body: Some(body),
+        })
+    }
+
+    /// `status` with `body`, JSON already serialised.
+    pub fn json_text(status: u16, body: String) -> Self {
+        Self::text(status, "application/json", body)
+    }
+
+    /// The JSON error answer for an [`ApiError`] (its extra headers such as `Allow` or
+    /// `Retry-After` included).
+    pub fn error(error: &ApiError) -> Self {
+        let mut answer = Self::json_text(error.status(), error.body());
+        answer.set_headers(error.headers().iter().cloned());
+        answer
+    }
+
+    /// Sets these headers, replacing any of the same name.
+    pub fn set_headers(&mut self, set: impl IntoIterator<Item = (&'static str, String)>) {
+        match &mut self.0 {
+            Kind::Built { headers, .. } => {
+                for (name, value) in set {
+                    headers.retain(|(known, _)| !known.eq_ignore_ascii_case(name));
+                    headers.push((name, value));
+                }
+            }
+            Kind::Runtime(response) => {
+                let headers = response.headers_mut();
+                for (name, value) in set {
+                    if let Err(e) = headers.set(name, &value) {
+                        internal_error("setting a header", e);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The runtime's `Response`.
+    pub fn into_response(self) -> worker::Result<web_sys::Response> {
+        match self.0 {
+            Kind::Built {
+                status,
+                headers,
+                body,
+            } => {
+                let init: web_sys::ResponseInit = parsed(&ResponseInit {
+                    status,
+                    headers: HeaderRecord(&headers),
+                })?;
+                Ok(web_sys::Response::new_with_opt_str_and_init(
+                    body.as_deref(),
+                    &init,
+                )?)
+            }
+            Kind::Runtime(response) => Ok(response.into()),
+        }
+    }
+}
+
+impl From<worker::Response> for Answer {
+    fn from(response: worker::Response) -> Self {
+        Self(Kind::Runtime(response))
+    }
+}
 
 /// `status` with `value` as JSON.
-pub fn json_response<T: Serialize>(status: u16, value: &T) -> Result<Response, ApiError> {
+pub fn json_response<T: Serialize>(status: u16, value: &T) -> Result<Answer, ApiError> {
     let body =
         serde_json::to_string(value).map_err(|e| internal_error("serialising a response", e))?;
-    let response = Response::ok(body).map_err(|e| internal_error("building a response", e))?;
-    let mut response = response.with_status(status);
-    set_header(&mut response, "content-type", "application/json")?;
-    Ok(response)
+    Ok(Answer::json_text(status, body))
 }
 
 /// A body-less answer, e.g. `204 No Content`.
-pub fn empty_response(status: u16) -> Result<Response, ApiError> {
-    Ok(Response::empty()
-        .map_err(|e| internal_error("building a response", e))?
-        .with_status(status))
+pub fn empty_response(status: u16) -> Result<Answer, ApiError> {
+    Ok(Answer(Kind::Built {
+        status,
+        headers: Vec::new(),
+        body: None,
+    }))
 }
 
 /// Logs what went wrong with its context and answers the generic 500, so internals stay in
@@ -29,27 +127,64 @@ pub fn internal_error(context: &str, detail: impl std::fmt::Display) -> ApiError
     ApiError::internal()
 }
 
-/// The JSON error response for an [`ApiError`] (its extra headers such as `Allow` or
-/// `Retry-After` included).
-pub(crate) fn error_response(error: &ApiError) -> Response {
-    let mut response = Response::ok(error.body())
-        .map(|r| r.with_status(error.status()))
-        .unwrap_or_else(|_| {
-            Response::empty()
-                .expect("an empty response")
-                .with_status(500)
-        });
-    let headers = response.headers_mut();
-    let _ = headers.set("content-type", "application/json");
-    for (name, value) in error.headers() {
-        let _ = headers.set(name, value);
-    }
-    response
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-pub(crate) fn set_header(response: &mut Response, name: &str, value: &str) -> Result<(), ApiError> {
-    response
-        .headers_mut()
-        .set(name, value)
-        .map_err(|e| internal_error("setting a header", e))
+    fn built(answer: &Answer) -> (u16, &[(&'static str, String)], Option<&str>) {
+        match &answer.0 {
+            Kind::Built {
+                status,
+                headers,
+                body,
+            } => (*status, headers, body.as_deref()),
+            Kind::Runtime(_) => panic!("not built here"),
+        }
+    }
+
+    #[test]
+    fn an_error_answer_is_its_json_with_its_own_headers() {
+        let error = ApiError::method_not_allowed("PUT", &["GET", "POST"]);
+        let answer = Answer::error(&error);
+        let (status, headers, body) = built(&answer);
+        assert_eq!(status, 405);
+        assert_eq!(headers[0], ("content-type", "application/json".to_owned()));
+        assert!(headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("allow")));
+        assert_eq!(body, Some(error.body().as_str()));
+    }
+
+    #[test]
+    fn set_headers_replaces_a_header_of_the_same_name() {
+        let mut answer = json_response(201, &serde_json::json!({"a": 1})).unwrap();
+        answer.set_headers([
+            ("Content-Type", "text/plain".to_owned()),
+            ("x-request-id", "abc".to_owned()),
+        ]);
+        let (status, headers, body) = built(&answer);
+        assert_eq!((status, body), (201, Some(r#"{"a":1}"#)));
+        assert_eq!(
+            headers,
+            [
+                ("Content-Type", "text/plain".to_owned()),
+                ("x-request-id", "abc".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn the_response_init_is_the_status_and_a_header_record() {
+        let headers = [
+            ("content-type", "application/json".to_owned()),
+            ("allow", "GET, POST".to_owned()),
+        ];
+        let init = serde_json::to_string(&ResponseInit {
+            status: 405,
+            headers: HeaderRecord(&headers),
+        })
+        .unwrap();
+        assert_eq!(
+            init,
+            r#"{"status":405,"headers":{"content-type":"application/json","allow":"GET, POST"}}"#
+        );
+    }
 }

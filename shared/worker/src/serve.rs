@@ -3,11 +3,11 @@
 use std::future::Future;
 
 use edge_http::{ApiError, Cors, request_id};
-use worker::{Env, Request, Response};
+use worker::{Env, web_sys};
 
 use crate::config::SupabaseConfig;
-use crate::request::header;
-use crate::respond::error_response;
+use crate::request::IncomingRequest;
+use crate::respond::Answer;
 
 /// A function's name, the methods it answers and what its CORS policy adds to Supabase's.
 pub struct FunctionSpec {
@@ -33,7 +33,7 @@ impl FunctionSpec {
 /// What a handler gets: the request, the Worker's environment, the project config and an id
 /// for log lines.
 pub struct RequestContext {
-    pub req: Request,
+    pub req: IncomingRequest,
     pub env: Env,
     pub config: SupabaseConfig,
     pub request_id: String,
@@ -44,26 +44,26 @@ pub struct RequestContext {
 /// its request id. A server error is logged as `<request id> <function> <method> <path>: <code>
 /// <message>`; other answers are not: Workers' own invocation logs give method, URL, status
 /// and the `cf-ray` the id comes from (a `console.log` per request cost ~5% of the CPU).
-pub async fn serve<F, Fut>(
-    req: Request,
+pub async fn serve<F, Fut, A>(
+    req: IncomingRequest,
     env: Env,
     spec: &FunctionSpec,
     handler: F,
-) -> worker::Result<Response>
+) -> worker::Result<web_sys::Response>
 where
     F: FnOnce(RequestContext) -> Fut,
-    Fut: Future<Output = Result<Response, ApiError>>,
+    Fut: Future<Output = Result<A, ApiError>>,
+    A: Into<Answer>,
 {
     let cors = spec.cors();
     let id = request_id(
-        header(&req, "cf-ray").as_deref(),
-        header(&req, "x-request-id").as_deref(),
+        req.header("cf-ray").as_deref(),
+        req.header("x-request-id").as_deref(),
     );
-    // The method as sent: `worker::Method` reads one it does not know (e.g. `QUERY`) as GET.
-    let method = req.inner().method();
-    let path = req.path();
+    let method = req.method_str().to_owned();
+    let path = req.path().to_owned();
     let result = match check_method(&method, spec.methods) {
-        MethodCheck::Preflight => preflight(&cors),
+        MethodCheck::Preflight => Ok(preflight(&cors)),
         MethodCheck::NotAllowed => Err(ApiError::method_not_allowed(&method, spec.methods)),
         MethodCheck::Allowed => match SupabaseConfig::from_env(&env) {
             Ok(config) => {
@@ -73,12 +73,12 @@ where
                     config,
                     request_id: id.clone(),
                 };
-                handler(context).await
+                handler(context).await.map(Into::into)
             }
             Err(e) => Err(e),
         },
     };
-    let mut response = result.unwrap_or_else(|e| {
+    let mut answer = result.unwrap_or_else(|e| {
         if e.status() >= 500 {
             worker::console_error!(
                 "{id} {} {method} {path}: {} {}",
@@ -87,14 +87,11 @@ where
                 e.message()
             );
         }
-        error_response(&e)
+        Answer::error(&e)
     });
-    let headers = response.headers_mut();
-    for (name, value) in cors.headers() {
-        headers.set(name, &value)?;
-    }
-    headers.set("x-request-id", &id)?;
-    Ok(response)
+    answer.set_headers(cors.headers());
+    answer.set_headers([("x-request-id", id)]);
+    answer.into_response()
 }
 
 /// What [`serve`] does with a request's method.
@@ -116,15 +113,15 @@ fn check_method(sent: &str, allowed: &[&str]) -> MethodCheck {
     }
 }
 
-fn preflight(cors: &Cors) -> Result<Response, ApiError> {
+/// The preflight's status and body; its headers are the CORS headers [`serve`] adds to every
+/// answer.
+fn preflight(cors: &Cors) -> Answer {
     let answer = cors.preflight();
-    let mut response = Response::ok(answer.body)
-        .map_err(|_| ApiError::internal())?
-        .with_status(answer.status);
-    for (name, value) in answer.headers {
-        let _ = response.headers_mut().set(name, &value);
-    }
-    Ok(response)
+    Answer::text(
+        answer.status,
+        "text/plain; charset=utf-8",
+        answer.body.to_owned(),
+    )
 }
 
 #[cfg(test)]

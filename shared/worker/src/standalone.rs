@@ -2,7 +2,9 @@
 //! feature), generated instead of written out in every function crate.
 
 /// `standalone_worker!(handle)` declares the `#[event(fetch)]` entry that answers every request
-/// with `handle(req, env)`; `standalone_worker!(handle, scheduled: job)` also declares the
+/// with `handle(req, env)`, `req` an [`IncomingRequest`](crate::IncomingRequest) made from the
+/// runtime's request as it comes (not the worker crate's `Request`, which reads `request.cf`
+/// and more for every request); `standalone_worker!(handle, scheduled: job)` also declares the
 /// `#[event(scheduled)]` entry that runs `job(&env)` on the Worker's cron triggers. Both exist
 /// only when the calling crate is built with its `standalone` feature.
 #[macro_export]
@@ -11,11 +13,11 @@ macro_rules! standalone_worker {
         #[cfg(feature = "standalone")]
         #[worker::event(fetch)]
         async fn fetch(
-            req: worker::Request,
+            req: worker::web_sys::Request,
             env: worker::Env,
             _ctx: worker::Context,
-        ) -> worker::Result<worker::Response> {
-            $handle(req, env).await
+        ) -> worker::Result<worker::web_sys::Response> {
+            $handle($crate::IncomingRequest::new(req), env).await
         }
     };
     ($handle:path, scheduled: $job:path) => {
