@@ -1,12 +1,15 @@
 //! POST: size limit, sender authentication over the raw body, validation, then one RPC.
 //! POST /retention: the results retention job on demand, with the service key.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use edge_auth::ApiKeyKind;
 use edge_crypto::WebhookHeaders;
 use edge_http::{ApiError, BodyLimit};
 use edge_worker::{
-    Answer, RequestContext, Rest, header, internal_error, json_response, now, optional_setting,
-    require_api_key, sub_path,
+    Answer, RequestContext, Rest, header, internal_error, json_response, now, once_per_isolate,
+    optional_setting, require_api_key, sub_path,
 };
 use serde_json::{Map, Value, json};
 
@@ -34,12 +37,19 @@ pub async fn route(ctx: RequestContext) -> Result<Answer, ApiError> {
     }
 }
 
+thread_local! {
+    /// `WEBHOOK_API_KEYS` and `WEBHOOK_SECRETS`, parsed (keys hashed, secrets decoded) once.
+    static CREDENTIALS: RefCell<Option<Rc<SenderCredentials>>> = const { RefCell::new(None) };
+}
+
 async fn receive(mut ctx: RequestContext) -> Result<Answer, ApiError> {
-    let credentials = SenderCredentials::from_settings(
-        optional_setting(&ctx.env, "WEBHOOK_API_KEYS").as_deref(),
-        optional_setting(&ctx.env, "WEBHOOK_SECRETS").as_deref(),
-    )
-    .map_err(|e| internal_error("reading the webhook credentials", e))?;
+    let credentials = once_per_isolate(&CREDENTIALS, || {
+        SenderCredentials::from_settings(
+            optional_setting(&ctx.env, "WEBHOOK_API_KEYS").as_deref(),
+            optional_setting(&ctx.env, "WEBHOOK_SECRETS").as_deref(),
+        )
+        .map_err(|e| internal_error("reading the webhook credentials", e))
+    })?;
 
     BODY_LIMIT.check_declared(header(&ctx.req, "content-length").as_deref())?;
     let bytes = ctx.req.bytes().await.map_err(|_| {

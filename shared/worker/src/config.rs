@@ -5,6 +5,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::thread::LocalKey;
 
 use edge_crypto::KeyRing;
 use edge_http::ApiError;
@@ -95,13 +96,23 @@ pub fn optional_setting(env: &Env, name: &str) -> Option<String> {
 /// The server's key ring (`ENCRYPTION_KEY_RING`), parsed once per isolate; a missing or
 /// malformed ring is the operator's error (500).
 pub fn key_ring(env: &Env) -> Result<Rc<KeyRing>, ApiError> {
-    if let Some(ring) = KEY_RING.with(|k| k.borrow().clone()) {
-        return Ok(ring);
-    }
-    let ring = Rc::new(
+    once_per_isolate(&KEY_RING, || {
         KeyRing::parse(&required_secret(env, "ENCRYPTION_KEY_RING")?)
-            .map_err(|e| internal_error("reading ENCRYPTION_KEY_RING", e))?,
-    );
-    KEY_RING.with(|k| *k.borrow_mut() = Some(ring.clone()));
-    Ok(ring)
+            .map_err(|e| internal_error("reading ENCRYPTION_KEY_RING", e))
+    })
+}
+
+/// What `build` makes from settings, made on first use and kept in `cell` for the isolate's
+/// life: an isolate serves one deployment, whose settings do not change while it lives. A
+/// failed build is not kept (the next request tries again).
+pub fn once_per_isolate<T>(
+    cell: &'static LocalKey<RefCell<Option<Rc<T>>>>,
+    build: impl FnOnce() -> Result<T, ApiError>,
+) -> Result<Rc<T>, ApiError> {
+    if let Some(made) = cell.with(|c| c.borrow().clone()) {
+        return Ok(made);
+    }
+    let made = Rc::new(build()?);
+    cell.with(|c| *c.borrow_mut() = Some(made.clone()));
+    Ok(made)
 }

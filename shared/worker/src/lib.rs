@@ -36,7 +36,7 @@ mod timed_fetch;
 pub use api_key::require_api_key;
 pub use auth_client::{auth_request, delete_auth_user};
 pub use caller::{Authenticated, authenticate, verify_access_token};
-pub use config::{SupabaseConfig, key_ring, optional_setting, required_secret};
+pub use config::{SupabaseConfig, key_ring, once_per_isolate, optional_setting, required_secret};
 pub use fetch::timer_millis;
 pub use mail_config::{MailConfig, MailTransport, mail_not_configured};
 pub use mail_send::{MailFailure, OutgoingMail, SentMail, send_mail};
