@@ -12,8 +12,7 @@
 
 use edge_http::{ApiError, BodyLimit};
 use edge_worker::{
-    Answer, RequestContext, Rest, authenticate, header, json_response, read_json_body,
-    verify_access_token,
+    Answer, RequestContext, Rest, authenticate, json_response, read_json_body, verify_access_token,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -72,7 +71,7 @@ pub async fn link_device(ctx: &mut RequestContext) -> Result<Answer, ApiError> {
     let args = json!({
         "p_user_id": account.user_id,
         "p_guest_user_id": guest.user_id,
-        "p_ip": client_ip(header(&ctx.req, "cf-connecting-ip").as_deref()).map(|ip| ip.to_string()),
+        "p_ip": client_ip(ctx.req.header("cf-connecting-ip").as_deref()).map(|ip| ip.to_string()),
     });
     let request = Rest::as_service(&ctx.config).rpc("link_signed_in_device", &args);
     match Rest::run::<LinkedDevice>(request).await? {

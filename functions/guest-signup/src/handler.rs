@@ -4,8 +4,8 @@
 use edge_auth::ApiKeyKind;
 use edge_http::{ApiError, BodyLimit};
 use edge_worker::{
-    Answer, IncomingRequest, RequestContext, Rest, header, internal_error, json_response,
-    optional_setting, require_api_key, required_secret, sub_path,
+    Answer, IncomingRequest, RequestContext, Rest, internal_error, json_response, optional_setting,
+    require_api_key, required_secret, sub_path,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -92,7 +92,7 @@ async fn sign_up_guest(ctx: &mut RequestContext) -> Result<Answer, ApiError> {
 /// The body, which may be absent (supabase-js sends none without `body`): 413 past the limit,
 /// 400 naming the problem.
 async fn read_report(req: &mut IncomingRequest) -> Result<ReportedVisit, ApiError> {
-    BODY_LIMIT.check_declared(header(req, "content-length").as_deref())?;
+    BODY_LIMIT.check_declared(req.header("content-length").as_deref())?;
     let bytes = req.bytes().await.map_err(|_| {
         ApiError::bad_request("unreadable_body", "The request body could not be read")
     })?;
@@ -102,9 +102,9 @@ async fn read_report(req: &mut IncomingRequest) -> Result<ReportedVisit, ApiErro
 fn request_origin(req: &IncomingRequest) -> RequestOrigin {
     let cf = req.cf();
     RequestOrigin {
-        user_agent: header(req, "user-agent"),
-        ip: client_ip(header(req, "cf-connecting-ip").as_deref()),
-        country: country_code(header(req, "cf-ipcountry").as_deref())
+        user_agent: req.header("user-agent"),
+        ip: client_ip(req.header("cf-connecting-ip").as_deref()),
+        country: country_code(req.header("cf-ipcountry").as_deref())
             .or_else(|| country_code(cf.as_ref().and_then(|cf| cf.country()).as_deref())),
         city: city_name(cf.and_then(|cf| cf.city())),
     }

@@ -8,7 +8,7 @@ use edge_auth::ApiKeyKind;
 use edge_crypto::WebhookHeaders;
 use edge_http::{ApiError, BodyLimit};
 use edge_worker::{
-    Answer, RequestContext, Rest, header, internal_error, json_response, now, once_per_isolate,
+    Answer, RequestContext, Rest, internal_error, json_response, now, once_per_isolate,
     optional_setting, require_api_key, sub_path,
 };
 use serde_json::{Map, Value, json};
@@ -51,7 +51,7 @@ async fn receive(mut ctx: RequestContext) -> Result<Answer, ApiError> {
         .map_err(|e| internal_error("reading the webhook credentials", e))
     })?;
 
-    BODY_LIMIT.check_declared(header(&ctx.req, "content-length").as_deref())?;
+    BODY_LIMIT.check_declared(ctx.req.header("content-length").as_deref())?;
     let bytes = ctx.req.bytes().await.map_err(|_| {
         ApiError::bad_request("unreadable_body", "The request body could not be read")
     })?;
@@ -65,7 +65,7 @@ async fn receive(mut ctx: RequestContext) -> Result<Answer, ApiError> {
         "webhook-timestamp",
         "webhook-signature",
     ]
-    .map(|name| header(&ctx.req, name));
+    .map(|name| ctx.req.header(name));
     let presented = PresentedCredentials {
         api_key: api_key.as_deref(),
         idempotency_key: idempotency_key.as_deref(),

@@ -91,11 +91,6 @@ fn path_of(url: &str) -> &str {
     &path[..path.find(['?', '#']).unwrap_or(path.len())]
 }
 
-/// A header's value, if present and valid UTF-8.
-pub fn header(req: &IncomingRequest, name: &str) -> Option<String> {
-    req.header(name)
-}
-
 /// The path after the function's own name: `/functions/v1/tenant-proxy/a/b` → `/a/b` for
 /// `tenant-proxy`; also when the Worker is deployed on its own and called at `/tenant-proxy/…`
 /// or `/…`.
