@@ -10,7 +10,7 @@
 //! * [`Rest`]: PostgREST clients acting as the caller (so RLS holds) or as the service role.
 //! * [`auth_request`], [`delete_auth_user`]: calls to the project's Supabase Auth.
 //! * [`run_scheduled`]: a cron-triggered job with the project's config, its outcome logged.
-//! * [`fetch_within`]: an outgoing request with a deadline.
+//! * [`FetchFailure`]: why an outgoing request with a deadline gave no answer.
 //! * [`MailConfig`], [`send_mail`]: e-mail through a Resend-style HTTP API or Cloudflare's
 //!   `send_email` binding, chosen by the Worker's settings.
 //! * [`standalone_worker!`]: a function's own `#[event(fetch)]` (and `scheduled`) entry.
@@ -46,7 +46,7 @@ pub use respond::{Answer, empty_response, internal_error, json_response};
 pub use rest::{Rest, RestError};
 pub use scheduled::run_scheduled;
 pub use serve::{FunctionSpec, RequestContext, serve};
-pub use timed_fetch::{FetchFailure, fetch_within, within};
+pub use timed_fetch::FetchFailure;
 
 /// The time, from the Workers clock (`Date.now()`: one call, no `Date` object as
 /// `worker::Date::now()` makes).

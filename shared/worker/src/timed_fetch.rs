@@ -27,7 +27,10 @@ impl std::fmt::Display for FetchFailure {
 
 /// Sends `request` and waits at most `timeout` for the response headers; after that the fetch
 /// is aborted. The body is not covered: bound its reading with [`within`].
-pub async fn fetch_within(request: Request, timeout: Duration) -> Result<Response, FetchFailure> {
+pub(crate) async fn fetch_within(
+    request: Request,
+    timeout: Duration,
+) -> Result<Response, FetchFailure> {
     let fetch = Fetch::Request(request);
     let sent = abort_after(timeout, |signal| async move {
         fetch.send_with_signal(&signal).await
@@ -42,7 +45,7 @@ pub async fn fetch_within(request: Request, timeout: Duration) -> Result<Respons
 /// Runs the future `start` makes with an abort signal for at most `timeout`; after that the
 /// signal is aborted (so a fetch given it stops, freeing the connection) and the result is
 /// `None`.
-pub async fn abort_after<F: Future>(
+pub(crate) async fn abort_after<F: Future>(
     timeout: Duration,
     start: impl FnOnce(AbortSignal) -> F,
 ) -> Option<F::Output> {
@@ -55,7 +58,7 @@ pub async fn abort_after<F: Future>(
 }
 
 /// `future`'s output, or `None` when `timeout` passes first (the future is then dropped).
-pub async fn within<F: Future>(future: F, timeout: Duration) -> Option<F::Output> {
+pub(crate) async fn within<F: Future>(future: F, timeout: Duration) -> Option<F::Output> {
     match select(Box::pin(future), Box::pin(Delay::from(timeout))).await {
         Either::Left((output, _)) => Some(output),
         Either::Right(((), _)) => None,
