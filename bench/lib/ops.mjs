@@ -15,6 +15,7 @@ export const OPS = {
   aes_gcm_seal_webcrypto: 'the same encrypt through WebCrypto called from Rust',
   aes_gcm_open: 'AES-256-GCM decrypt of it alone (Rust: aes-gcm crate)',
   aes_gcm_open_webcrypto: 'the same decrypt through WebCrypto called from Rust',
+  await_promise: 'await an already resolved promise (Rust: wasm-bindgen-futures\' JsFuture)',
 };
 
 /** Which criterion benchmark (the benches of shared/auth and shared/crypto) measures the same operation as each op here. */

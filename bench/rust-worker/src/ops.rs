@@ -39,10 +39,13 @@ pub enum Op {
     AesGcmOpen,
     /// The same through `crypto.subtle.decrypt`, called from Rust.
     AesGcmOpenWebCrypto,
+    /// Awaiting an already resolved JS promise from Rust (wasm-bindgen-futures' `JsFuture`):
+    /// the fixed price of every `fetch`, `text()` or `subtle.*` a function awaits.
+    AwaitPromise,
 }
 
 impl Op {
-    pub const ALL: [Op; 11] = [
+    pub const ALL: [Op; 12] = [
         Op::Hs256Verify,
         Op::Es256Verify,
         Op::Seal,
@@ -54,6 +57,7 @@ impl Op {
         Op::AesGcmSealWebCrypto,
         Op::AesGcmOpen,
         Op::AesGcmOpenWebCrypto,
+        Op::AwaitPromise,
     ];
 
     pub fn name(self) -> &'static str {
@@ -69,6 +73,7 @@ impl Op {
             Op::AesGcmSealWebCrypto => "aes_gcm_seal_webcrypto",
             Op::AesGcmOpen => "aes_gcm_open",
             Op::AesGcmOpenWebCrypto => "aes_gcm_open_webcrypto",
+            Op::AwaitPromise => "await_promise",
         }
     }
 
@@ -193,6 +198,7 @@ impl OpInputs {
                 Op::HmacWebCrypto | Op::AesGcmSealWebCrypto | Op::AesGcmOpenWebCrypto => {
                     self.webcrypto_op(op).await?
                 }
+                Op::AwaitPromise => await_resolved_promise().await?,
             };
             checksum = checksum.wrapping_mul(31).wrapping_add(len as u64);
         }
@@ -229,4 +235,22 @@ impl OpInputs {
     async fn webcrypto_op(&self, _op: Op) -> Result<usize, String> {
         Err("WebCrypto exists only inside the Worker".to_owned())
     }
+}
+
+/// Awaits `Promise.resolve(1)` through `JsFuture`; its value, 1.
+#[cfg(target_arch = "wasm32")]
+async fn await_resolved_promise() -> Result<usize, String> {
+    use worker::js_sys::Promise;
+    use worker::wasm_bindgen::JsValue;
+    use worker::wasm_bindgen_futures::JsFuture;
+
+    let value = JsFuture::from(Promise::resolve(&JsValue::from(1)))
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    Ok(value.as_f64().unwrap_or_default() as usize)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+async fn await_resolved_promise() -> Result<usize, String> {
+    Err("JS promises exist only inside the Worker".to_owned())
 }
