@@ -39,8 +39,8 @@ async function rpc(s, body = s.rpcBody) {
 }
 
 /**
- * Per flow: `setup` (once, on the first request: what to send and the answer's headers) and
- * `serve` (every request). `body` is the request's bytes, read on every request as the peer does.
+ * Per flow: `setup` (once, on the first request of the flow: what to send) and `serve` (every
+ * request: send it, read the answers, give the answer). `body` is the first request's bytes.
  */
 const FLOWS = {
   'save-connection': {
@@ -131,13 +131,14 @@ function answerOf(text, view, status) {
   return { status: status(data), body: JSON.stringify(view(data)), headers: [['content-type', 'application/json']] };
 }
 
+const NAMES = Object.keys(FLOWS);
 const setups = {};
 let served = 0;
 
 export default {
   async fetch(request, env) {
     const at = request.url.indexOf(PREFIX) + PREFIX.length;
-    const name = Object.keys(FLOWS).find((flow) => request.url.startsWith(flow, at));
+    const name = NAMES.find((flow) => request.url.startsWith(flow, at));
     if (at < PREFIX.length || !name) return new Response('not found', { status: 404 });
     const flow = FLOWS[name];
     // The request's body is read on every request, as the peer reads it.
