@@ -240,6 +240,8 @@ const cpuModel = (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*
 const started = new Date();
 
 const results = { functions: [], proxy: [], peer: [], flows: [] };
+/** The flows section's contenders ({ flow, label, worker, request, … }), for BENCH_PROFILE. */
+const flowContenders = [];
 
 if (sections.has('flows')) {
   // Rust contenders: a new project's function (`<flow>@es256`) or a legacy project's (the
@@ -311,11 +313,12 @@ if (sections.has('flows')) {
     ['process-webhook', 'POST `done` again with a new delivery id each time: delivery recorded', '', { ...webhookRequest, uniqueHeader: 'idempotency-key' }, 'es256'],
   ];
   const contenders = measured.filter(([flow]) => selected(flow)).flatMap(([flow, what, path, request, set]) => [
-    { flow, what, label: 'Rust', request: { ...request, url: url(rustWorker(flow, set), flow, path) } },
-    { flow, what, label: 'JavaScript', request: { ...request, url: url(`flows-js@${set}`, flow, path) } },
-    { flow, what, label: 'runtime floor', request: { ...request, url: url('flows-floor@es256', flow, path) } },
-    ...(baselineFlows.includes(flow) ? [{ flow, what, label: 'Rust (baseline)', request: { ...request, url: url(`${flow}@baseline-${set}`, flow, path) } }] : []),
-  ]);
+    ['Rust', rustWorker(flow, set)],
+    ['JavaScript', `flows-js@${set}`],
+    ['runtime floor', 'flows-floor@es256'],
+    ...(baselineFlows.includes(flow) ? [['Rust (baseline)', `${flow}@baseline-${set}`]] : []),
+  ].map(([label, worker]) => ({ flow, what, label, worker, request: { ...request, url: url(worker, flow, path) } })));
+  flowContenders.push(...contenders);
   // One request to each first: a contender no case has reached (the baselines) would otherwise
   // meet wrk's first burst with an empty JWKS cache (main's builds before 2026-12-02 answered the
   // requests that arrived while the first fetch was under way 503 `auth_keys_unavailable`).
@@ -400,12 +403,16 @@ for (const name of profiled) {
   // (the functions rows' projects are legacy ones: the HS256 baseline where there is one)
   const baselinePort = (row) => port[`${row}@baseline-hs256`] ?? port[`${row}@baseline-es256`];
   const baselineOf = name.endsWith('-baseline') && baselinePort(name.slice(0, -9)) ? rows.find((r) => r.name === name.slice(0, -9)) : null;
-  const request = path?.startsWith('/') && service in port ? { url: `http://127.0.0.1:${port[service]}${path}` }
+  // "save-connection (runtime floor)": that contender of the flows section (the flow's first row).
+  const flowContender = flowContenders.find((c) => `${c.flow} (${c.label})` === name);
+  const request = flowContender ? flowContender.request
+    : path?.startsWith('/') && service in port ? { url: `http://127.0.0.1:${port[service]}${path}` }
     : baselineOf ? { ...baselineOf.request, url: baselineOf.request.url.replace(`:${port[baselineOf.name]}/`, `:${baselinePort(baselineOf.name)}/`) }
     : name in port && !FUNCTIONS.includes(name) ? peerRequest(name) : rows.find((r) => r.name === name)?.request;
   if (!request) throw new Error(`BENCH_PROFILE: no request for ${name}`);
   log(`profiling ${name} under load`);
-  const { result, busy_ms, top } = await profileWhile(inspectorPort, name.split(' ')[0], () => wrk(request, wrkOptions));
+  const target = flowContender ? flowContender.worker.replace('@', '-') : service;
+  const { result, busy_ms, top } = await profileWhile(inspectorPort, target, () => wrk(request, wrkOptions));
   profiles.push({ name, requests: result.requests, busy_ms, top });
 }
 
