@@ -80,8 +80,8 @@ const buildDirs = Object.fromEntries(
 // JWKS) and a legacy project's (SUPABASE_JWT_SECRET set: HS256 sessions too).
 const functionBindings = { ...vars, GUEST_SIGNUP_RATE_LIMIT: '100000/1' };
 const legacyBindings = { ...functionBindings, SUPABASE_JWT_SECRET: main.jwtSecret };
-const flowsJsModules = ['flows.mjs', 'envelope.mjs', 'access-token.mjs', 'webhook.mjs', 'strict-json.mjs']
-  .map((name) => ({ name, path: join(repo, 'bench/peer-js', name), kind: 'esModule' }))
+const peerModules = (names) => names.map((name) => ({ name, path: join(repo, 'bench/peer-js', name), kind: 'esModule' }));
+const flowsJsModules = peerModules(['flows.mjs', 'wire.mjs', 'envelope.mjs', 'access-token.mjs', 'webhook.mjs', 'strict-json.mjs'])
   // tenant-proxy's own relay.js, which the peer imports (the same deadline and idle timeout).
   .concat([{ name: 'relay.js', path: join(repo, 'functions/tenant-proxy/src/relay.js'), kind: 'esModule' }]);
 // The flows' contenders, each on a port from base+53: `<flow>@es256` (a new project's Rust
@@ -95,6 +95,9 @@ const serveFlow = (key, modules, bindings) => {
 for (const name of FLOWS) serveFlow(`${name}@es256`, builtModules(join(repo, 'build', name)), functionBindings);
 serveFlow('flows-js@es256', flowsJsModules, functionBindings);
 serveFlow('flows-js@hs256', flowsJsModules, legacyBindings);
+// The runtime floor (bench/peer-js/floor.mjs): the peer's subrequests and answers, none of its
+// work; it checks no token, so one Worker serves the rows of both kinds of project.
+serveFlow('flows-floor@es256', peerModules(['floor.mjs', 'wire.mjs', 'envelope.mjs', 'access-token.mjs', 'webhook.mjs', 'strict-json.mjs']), functionBindings);
 for (const name of baselineFlows) {
   serveFlow(`${name}@baseline-es256`, builtModules(join(baselineDir, name)), functionBindings);
   if (TOKEN_FLOWS.includes(name)) serveFlow(`${name}@baseline-hs256`, builtModules(join(baselineDir, name)), legacyBindings);
@@ -237,6 +240,8 @@ const cpuModel = (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*
 const started = new Date();
 
 const results = { functions: [], proxy: [], peer: [], flows: [] };
+/** The flows section's contenders ({ flow, label, worker, request, … }), for BENCH_PROFILE. */
+const flowContenders = [];
 
 if (sections.has('flows')) {
   // Rust contenders: a new project's function (`<flow>@es256`) or a legacy project's (the
@@ -308,13 +313,17 @@ if (sections.has('flows')) {
     ['process-webhook', 'POST `done` again with a new delivery id each time: delivery recorded', '', { ...webhookRequest, uniqueHeader: 'idempotency-key' }, 'es256'],
   ];
   const contenders = measured.filter(([flow]) => selected(flow)).flatMap(([flow, what, path, request, set]) => [
-    { flow, what, label: 'Rust', request: { ...request, url: url(rustWorker(flow, set), flow, path) } },
-    { flow, what, label: 'JavaScript', request: { ...request, url: url(`flows-js@${set}`, flow, path) } },
-    ...(baselineFlows.includes(flow) ? [{ flow, what, label: 'Rust (baseline)', request: { ...request, url: url(`${flow}@baseline-${set}`, flow, path) } }] : []),
-  ]);
+    ['Rust', rustWorker(flow, set)],
+    ['JavaScript', `flows-js@${set}`],
+    ['runtime floor', 'flows-floor@es256'],
+    ...(baselineFlows.includes(flow) ? [['Rust (baseline)', `${flow}@baseline-${set}`]] : []),
+  ].map(([label, worker]) => ({ flow, what, label, worker, request: { ...request, url: url(worker, flow, path) } })));
+  flowContenders.push(...contenders);
   // One request to each first: a contender no case has reached (the baselines) would otherwise
   // meet wrk's first burst with an empty JWKS cache (main's builds before 2026-12-02 answered the
   // requests that arrived while the first fetch was under way 503 `auth_keys_unavailable`).
+  // The runtime floor is not in the answer comparison (it answers only these requests; the
+  // first one of each flow fixes what it sends); this is its first request.
   for (const c of contenders) await check(`${c.flow} (${c.label})`, c.request, [200, 201]);
   results.flows = await alternate(contenders, Number(env.BENCH_FLOW_ROUNDS ?? 3), drive, log);
 }
@@ -394,12 +403,16 @@ for (const name of profiled) {
   // (the functions rows' projects are legacy ones: the HS256 baseline where there is one)
   const baselinePort = (row) => port[`${row}@baseline-hs256`] ?? port[`${row}@baseline-es256`];
   const baselineOf = name.endsWith('-baseline') && baselinePort(name.slice(0, -9)) ? rows.find((r) => r.name === name.slice(0, -9)) : null;
-  const request = path?.startsWith('/') && service in port ? { url: `http://127.0.0.1:${port[service]}${path}` }
+  // "save-connection (runtime floor)": that contender of the flows section (the flow's first row).
+  const flowContender = flowContenders.find((c) => `${c.flow} (${c.label})` === name);
+  const request = flowContender ? flowContender.request
+    : path?.startsWith('/') && service in port ? { url: `http://127.0.0.1:${port[service]}${path}` }
     : baselineOf ? { ...baselineOf.request, url: baselineOf.request.url.replace(`:${port[baselineOf.name]}/`, `:${baselinePort(baselineOf.name)}/`) }
     : name in port && !FUNCTIONS.includes(name) ? peerRequest(name) : rows.find((r) => r.name === name)?.request;
   if (!request) throw new Error(`BENCH_PROFILE: no request for ${name}`);
   log(`profiling ${name} under load`);
-  const { result, busy_ms, top } = await profileWhile(inspectorPort, name.split(' ')[0], () => wrk(request, wrkOptions));
+  const target = flowContender ? flowContender.worker.replace('@', '-') : service;
+  const { result, busy_ms, top } = await profileWhile(inspectorPort, target, () => wrk(request, wrkOptions));
   profiles.push({ name, requests: result.requests, busy_ms, top });
 }
 
@@ -437,13 +450,37 @@ print(`wrk ${seconds} s per row at ${connections} connections${pin ? ', workerd 
 
 if (results.flows.length) {
   print();
-  print(`Answers of ${FLOWS.length} flows compared with their JavaScript peers first (${results.flowCases} happy and unhappy requests, ES256 and legacy HS256 projects): all equal.`);
+  print(`Answers of ${FLOWS.length} flows compared with their JavaScript peers first (${results.flowCases} happy and unhappy requests, ES256 and legacy HS256 projects): all equal. The runtime floor answers the measured requests only.`);
   print();
   print('| flow | contender | req/s | p50 ms | workerd CPU µs/req | req/s vs JS | CPU vs JS | req/s per round |');
   print('| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const r of results.flows) {
     const js = results.flows.find((o) => o.what === r.what && o.label === 'JavaScript');
     print(`| ${r.flow}: ${r.what} | ${r.label}${r.failures ? ` (${r.failures} failed)` : ''} | ${fmt(r.rps, 0)} | ${fmt(r.p50_ms, 2)} | ${fmt(r.cpu_us, 0)} | ${fmt(r.rps / js.rps, 2)}× | ${fmt(r.cpu_us / js.cpu_us, 2)}× | ${r.rounds.join(', ')} |`);
+  }
+  printFloorTable(results.flows);
+}
+
+/**
+ * Each flow against its runtime floor (workerd CPU µs per request, medians): the work of the
+ * Rust function and of its peer above the floor, and what 1.2× the peer's req/s asks of the
+ * Rust function, read as CPU (workerd is pinned to one core: req/s ≈ 1 / CPU per request).
+ */
+function printFloorTable(flows) {
+  const rows = [...new Set(flows.map((r) => r.what))]
+    .map((what) => Object.fromEntries(flows.filter((r) => r.what === what).map((r) => [r.label, r])))
+    .filter((r) => r.Rust && r.JavaScript && r['runtime floor']);
+  if (!rows.length) return;
+  print();
+  print('Against the runtime floor (`bench/peer-js/floor.mjs`: the same subrequests and answers, none of the work; not in the answer comparison):');
+  print();
+  print("| flow | floor CPU µs/req | Rust above the floor µs | JS above the floor µs | 1.2× JS needs Rust ≤ µs | room for Rust's own work µs (share of JS's) | floor req/s vs JS |");
+  print('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const { Rust: rust, JavaScript: js, 'runtime floor': floor } of rows) {
+    const needed = js.cpu_us / 1.2;
+    const room = needed - floor.cpu_us;
+    const roomText = room > 0 ? `${fmt(room, 0)} (${fmt((room / (js.cpu_us - floor.cpu_us)) * 100, 0)}%)` : `none: the floor is above ${fmt(needed, 0)}`;
+    print(`| ${rust.flow}: ${rust.what} | ${fmt(floor.cpu_us, 0)} | ${fmt(rust.cpu_us - floor.cpu_us, 0)} | ${fmt(js.cpu_us - floor.cpu_us, 0)} | ${fmt(needed, 0)} | ${roomText} | ${fmt(floor.rps / js.rps, 2)}× |`);
   }
 }
 

@@ -11,31 +11,18 @@
 // /retention route.
 
 import { AuthRefusal, bearerToken, TokenVerifier } from './access-token.mjs';
-import { fromBase64Url, importKeyRing, open as openEnvelope, seal as sealEnvelope } from './envelope.mjs';
+import { importKeyRing, open as openEnvelope, seal as sealEnvelope } from './envelope.mjs';
+import {
+  connectionView, CURRENT_KEY_BINDING, invitationPreview, KEY_ROWS, keyFormat, keyRow, PROXY_RESPONSE_HEADERS, RELAY_LOOKUP, restHeaders,
+  saveConnectionArgs, sha256Hex, SPECS, tenantKeyHeaders, webhookOutcome,
+} from './wire.mjs';
 import { authenticateSender, parseWebhook, Refusal, rpcArgs, senderCredentials } from './webhook.mjs';
 // tenant-proxy's own relay.js (the header deadline and the body's idle timeout).
 import { endedWhenIdle, fetchWithin } from './relay.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const CLIENT_HEADERS = 'authorization, x-client-info, apikey, content-type, x-region';
-const PROXY_RESPONSE_HEADERS = ['content-type', 'content-range', 'content-location', 'location', 'preference-applied', 'range-unit'];
 const PROXY_REQUEST_HEADERS = ['accept', 'accept-profile', 'content-profile', 'content-type', 'prefer', 'range', 'range-unit'];
-
-const SPECS = {
-  'save-connection': { methods: ['GET', 'POST', 'DELETE'], extra: [], expose: [] },
-  'tenant-proxy': { methods: ['GET', 'HEAD', 'POST', 'PATCH', 'PUT', 'DELETE'], extra: ['accept', 'accept-profile', 'content-profile', 'prefer', 'range', 'range-unit'], expose: PROXY_RESPONSE_HEADERS },
-  'accept-invitation': { methods: ['GET', 'POST'], extra: [], expose: [] },
-  'process-webhook': { methods: ['POST'], extra: ['x-api-key', 'idempotency-key', 'webhook-id', 'webhook-timestamp', 'webhook-signature'], expose: [] },
-};
-for (const spec of Object.values(SPECS)) {
-  spec.cors = [
-    ['access-control-allow-origin', '*'],
-    ['access-control-allow-headers', [CLIENT_HEADERS, ...spec.extra].join(', ')],
-    ['access-control-allow-methods', [...spec.methods, 'OPTIONS'].join(', ')],
-    ...(spec.expose.length ? [['access-control-expose-headers', spec.expose.join(', ')]] : []),
-  ];
-}
 
 class ApiError extends Error {
   constructor(status, code, message, headers = []) {
@@ -88,8 +75,7 @@ async function authenticate(request, cfg) {
  * database refusing a blocked or deleted account is that account's 403, whatever the flow.
  */
 async function rest(url, { method = 'GET', apikey, token, body }) {
-  const headers = { accept: 'application/json', apikey, authorization: `Bearer ${token}` };
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  const headers = restHeaders(apikey, token, body !== undefined);
   let response;
   try {
     response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -201,23 +187,6 @@ function tenantUrl(raw, allowLoopback) {
   return url.origin;
 }
 
-/** sb_publishable_/sb_secret_ keys, or a legacy JWT key with its role claim. */
-function keyFormat(key) {
-  const opaque = (body) => /^[A-Za-z0-9_-]+$/.test(body);
-  if (key.startsWith('sb_publishable_')) return opaque(key.slice(15)) ? { kind: 'publishable' } : null;
-  if (key.startsWith('sb_secret_')) return opaque(key.slice(10)) ? { kind: 'secret' } : null;
-  const parts = key.split('.');
-  if (parts.length !== 3 || !parts[2] || !/^[A-Za-z0-9_-]+$/.test(parts[2])) return null;
-  try {
-    const header = JSON.parse(decoder.decode(fromBase64Url(parts[0])));
-    const payload = JSON.parse(decoder.decode(fromBase64Url(parts[1])));
-    if (typeof header?.alg !== 'string' || typeof payload !== 'object' || payload === null || Array.isArray(payload)) return null;
-    return { kind: 'jwt', role: typeof payload.role === 'string' ? payload.role : null };
-  } catch {
-    return null;
-  }
-}
-
 function checkKey(key, field) {
   if (key.length > 2048) throw invalid('invalid_key', `${field} is too long to be a Supabase key`);
   const format = keyFormat(key);
@@ -230,13 +199,6 @@ function checkKey(key, field) {
     throw invalid('invalid_key', `${field} must be ${expected}`);
   }
 }
-
-const hint = (key) => Array.from(key).slice(0, 6).join('');
-
-/** What a connection's envelopes are bound to, by `connections.key_binding` (edge-tenant's key_binding.rs). */
-const KEY_ROWS = { 1: (name) => name, 2: (name, url) => `${name} ${url}` };
-const CURRENT_KEY_BINDING = 2;
-const keyRow = (binding, name, url) => KEY_ROWS[binding](name, url);
 
 async function saveConnection(request, cfg) {
   const caller = await authenticate(request, cfg);
@@ -255,20 +217,12 @@ async function saveConnection(request, cfg) {
   // The caller's id comes from the verified token; only the service role may run save_connection.
   const { data, restError } = await rest(`${cfg.url}/rest/v1/rpc/save_connection`, {
     method: 'POST', apikey: cfg.serviceKey, token: cfg.serviceKey,
-    body: {
-      p_user_id: caller.userId, p_name: input.name, p_url: url, p_anon_key_encrypted: anonSealed, p_service_role_key_encrypted: serviceSealed,
-      p_anon_key_hint: hint(input.anon_key), p_service_role_key_hint: hint(input.service_role_key), p_key_id: cfg.ring.active,
-      p_key_binding: CURRENT_KEY_BINDING, p_allow_writes: input.allow_writes ?? null,
-    },
+    body: saveConnectionArgs(caller.userId, input, url, anonSealed, serviceSealed, cfg.ring.active),
   });
   if (restError) throw internal('saving a connection', `PostgREST ${restError.status} ${restError.code}: ${restError.message}`);
   const saved = data?.[0];
   if (!saved) throw internal('saving a connection', 'no row returned');
-  const view = {
-    id: saved.id, name: saved.name, url: saved.url, allow_writes: saved.allow_writes, anon_key_hint: saved.anon_key_hint,
-    service_role_key_hint: saved.service_role_key_hint, key_id: saved.key_id, created_at: saved.created_at, updated_at: saved.updated_at,
-  };
-  return json(saved.created_at === saved.updated_at ? 201 : 200, view);
+  return json(saved.created_at === saved.updated_at ? 201 : 200, connectionView(saved));
 }
 
 // --- tenant-proxy GET ----------------------------------------------------------------------------
@@ -284,7 +238,7 @@ async function tenantProxy(request, cfg, subPath) {
   if (!connection || !(tail === 'rest/v1' || tail.startsWith('rest/v1/')) || climbs || tail.includes('\\')) throw notFound();
   if (request.method !== 'GET' && request.method !== 'HEAD') throw new ApiError(405, 'method_not_allowed', `method ${request.method} is not served by this peer`);
 
-  const { data, restError } = await rest(`${cfg.url}/rest/v1/rpc/connection_for_relay?select=url%2Callow_writes%2Cservice_role_key_encrypted%2Ckey_binding`, {
+  const { data, restError } = await rest(`${cfg.url}${RELAY_LOOKUP}`, {
     method: 'POST', apikey: cfg.serviceKey, token: cfg.serviceKey, body: { p_user_id: caller.userId, p_name: connection },
   });
   if (restError) throw internal('looking up a connection', `PostgREST ${restError.status} ${restError.code}: ${restError.message}`);
@@ -304,9 +258,7 @@ async function tenantProxy(request, cfg, subPath) {
 
   const headers = new Headers();
   for (const [name, value] of request.headers) if (PROXY_REQUEST_HEADERS.includes(name)) headers.set(name, value);
-  headers.set('apikey', secret);
-  const format = keyFormat(secret);
-  if (!format || format.kind === 'jwt') headers.set('authorization', `Bearer ${secret}`);
+  for (const [name, value] of Object.entries(tenantKeyHeaders(secret))) headers.set(name, value);
   const query = new URL(request.url).search;
   // The same deadline and idle timeout as the Rust function, with the same code: the headers
   // within TENANT_TIMEOUT_MS, then no gap longer than TENANT_IDLE_TIMEOUT_MS in the body.
@@ -329,13 +281,6 @@ const INVITATION_STATUS = {
   profile_already_linked: 409, account_already_linked: 409, email_taken: 409,
 };
 
-async function sha256Hex(text) {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)));
-  let hex = '';
-  for (const b of digest) hex += b.toString(16).padStart(2, '0');
-  return hex;
-}
-
 async function acceptInvitation(request, cfg) {
   if (request.method !== 'GET') throw new ApiError(405, 'method_not_allowed', `method ${request.method} is not served by this peer`);
   const token = new URL(request.url).searchParams.get('token');
@@ -349,7 +294,7 @@ async function acceptInvitation(request, cfg) {
     if (!status) throw internal('previewing an invitation', `PostgREST ${restError.status} ${restError.code}: ${restError.message}`);
     throw new ApiError(status, restError.hint, restError.message);
   }
-  return json(200, { email: data.email, expires_at: data.expires_at, profile: { first_name: data.profile.first_name, last_name: data.profile.last_name ?? null } });
+  return json(200, invitationPreview(data));
 }
 
 // --- process-webhook POST ------------------------------------------------------------------------
@@ -386,10 +331,7 @@ async function processWebhook(request, cfg, subPath, id) {
     }
     throw internal('applying a webhook', `PostgREST ${restError.status} ${restError.code}: ${restError.message}`);
   }
-  const outcome = {
-    task_id: data.task_id, status: data.status, outcome: data.outcome, charged: data.charged, credits_charged: data.credits_charged,
-    credits_shortfall: data.credits_shortfall, credits_remaining: data.credits_remaining, replayed: data.replayed,
-  };
+  const outcome = webhookOutcome(data);
   console.log(`${id} delivery ${delivery.deliveryId ?? '(no id)'} via ${delivery.method}: task ${outcome.task_id} ${outcome.status} -> ${outcome.outcome}${outcome.charged ? ', charged' : ''}${outcome.replayed ? ', replayed' : ''}`);
   return json(200, outcome);
 }
