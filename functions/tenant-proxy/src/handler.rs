@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use edge_http::ApiError;
 use edge_worker::{
-    FetchFailure, RequestContext, authenticate, internal_error, optional_setting, sub_path,
+    Answer, FetchFailure, RequestContext, RuntimeBody, authenticate, fetch_init, internal_error,
+    optional_setting, sub_path,
 };
-use worker::web_sys::{self, RequestInit, RequestRedirect};
-use worker::{Headers, Method, Response, ResponseBuilder};
+use worker::Method;
+use worker::web_sys::{self, RequestInit};
 
 use crate::proxy_path::ProxyPath;
 use crate::relay::{ended_when_idle, fetch_within};
@@ -23,7 +24,7 @@ const DEFAULT_TIMEOUT_MS: u64 = 15_000;
 /// `TENANT_IDLE_TIMEOUT_MS` says otherwise.
 const DEFAULT_IDLE_TIMEOUT_MS: u64 = 10_000;
 
-pub async fn relay(ctx: RequestContext) -> Result<Response, ApiError> {
+pub async fn relay(ctx: RequestContext) -> Result<Answer, ApiError> {
     let auth = authenticate(&ctx.req, &ctx.config).await?;
     let url = ctx
         .req
@@ -51,18 +52,13 @@ pub async fn relay(ctx: RequestContext) -> Result<Response, ApiError> {
         Some(query) => format!("{}{}?{query}", tenant_url.as_str(), target.rest_path),
         None => format!("{}{}", tenant_url.as_str(), target.rest_path),
     };
-    let headers = Headers::new();
     let incoming = ctx.req.headers();
-    for (name, value) in allowed(REQUEST_HEADERS, |name| incoming.get(name).ok().flatten()) {
-        set(&headers, name, &value)?;
-    }
-    for (name, value) in tenant_auth_headers(key.expose()) {
-        set(&headers, name, &value)?;
-    }
-    let init = RequestInit::new();
-    init.set_method(method.as_ref());
-    init.set_headers(&headers.0);
-    init.set_redirect(RequestRedirect::Manual);
+    let mut headers: Vec<(&str, String)> =
+        allowed(REQUEST_HEADERS, |name| incoming.get(name).ok().flatten()).collect();
+    headers.extend(tenant_auth_headers(key.expose()));
+    // Not followed: a Supabase project does not redirect its API (see `relay_answer`).
+    let init = fetch_init(method.as_ref(), &headers, Some("manual"))
+        .map_err(|e| internal_error("building the tenant request", format!("{e:?}")))?;
     if writes {
         // The body streams through; it is never buffered here.
         if let Some(body) = ctx.req.inner().body() {
@@ -105,29 +101,20 @@ async fn fetch_with_timeout(
 /// The tenant's status and PostgREST headers, and its body streamed unchanged until the tenant
 /// sends nothing for `idle` (then the stream fails). A redirect is not followed and not passed
 /// on: a Supabase project does not redirect its API.
-fn relay_answer(upstream: &web_sys::Response, idle: Duration) -> Result<Response, ApiError> {
+fn relay_answer(upstream: &web_sys::Response, idle: Duration) -> Result<Answer, ApiError> {
     let status = upstream.status();
     if (300..400).contains(&status) {
         return Err(ApiError::bad_gateway(
             "The tenant's project answered with a redirect",
         ));
     }
-    let headers = Headers::new();
     let answered = upstream.headers();
-    for (name, value) in allowed(RESPONSE_HEADERS, |name| answered.get(name).ok().flatten()) {
-        set(&headers, name, &value)?;
-    }
-    let builder = ResponseBuilder::new()
-        .with_status(status)
-        .with_headers(headers);
-    Ok(match upstream.body() {
-        Some(body) => builder.stream(ended_when_idle(&body, idle)),
-        None => builder.empty(),
+    let headers = allowed(RESPONSE_HEADERS, move |name| {
+        answered.get(name).ok().flatten()
     })
-}
-
-fn set(headers: &Headers, name: &str, value: &str) -> Result<(), ApiError> {
-    headers
-        .set(name, value)
-        .map_err(|e| internal_error("copying a header", e))
+    .collect();
+    let body = upstream
+        .body()
+        .map(|body| RuntimeBody::Stream(ended_when_idle(&body, idle)));
+    Ok(Answer::relayed(status, headers, body))
 }

@@ -1,18 +1,25 @@
 //! The runtime's `fetch` for subrequests whose answer is read whole as text, with as few
 //! crossings into JS as it takes: the method and headers as one `JSON.parse`d init object, the
-//! deadline as `AbortSignal.timeout` (no timer or closure of our own), one `fetch` and one
-//! `Response.text()`.
+//! deadline as `AbortSignal.timeout` (no timer or closure of our own), and `fetch` and
+//! `Response.text()` chained in JavaScript (`fetch_text.js`) so that Rust awaits one promise.
 
 use std::time::Duration;
 
 use edge_http::ApiError;
 use serde::Serialize;
-use worker::js_sys::Reflect;
+use worker::js_sys::{Array, Promise, Reflect};
+use worker::wasm_bindgen::prelude::wasm_bindgen;
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::web_sys::{AbortSignal, RequestInit, Response, WorkerGlobalScope};
+use worker::web_sys::{AbortSignal, RequestInit};
 
 use crate::js_init::{HeaderRecord, parsed};
+
+#[wasm_bindgen(wasm_bindgen = worker::wasm_bindgen, module = "/src/fetch_text.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = fetchText)]
+    fn fetch_text_js(url: &str, init: &RequestInit) -> Promise;
+}
 
 /// Why a subrequest gave no answer: it could not be sent, its body could not be read, or the
 /// whole answer did not arrive within its deadline (the request was then aborted).
@@ -71,16 +78,16 @@ pub async fn fetch_text<'a>(
     };
     let init = request_init(method, headers, body).map_err(|e| failed(e, FetchError::Send))?;
     init.set_signal(Some(&AbortSignal::timeout_with_u32(timer_millis(timeout))));
-    let global: WorkerGlobalScope = worker::js_sys::global().unchecked_into();
-    let response: Response = JsFuture::from(global.fetch_with_str_and_init(url, &init))
+    let answer: Array = JsFuture::from(fetch_text_js(url, &init))
         .await
         .map_err(|e| failed(e, FetchError::Send))?
         .unchecked_into();
-    let text = response.text().map_err(|e| failed(e, FetchError::Read))?;
-    let text = JsFuture::from(text)
-        .await
-        .map_err(|e| failed(e, FetchError::Read))?;
-    Ok((response.status(), text.as_string().unwrap_or_default()))
+    match answer.get(0).as_f64() {
+        Some(status) if status >= 1.0 => {
+            Ok((status as u16, answer.get(1).as_string().unwrap_or_default()))
+        }
+        _ => Err(failed(answer.get(1), FetchError::Read)),
+    }
 }
 
 /// A deadline as a JS timer takes it: past 2^31 - 1 ms, a timer would fire at once.
@@ -88,24 +95,39 @@ pub fn timer_millis(timeout: Duration) -> u32 {
     u32::try_from(timeout.as_millis()).map_or(i32::MAX as u32, |ms| ms.min(i32::MAX as u32))
 }
 
-/// The method and headers of a request, the `init` of `fetch(url, init)`.
+/// The method and headers of a request (and whether it follows redirects), the `init` of
+/// `fetch(url, init)`.
 #[derive(Serialize)]
-struct FetchInit<'a> {
+#[serde(bound = "N: AsRef<str>, V: AsRef<str>")]
+struct FetchInit<'a, N, V> {
     method: &'a str,
-    headers: HeaderRecord<'a, &'a str, &'a str>,
+    headers: HeaderRecord<'a, N, V>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    redirect: Option<&'a str>,
 }
 
-/// The init object in one crossing (`JSON.parse`), the body set on it in a second.
+/// The `init` of `fetch(url, init)` with `method`, `headers` and, unless `None`, `redirect`
+/// (`"manual"`: a redirect is answered, not followed), in one crossing (`JSON.parse`).
+pub fn fetch_init<N: AsRef<str>, V: AsRef<str>>(
+    method: &str,
+    headers: &[(N, V)],
+    redirect: Option<&str>,
+) -> Result<RequestInit, JsValue> {
+    parsed(&FetchInit {
+        method,
+        headers: HeaderRecord(headers),
+        redirect,
+    })
+}
+
+/// [`fetch_init`] following redirects, the body set on it in a second crossing.
 fn request_init<'a>(
     method: &'a str,
     headers: impl IntoIterator<Item = (&'a str, &'a str)>,
     body: Option<&str>,
 ) -> Result<RequestInit, JsValue> {
     let headers: Vec<_> = headers.into_iter().collect();
-    let init: RequestInit = parsed(&FetchInit {
-        method,
-        headers: HeaderRecord(&headers),
-    })?;
+    let init = fetch_init(method, &headers, None)?;
     if body.is_some() {
         init.set_body_opt_str(body);
     }
@@ -146,15 +168,25 @@ mod tests {
     }
 
     #[test]
-    fn the_fetch_init_is_the_method_and_a_header_record() {
+    fn the_fetch_init_is_the_method_a_header_record_and_a_redirect_mode_when_given() {
         let headers = [("apikey", "k"), ("prefer", "return=representation")];
         let init = FetchInit {
             method: "POST",
             headers: HeaderRecord(&headers),
+            redirect: None,
         };
         assert_eq!(
             serde_json::to_string(&init).unwrap(),
             r#"{"method":"POST","headers":{"apikey":"k","prefer":"return=representation"}}"#
+        );
+        let manual = FetchInit {
+            method: "GET",
+            headers: HeaderRecord(&headers[..1]),
+            redirect: Some("manual"),
+        };
+        assert_eq!(
+            serde_json::to_string(&manual).unwrap(),
+            r#"{"method":"GET","headers":{"apikey":"k"},"redirect":"manual"}"#
         );
     }
 

@@ -1,29 +1,39 @@
-//! Building responses: JSON bodies and errors, kept in Rust as an [`Answer`] until
-//! [`crate::serve`] has added the CORS headers and the request id, then made into the runtime's
-//! `Response` in one go.
+//! Building responses: JSON bodies, errors and relayed bodies, kept in Rust as an [`Answer`]
+//! until [`crate::serve`] has added the CORS headers and the request id, then made into the
+//! runtime's `Response` in one go.
 
 use edge_http::ApiError;
 use serde::Serialize;
+use worker::js_sys::Uint8Array;
 use worker::web_sys;
 
 use crate::js_init::{HeaderRecord, parsed};
 
-/// A function's answer. One built here ([`json_response`], [`empty_response`], an error) becomes
-/// the runtime's `Response` in two crossings into JS — `JSON.parse` of its status and headers,
-/// then `new Response(body, init)` — where building it through the worker crate took one per
-/// header, plus a `Headers`, a `ResponseInit` and a `Uint8Array` copy of the body (measured in
-/// bench/README.md). A `Response` the runtime made (a relayed stream) is passed on as it is.
+/// A function's answer, its status and headers kept in Rust until [`crate::serve`] has added
+/// the CORS headers and the request id, then made into the runtime's `Response` in two crossings
+/// into JS — `JSON.parse` of its status and headers, then `new Response(body, init)` — where
+/// building it through the worker crate took one per header, plus a `Headers`, a `ResponseInit`
+/// and a `Uint8Array` copy of the body (measured in bench/README.md). A body the runtime holds
+/// (a relayed stream or bytes) is passed on as it is, never copied into wasm.
 #[derive(Debug)]
-pub struct Answer(Kind);
+pub struct Answer {
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    body: Body,
+}
 
 #[derive(Debug)]
-enum Kind {
-    Built {
-        status: u16,
-        headers: Vec<(&'static str, String)>,
-        body: Option<String>,
-    },
-    Runtime(worker::Response),
+enum Body {
+    Empty,
+    Text(String),
+    Runtime(RuntimeBody),
+}
+
+/// A body held by the runtime, e.g. a tenant's answer relayed.
+#[derive(Debug)]
+pub enum RuntimeBody {
+    Stream(web_sys::ReadableStream),
+    Bytes(Uint8Array),
 }
 
 /// The `init` of `new Response(body, init)`.
@@ -36,16 +46,29 @@ struct ResponseInit<'a> {
 impl Answer {
     /// `status` with `body` of type `content_type`.
     pub(crate) fn text(status: u16, content_type: &str, body: String) -> Self {
-        Self(Kind::Built {
+        Self {
             status,
             headers: vec![("content-type", content_type.to_owned())],
-            body: Some(body),
-        })
+            body: Body::Text(body),
+        }
     }
 
     /// `status` with `body`, JSON already serialised.
     pub fn json_text(status: u16, body: String) -> Self {
         Self::text(status, "application/json", body)
+    }
+
+    /// `status` with `headers` and a body the runtime holds (none for `None`).
+    pub fn relayed(
+        status: u16,
+        headers: Vec<(&'static str, String)>,
+        body: Option<RuntimeBody>,
+    ) -> Self {
+        Self {
+            status,
+            headers,
+            body: body.map_or(Body::Empty, Body::Runtime),
+        }
     }
 
     /// The JSON error answer for an [`ApiError`] (its extra headers such as `Allow` or
@@ -58,49 +81,29 @@ impl Answer {
 
     /// Sets these headers, replacing any of the same name.
     pub fn set_headers(&mut self, set: impl IntoIterator<Item = (&'static str, String)>) {
-        match &mut self.0 {
-            Kind::Built { headers, .. } => {
-                for (name, value) in set {
-                    headers.retain(|(known, _)| !known.eq_ignore_ascii_case(name));
-                    headers.push((name, value));
-                }
-            }
-            Kind::Runtime(response) => {
-                let headers = response.headers_mut();
-                for (name, value) in set {
-                    if let Err(e) = headers.set(name, &value) {
-                        internal_error("setting a header", e);
-                    }
-                }
-            }
+        for (name, value) in set {
+            self.headers
+                .retain(|(known, _)| !known.eq_ignore_ascii_case(name));
+            self.headers.push((name, value));
         }
     }
 
     /// The runtime's `Response`.
     pub fn into_response(self) -> worker::Result<web_sys::Response> {
-        match self.0 {
-            Kind::Built {
-                status,
-                headers,
-                body,
-            } => {
-                let init: web_sys::ResponseInit = parsed(&ResponseInit {
-                    status,
-                    headers: HeaderRecord(&headers),
-                })?;
-                Ok(web_sys::Response::new_with_opt_str_and_init(
-                    body.as_deref(),
-                    &init,
-                )?)
+        let init: web_sys::ResponseInit = parsed(&ResponseInit {
+            status: self.status,
+            headers: HeaderRecord(&self.headers),
+        })?;
+        Ok(match &self.body {
+            Body::Empty => web_sys::Response::new_with_opt_str_and_init(None, &init)?,
+            Body::Text(text) => web_sys::Response::new_with_opt_str_and_init(Some(text), &init)?,
+            Body::Runtime(RuntimeBody::Stream(stream)) => {
+                web_sys::Response::new_with_opt_readable_stream_and_init(Some(stream), &init)?
             }
-            Kind::Runtime(response) => Ok(response.into()),
-        }
-    }
-}
-
-impl From<worker::Response> for Answer {
-    fn from(response: worker::Response) -> Self {
-        Self(Kind::Runtime(response))
+            Body::Runtime(RuntimeBody::Bytes(bytes)) => {
+                web_sys::Response::new_with_opt_buffer_source_and_init(Some(bytes), &init)?
+            }
+        })
     }
 }
 
@@ -113,11 +116,11 @@ pub fn json_response<T: Serialize>(status: u16, value: &T) -> Result<Answer, Api
 
 /// A body-less answer, e.g. `204 No Content`.
 pub fn empty_response(status: u16) -> Result<Answer, ApiError> {
-    Ok(Answer(Kind::Built {
+    Ok(Answer {
         status,
         headers: Vec::new(),
-        body: None,
-    }))
+        body: Body::Empty,
+    })
 }
 
 /// Logs what went wrong with its context and answers the generic 500, so internals stay in
@@ -132,14 +135,12 @@ mod tests {
     use super::*;
 
     fn built(answer: &Answer) -> (u16, &[(&'static str, String)], Option<&str>) {
-        match &answer.0 {
-            Kind::Built {
-                status,
-                headers,
-                body,
-            } => (*status, headers, body.as_deref()),
-            Kind::Runtime(_) => panic!("not built here"),
-        }
+        let body = match &answer.body {
+            Body::Empty => None,
+            Body::Text(text) => Some(text.as_str()),
+            Body::Runtime(_) => panic!("not built here"),
+        };
+        (answer.status, &answer.headers, body)
     }
 
     #[test]
