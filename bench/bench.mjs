@@ -98,6 +98,9 @@ serveFlow('flows-js@hs256', flowsJsModules, legacyBindings);
 // The runtime floor (bench/peer-js/floor.mjs): the peer's subrequests and answers, none of its
 // work; it checks no token, so one Worker serves the rows of both kinds of project.
 serveFlow('flows-floor@es256', peerModules(['floor.mjs', 'wire.mjs', 'envelope.mjs', 'access-token.mjs', 'webhook.mjs', 'strict-json.mjs']), functionBindings);
+// accept-invitation's runtime floor in Rust/wasm (bench-worker's src/floor.rs): the same
+// subrequest and answer through edge-worker, so the two floors differ only by running in wasm.
+serveFlow('bench-worker@floor', builtModules(join(repo, 'build', 'bench-worker')), functionBindings);
 for (const name of baselineFlows) {
   serveFlow(`${name}@baseline-es256`, builtModules(join(baselineDir, name)), functionBindings);
   if (TOKEN_FLOWS.includes(name)) serveFlow(`${name}@baseline-hs256`, builtModules(join(baselineDir, name)), legacyBindings);
@@ -316,6 +319,7 @@ if (sections.has('flows')) {
     ['Rust', rustWorker(flow, set)],
     ['JavaScript', `flows-js@${set}`],
     ['runtime floor', 'flows-floor@es256'],
+    ...(flow === 'accept-invitation' ? [['Rust/wasm floor', 'bench-worker@floor']] : []),
     ...(baselineFlows.includes(flow) ? [['Rust (baseline)', `${flow}@baseline-${set}`]] : []),
   ].map(([label, worker]) => ({ flow, what, label, worker, request: { ...request, url: url(worker, flow, path) } })));
   flowContenders.push(...contenders);
@@ -481,6 +485,10 @@ function printFloorTable(flows) {
     const room = needed - floor.cpu_us;
     const roomText = room > 0 ? `${fmt(room, 0)} (${fmt((room / (js.cpu_us - floor.cpu_us)) * 100, 0)}%)` : `none: the floor is above ${fmt(needed, 0)}`;
     print(`| ${rust.flow}: ${rust.what} | ${fmt(floor.cpu_us, 0)} | ${fmt(rust.cpu_us - floor.cpu_us, 0)} | ${fmt(js.cpu_us - floor.cpu_us, 0)} | ${fmt(needed, 0)} | ${roomText} | ${fmt(floor.rps / js.rps, 2)}× |`);
+  }
+  for (const { Rust: rust, JavaScript: js, 'runtime floor': floor, 'Rust/wasm floor': wasm } of rows.filter((r) => r['Rust/wasm floor'])) {
+    print();
+    print(`${rust.flow}'s floor in Rust/wasm (bench-worker's src/floor.rs, the same subrequest and answer through edge-worker): ${fmt(wasm.cpu_us, 0)} µs against ${fmt(floor.cpu_us, 0)} µs in JavaScript, so running in wasm costs ${fmt(wasm.cpu_us - floor.cpu_us, 0)} µs a request before any of the function's own work; the Rust function's work above its wasm floor: ${fmt(rust.cpu_us - wasm.cpu_us, 0)} µs (the JavaScript peer's above its floor: ${fmt(js.cpu_us - floor.cpu_us, 0)} µs).`);
   }
 }
 

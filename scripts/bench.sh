@@ -7,7 +7,7 @@
 # Settings (environment):
 #   BENCH_SECONDS=8        seconds per measured row
 #   BENCH_CONNECTIONS=8    concurrent connections per row
-#   BENCH_PORT_BASE=56400  ports: stack base+21/22, tenant base+31, Workers base+40…66
+#   BENCH_PORT_BASE=56400  ports: stack base+21/22, tenant base+31, Workers base+40…67
 #   BENCH_PIN=1            pin workerd to CPU 0 and wrk to CPU 1 (taskset), 0 to let them float
 #   BENCH_SECTIONS="functions proxy peer ops sizes startup"   what to run
 #   BENCH_OUT=file         also write the table there

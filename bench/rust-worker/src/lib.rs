@@ -3,9 +3,11 @@
 //! and seal it again — as `POST /peer`, the same work `bench/peer-js` does with WebCrypto; and
 //! `GET /ops?op=<name>&n=<count>`, which runs one shared-crate operation `n` times so the
 //! harness can time it inside workerd (wall clock of `n` against `n=0`; a Worker's own clock
-//! stands still while it computes).
+//! stands still while it computes). `GET /functions/v1/accept-invitation` is that flow's runtime
+//! floor in Rust/wasm (src/floor.rs).
 #![forbid(unsafe_code)]
 
+mod floor;
 mod ops;
 mod peer;
 mod primitives;
@@ -59,6 +61,9 @@ async fn fetch(
     _ctx: Context,
 ) -> worker::Result<web_sys::Response> {
     let mut req = IncomingRequest::new(req);
+    if req.path() == "/functions/v1/accept-invitation" {
+        return floor::accept_invitation(req, &env).await;
+    }
     let state = match state(&env) {
         Ok(state) => state,
         Err(e) => return json(500, serde_json::json!({ "error": e }).to_string()),

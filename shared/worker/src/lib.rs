@@ -37,7 +37,7 @@ pub use api_key::require_api_key;
 pub use auth_client::{auth_request, delete_auth_user};
 pub use caller::{Authenticated, authenticate, verify_access_token};
 pub use config::{SupabaseConfig, key_ring, once_per_isolate, optional_setting, required_secret};
-pub use fetch::{fetch_init, timer_millis};
+pub use fetch::{FetchError, fetch_init, fetch_text, timer_millis};
 pub use mail_config::{MailConfig, MailTransport, mail_not_configured};
 pub use mail_send::{MailFailure, OutgoingMail, SentMail, send_mail};
 pub use mail_text::{escape_html, person_name, readable_time};
