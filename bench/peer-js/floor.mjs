@@ -34,7 +34,8 @@ const origin = (url) => new URL(url.trim()).origin;
 
 /** A PostgREST call as the peer sends it (body already a string) and its answer read as text. */
 async function rpc(s, body = s.rpcBody) {
-  const response = await fetch(s.rpcUrl, { method: 'POST', headers: s.rpcHeaders, body });
+  // With the peer's (and the Rust functions') 9 s deadline: a signal per call is part of sending it.
+  const response = await fetch(s.rpcUrl, { method: 'POST', headers: s.rpcHeaders, body, signal: AbortSignal.timeout(9000) });
   return response.text();
 }
 

@@ -22,6 +22,8 @@ import { endedWhenIdle, fetchWithin } from './relay.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+/** How long a PostgREST call may take, headers and body (edge-worker's REST_TIMEOUT). */
+const REST_TIMEOUT_MS = 9000;
 const PROXY_REQUEST_HEADERS = ['accept', 'accept-profile', 'content-profile', 'content-type', 'prefer', 'range', 'range-unit'];
 
 class ApiError extends Error {
@@ -76,14 +78,24 @@ async function authenticate(request, cfg) {
  */
 async function rest(url, { method = 'GET', apikey, token, body }) {
   const headers = restHeaders(apikey, token, body !== undefined);
+  // The Rust functions' deadline (edge-worker's REST_TIMEOUT): headers and body within 9 s.
+  const signal = AbortSignal.timeout(REST_TIMEOUT_MS);
+  const timedOut = () => new ApiError(504, 'gateway_timeout', 'The database did not answer in time; a change it was asked for may or may not have been made');
   let response;
   try {
-    response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
   } catch (e) {
+    if (e?.name === 'TimeoutError') throw timedOut();
     console.error(`PostgREST sending failed: ${e}`);
     throw new ApiError(502, 'bad_gateway', 'The database is not reachable');
   }
-  const text = await response.text();
+  let text;
+  try {
+    text = await response.text();
+  } catch (e) {
+    if (e?.name === 'TimeoutError') throw timedOut();
+    throw new ApiError(502, 'bad_gateway', "The database's answer could not be read");
+  }
   if (response.status >= 500) throw new ApiError(502, 'bad_gateway', 'The database failed to answer');
   if (response.status >= 400) {
     let error = {};
