@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use edge_http::ApiError;
 use edge_worker::{
-    Answer, FetchFailure, RequestContext, RuntimeBody, authenticate, fetch_init, internal_error,
+    Answer, FetchFailure, RequestContext, authenticate, fetch_init, internal_error,
     optional_setting, sub_path,
 };
 use worker::Method;
@@ -113,8 +113,6 @@ fn relay_answer(upstream: &web_sys::Response, idle: Duration) -> Result<Answer, 
         answered.get(name).ok().flatten()
     })
     .collect();
-    let body = upstream
-        .body()
-        .map(|body| RuntimeBody::Stream(ended_when_idle(&body, idle)));
+    let body = upstream.body().map(|body| ended_when_idle(&body, idle));
     Ok(Answer::relayed(status, headers, body))
 }

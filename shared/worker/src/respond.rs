@@ -4,7 +4,6 @@
 
 use edge_http::ApiError;
 use serde::Serialize;
-use worker::js_sys::Uint8Array;
 use worker::web_sys;
 
 use crate::js_init::{HeaderRecord, parsed};
@@ -13,8 +12,8 @@ use crate::js_init::{HeaderRecord, parsed};
 /// the CORS headers and the request id, then made into the runtime's `Response` in two crossings
 /// into JS — `JSON.parse` of its status and headers, then `new Response(body, init)` — where
 /// building it through the worker crate took one per header, plus a `Headers`, a `ResponseInit`
-/// and a `Uint8Array` copy of the body (measured in bench/README.md). A body the runtime holds
-/// (a relayed stream or bytes) is passed on as it is, never copied into wasm.
+/// and a `Uint8Array` copy of the body (measured in bench/README.md). A stream the runtime holds
+/// (a relayed body) is passed on as it is, never copied into wasm.
 #[derive(Debug)]
 pub struct Answer {
     status: u16,
@@ -26,14 +25,8 @@ pub struct Answer {
 enum Body {
     Empty,
     Text(String),
-    Runtime(RuntimeBody),
-}
-
-/// A body held by the runtime, e.g. a tenant's answer relayed.
-#[derive(Debug)]
-pub enum RuntimeBody {
+    /// A stream the runtime holds, e.g. a tenant's answer relayed.
     Stream(web_sys::ReadableStream),
-    Bytes(Uint8Array),
 }
 
 /// The `init` of `new Response(body, init)`.
@@ -58,16 +51,16 @@ impl Answer {
         Self::text(status, "application/json", body)
     }
 
-    /// `status` with `headers` and a body the runtime holds (none for `None`).
+    /// `status` with `headers` and a body stream the runtime holds (none for `None`).
     pub fn relayed(
         status: u16,
         headers: Vec<(&'static str, String)>,
-        body: Option<RuntimeBody>,
+        body: Option<web_sys::ReadableStream>,
     ) -> Self {
         Self {
             status,
             headers,
-            body: body.map_or(Body::Empty, Body::Runtime),
+            body: body.map_or(Body::Empty, Body::Stream),
         }
     }
 
@@ -97,11 +90,8 @@ impl Answer {
         Ok(match &self.body {
             Body::Empty => web_sys::Response::new_with_opt_str_and_init(None, &init)?,
             Body::Text(text) => web_sys::Response::new_with_opt_str_and_init(Some(text), &init)?,
-            Body::Runtime(RuntimeBody::Stream(stream)) => {
+            Body::Stream(stream) => {
                 web_sys::Response::new_with_opt_readable_stream_and_init(Some(stream), &init)?
-            }
-            Body::Runtime(RuntimeBody::Bytes(bytes)) => {
-                web_sys::Response::new_with_opt_buffer_source_and_init(Some(bytes), &init)?
             }
         })
     }
@@ -138,7 +128,7 @@ mod tests {
         let body = match &answer.body {
             Body::Empty => None,
             Body::Text(text) => Some(text.as_str()),
-            Body::Runtime(_) => panic!("not built here"),
+            Body::Stream(_) => panic!("not built here"),
         };
         (answer.status, &answer.headers, body)
     }
