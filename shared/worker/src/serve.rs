@@ -44,7 +44,7 @@ pub struct RequestContext {
 /// its request id. A server error is logged as `<request id> <function> <method> <path>: <code>
 /// <message>`; other answers are not: Workers' own invocation logs give method, URL, status
 /// and the `cf-ray` the id comes from (a `console.log` per request cost ~5% of the CPU).
-pub async fn serve<F, Fut, A>(
+pub async fn serve<F, Fut>(
     req: IncomingRequest,
     env: Env,
     spec: &FunctionSpec,
@@ -52,8 +52,7 @@ pub async fn serve<F, Fut, A>(
 ) -> worker::Result<web_sys::Response>
 where
     F: FnOnce(RequestContext) -> Fut,
-    Fut: Future<Output = Result<A, ApiError>>,
-    A: Into<Answer>,
+    Fut: Future<Output = Result<Answer, ApiError>>,
 {
     let cors = spec.cors();
     let id = request_id(
@@ -73,7 +72,7 @@ where
                     config,
                     request_id: id.clone(),
                 };
-                handler(context).await.map(Into::into)
+                handler(context).await
             }
             Err(e) => Err(e),
         },
