@@ -61,6 +61,14 @@ struct CacheState {
     last_attempt: Option<i64>,
 }
 
+impl CacheState {
+    /// The key for `kid` if the set holding it was fetched less than `max_age_secs` ago.
+    fn fresh_key(&self, kid: &str, now: i64, max_age_secs: i64) -> Option<VerifyingKey> {
+        let fresh = self.fetched_at.is_some_and(|at| now - at < max_age_secs);
+        fresh.then(|| self.keys.get(kid).cloned()).flatten()
+    }
+}
+
 /// Keys by `kid`, shared by all requests an isolate serves.
 #[derive(Debug)]
 pub(crate) struct JwksCache {
@@ -146,11 +154,7 @@ impl JwksCache {
 
     /// The key for `kid` if the set holding it is younger than the refresh age.
     fn fresh(&self, kid: &str, now: i64) -> Option<VerifyingKey> {
-        let state = self.lock();
-        let fresh = state
-            .fetched_at
-            .is_some_and(|at| now - at < self.policy.max_age_secs);
-        fresh.then(|| state.keys.get(kid).cloned()).flatten()
+        self.lock().fresh_key(kid, now, self.policy.max_age_secs)
     }
 
     fn cached(&self, kid: &str) -> Option<VerifyingKey> {
@@ -159,13 +163,10 @@ impl JwksCache {
 
     fn decide(&self, kid: &str, now: i64) -> Lookup {
         let mut state = self.lock();
-        let cached = state.keys.get(kid).cloned();
-        let fresh = state
-            .fetched_at
-            .is_some_and(|at| now - at < self.policy.max_age_secs);
-        if let (Some(key), true) = (&cached, fresh) {
-            return Lookup::Hit(key.clone());
+        if let Some(key) = state.fresh_key(kid, now, self.policy.max_age_secs) {
+            return Lookup::Hit(key);
         }
+        let cached = state.keys.get(kid).cloned();
         let may_fetch = state
             .last_attempt
             .is_none_or(|at| now - at >= self.policy.min_refetch_secs || now < at);
