@@ -6,12 +6,12 @@
 //! Beside the JavaScript floor it shows what a request costs in wasm before any of a function's
 //! own work: the entry, the awaited subrequest, the answer.
 
-use std::cell::{Cell, OnceCell};
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
-use edge_http::Cors;
-use edge_worker::{Answer, IncomingRequest, fetch_text};
+use edge_http::{ApiError, Cors};
+use edge_worker::{Answer, IncomingRequest, fetch_text, once_per_isolate, required_secret};
 use worker::{Env, web_sys};
 
 /// The subrequest, built once.
@@ -23,42 +23,38 @@ struct Preview {
 }
 
 thread_local! {
-    static PREVIEW: OnceCell<Rc<Preview>> = const { OnceCell::new() };
+    static PREVIEW: RefCell<Option<Rc<Preview>>> = const { RefCell::new(None) };
     static SERVED: Cell<u64> = const { Cell::new(0) };
 }
 
-fn preview(req: &IncomingRequest, env: &Env) -> worker::Result<Rc<Preview>> {
-    if let Some(preview) = PREVIEW.with(|cell| cell.get().cloned()) {
-        return Ok(preview);
-    }
-    let setting = |name: &str| env.var(name).map(|v| v.to_string());
-    let service_key = setting("SUPABASE_SERVICE_ROLE_KEY")?;
-    let url = req
-        .url()
-        .map_err(|e| worker::Error::RustError(e.to_string()))?;
-    let token = url
-        .query_pairs()
-        .find(|(k, _)| k == "token")
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default();
-    let preview = Rc::new(Preview {
-        url: format!(
-            "{}/rest/v1/rpc/preview_profile_invitation",
-            setting("SUPABASE_URL")?.trim_end_matches('/')
-        ),
-        headers: vec![
-            ("accept", "application/json".to_owned()),
-            ("apikey", service_key.clone()),
-            ("authorization", format!("Bearer {service_key}")),
-            ("content-type", "application/json".to_owned()),
-        ],
-        body: serde_json::json!({ "p_token_hash": edge_crypto::hash_token(&token) }).to_string(),
-        cors: Cors::new(&["GET", "POST"]).headers(),
-    });
-    PREVIEW.with(|cell| {
-        let _ = cell.set(preview.clone());
-    });
-    Ok(preview)
+fn preview(req: &IncomingRequest, env: &Env) -> Result<Rc<Preview>, ApiError> {
+    once_per_isolate(&PREVIEW, || {
+        let service_key = required_secret(env, "SUPABASE_SERVICE_ROLE_KEY")?;
+        let project = required_secret(env, "SUPABASE_URL")?;
+        let url = req
+            .url()
+            .map_err(|_| ApiError::bad_request("invalid_url", "Unreadable request URL"))?;
+        let token = url
+            .query_pairs()
+            .find(|(k, _)| k == "token")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        Ok(Preview {
+            url: format!(
+                "{}/rest/v1/rpc/preview_profile_invitation",
+                project.trim_end_matches('/')
+            ),
+            headers: vec![
+                ("accept", "application/json".to_owned()),
+                ("apikey", service_key.clone()),
+                ("authorization", format!("Bearer {service_key}")),
+                ("content-type", "application/json".to_owned()),
+            ],
+            body: serde_json::json!({ "p_token_hash": edge_crypto::hash_token(&token) })
+                .to_string(),
+            cors: Cors::new(&["GET", "POST"]).headers(),
+        })
+    })
 }
 
 /// `GET /functions/v1/accept-invitation?token=…`, the floor of the function's preview.
@@ -66,7 +62,7 @@ pub async fn accept_invitation(
     req: IncomingRequest,
     env: &Env,
 ) -> worker::Result<web_sys::Response> {
-    let call = preview(&req, env)?;
+    let call = preview(&req, env).map_err(|e| worker::Error::RustError(e.message().to_owned()))?;
     let headers = call.headers.iter().map(|(n, v)| (*n, v.as_str()));
     let (status, body) = fetch_text(
         "POST",
