@@ -10,6 +10,9 @@ use tokio_postgres::NoTls;
 use crate::postgres::SUPERUSER_PASSWORD;
 
 const BOOTSTRAP_SQL: &str = include_str!("../sql/bootstrap.sql");
+/// The `storage` schema, a part of the bootstrap kept in its own file so that it also reaches
+/// databases bootstrapped before devstack served Storage.
+const STORAGE_SQL: &str = include_str!("../sql/storage.sql");
 
 /// How long opening (or checking) a connection may take. Without it a server that accepts the
 /// TCP connection but never answers — one that is stuck, or a port something else holds —
@@ -108,6 +111,7 @@ pub async fn ensure_database(port: u16, db: &str) -> anyhow::Result<()> {
 pub async fn prepare(pools: &Pools, migration_dirs: &[PathBuf]) -> anyhow::Result<Vec<String>> {
     let mut client = pools.admin.get().await?;
     bootstrap_once(&mut client).await?;
+    storage_schema_once(&mut client).await?;
     let mut applied = Vec::new();
     for dir in migration_dirs {
         for (version, name, path) in migration_files(dir)? {
@@ -161,6 +165,24 @@ async fn bootstrap_once(client: &mut deadpool_postgres::Client) -> anyhow::Resul
     tx.batch_execute(BOOTSTRAP_SQL)
         .await
         .context("applying the Supabase bootstrap")?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Creates the `storage` schema unless `storage.objects` exists (on a new database, right
+/// after the bootstrap; on an older one, before its next migration).
+async fn storage_schema_once(client: &mut deadpool_postgres::Client) -> anyhow::Result<()> {
+    let done: bool = client
+        .query_one("SELECT to_regclass('storage.objects') IS NOT NULL", &[])
+        .await?
+        .get(0);
+    if done {
+        return Ok(());
+    }
+    let tx = client.transaction().await?;
+    tx.batch_execute(STORAGE_SQL)
+        .await
+        .context("creating the storage schema")?;
     tx.commit().await?;
     Ok(())
 }

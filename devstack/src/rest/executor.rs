@@ -73,7 +73,7 @@ impl RequestScope {
 /// request: `sub`, `role` and `email` always (empty when the token has none), so a value some
 /// earlier SQL left on the connection can never stand in for the caller's. A string claim is
 /// its text, any other its JSON; claims whose names cannot be setting names are left out.
-fn legacy_claim_settings(claims: &Value) -> Vec<(String, String)> {
+pub(crate) fn legacy_claim_settings(claims: &Value) -> Vec<(String, String)> {
     let mut settings: Vec<(String, String)> = ["sub", "role", "email"]
         .iter()
         .map(|name| (format!("request.jwt.claim.{name}"), String::new()))
