@@ -151,20 +151,31 @@ pub async fn prepare(pools: &Pools, migration_dirs: &[PathBuf]) -> anyhow::Resul
 /// their REVOKEs. The table it creates last, `supabase_migrations.schema_migrations`, marks it
 /// done (a database bootstrapped by an older devstack has it too).
 async fn bootstrap_once(client: &mut deadpool_postgres::Client) -> anyhow::Result<()> {
+    apply_unless(
+        client,
+        "supabase_migrations.schema_migrations",
+        BOOTSTRAP_SQL,
+        "applying the Supabase bootstrap",
+    )
+    .await
+}
+
+/// Runs `sql` in one transaction unless the table `marker` exists.
+async fn apply_unless(
+    client: &mut deadpool_postgres::Client,
+    marker: &str,
+    sql: &str,
+    context: &'static str,
+) -> anyhow::Result<()> {
     let done: bool = client
-        .query_one(
-            "SELECT to_regclass('supabase_migrations.schema_migrations') IS NOT NULL",
-            &[],
-        )
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&marker])
         .await?
         .get(0);
     if done {
         return Ok(());
     }
     let tx = client.transaction().await?;
-    tx.batch_execute(BOOTSTRAP_SQL)
-        .await
-        .context("applying the Supabase bootstrap")?;
+    tx.batch_execute(sql).await.context(context)?;
     tx.commit().await?;
     Ok(())
 }
@@ -172,19 +183,13 @@ async fn bootstrap_once(client: &mut deadpool_postgres::Client) -> anyhow::Resul
 /// Creates the `storage` schema unless `storage.objects` exists (on a new database, right
 /// after the bootstrap; on an older one, before its next migration).
 async fn storage_schema_once(client: &mut deadpool_postgres::Client) -> anyhow::Result<()> {
-    let done: bool = client
-        .query_one("SELECT to_regclass('storage.objects') IS NOT NULL", &[])
-        .await?
-        .get(0);
-    if done {
-        return Ok(());
-    }
-    let tx = client.transaction().await?;
-    tx.batch_execute(STORAGE_SQL)
-        .await
-        .context("creating the storage schema")?;
-    tx.commit().await?;
-    Ok(())
+    apply_unless(
+        client,
+        "storage.objects",
+        STORAGE_SQL,
+        "creating the storage schema",
+    )
+    .await
 }
 
 /// `migrations/*.sql` named `<version>_<name>.sql`, in version order.

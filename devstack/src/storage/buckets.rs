@@ -3,14 +3,13 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::caller::Caller;
 use super::error::{StorageError, StorageResult};
+use super::json_body::JsonBody;
 use super::names;
-use super::objects::parse_body;
 use crate::project::SharedProject;
 
 const BUCKET_JSON: &str = "jsonb_build_object('id', id, 'name', name, 'owner', coalesce(owner_id, owner::text, ''), \
@@ -30,9 +29,8 @@ pub struct ListQuery {
 pub async fn list(
     State(project): State<SharedProject>,
     Query(query): Query<ListQuery>,
-    headers: HeaderMap,
+    caller: Caller,
 ) -> StorageResult<Json<Value>> {
-    let caller = Caller::from_headers(&headers, &project)?;
     let column = match query.sort_column.as_deref() {
         Some("id") => "id",
         Some("created_at") => "created_at",
@@ -80,9 +78,8 @@ pub fn like_escape(text: &str) -> String {
 pub async fn get(
     State(project): State<SharedProject>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    caller: Caller,
 ) -> StorageResult<Json<Value>> {
-    let caller = Caller::from_headers(&headers, &project)?;
     let mut client = caller.connect(&project).await?;
     let tx = caller.begin(&mut client).await?;
     let row = tx
@@ -141,11 +138,9 @@ pub struct BucketBody {
 
 pub async fn create(
     State(project): State<SharedProject>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
+    caller: Caller,
+    JsonBody(body): JsonBody<BucketBody>,
 ) -> StorageResult<Json<Value>> {
-    let caller = Caller::from_headers(&headers, &project)?;
-    let body: BucketBody = parse_body(&body)?;
     let name = body
         .name
         .ok_or_else(|| StorageError::invalid_request("body must have required property 'name'"))?;
@@ -175,11 +170,9 @@ pub async fn create(
 pub async fn update(
     State(project): State<SharedProject>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
+    caller: Caller,
+    JsonBody(body): JsonBody<BucketBody>,
 ) -> StorageResult<Json<Value>> {
-    let caller = Caller::from_headers(&headers, &project)?;
-    let body: BucketBody = parse_body(&body)?;
     let limit_given = body.file_size_limit.is_some();
     let limit = size_limit(body.file_size_limit)?;
     let mut client = caller.connect(&project).await?;
@@ -211,9 +204,8 @@ pub async fn update(
 pub async fn empty(
     State(project): State<SharedProject>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    caller: Caller,
 ) -> StorageResult<Json<Value>> {
-    let caller = Caller::from_headers(&headers, &project)?;
     caller.require_service_role()?;
     let mut client = caller.connect(&project).await?;
     let tx = caller.begin(&mut client).await?;
@@ -237,9 +229,8 @@ pub async fn empty(
 pub async fn delete(
     State(project): State<SharedProject>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    caller: Caller,
 ) -> StorageResult<Json<Value>> {
-    let caller = Caller::from_headers(&headers, &project)?;
     let admin = Caller::super_user(None).connect(&project).await?;
     let has_objects = admin
         .query_opt(

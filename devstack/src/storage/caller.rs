@@ -4,10 +4,11 @@
 //! that `auth.uid()` and RLS see the caller. Public and signed-URL routes run as the superuser,
 //! as the real server's do.
 
+use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
+use axum::http::request::Parts;
 use deadpool_postgres::{Object, Transaction};
 use serde_json::Value;
-use tokio_postgres::types::ToSql;
 
 use super::error::{StorageError, StorageResult};
 use crate::gateway::{self, GatewayError};
@@ -92,16 +93,20 @@ impl Caller {
                 ("request.jwt.claims".to_owned(), claims.to_string()),
             ];
             settings.extend(crate::rest::legacy_claim_settings(claims));
-            let calls: Vec<String> = (0..settings.len())
-                .map(|i| format!("set_config(${}, ${}, true)", 2 * i + 1, 2 * i + 2))
-                .collect();
-            let values: Vec<&(dyn ToSql + Sync)> = settings
-                .iter()
-                .flat_map(|(k, v)| [k as &(dyn ToSql + Sync), v as &(dyn ToSql + Sync)])
-                .collect();
-            tx.execute(&format!("SELECT {}", calls.join(", ")), &values)
-                .await?;
+            crate::rest::set_local(&tx, &settings).await?;
         }
         Ok(tx)
+    }
+}
+
+/// A handler's caller, from the request's headers.
+impl FromRequestParts<SharedProject> for Caller {
+    type Rejection = StorageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        project: &SharedProject,
+    ) -> Result<Self, Self::Rejection> {
+        Self::from_headers(&parts.headers, project)
     }
 }

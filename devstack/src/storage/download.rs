@@ -6,8 +6,9 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -18,8 +19,8 @@ use crate::gateway::header_str;
 use crate::project::SharedProject;
 
 #[derive(Deserialize)]
-pub struct DownloadQuery {
-    pub download: Option<String>,
+struct DownloadQuery {
+    download: Option<String>,
 }
 
 /// An object's row, as the readers need it.
@@ -94,51 +95,28 @@ async fn require_public_bucket(project: &SharedProject, bucket: &str) -> Storage
 pub async fn authenticated(
     State(project): State<SharedProject>,
     Path((bucket, name)): Path<(String, String)>,
-    Query(query): Query<DownloadQuery>,
-    headers: HeaderMap,
+    caller: Caller,
+    asked: AssetRequest,
 ) -> StorageResult<Response> {
-    let caller = Caller::from_headers(&headers, &project)?;
     let object = find_object(&project, &caller, &bucket, &name).await?;
-    serve(&project, &object, &headers, query.download.as_deref(), true).await
-}
-
-pub async fn authenticated_head(
-    State(project): State<SharedProject>,
-    Path((bucket, name)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> StorageResult<Response> {
-    let caller = Caller::from_headers(&headers, &project)?;
-    let object = find_object(&project, &caller, &bucket, &name).await?;
-    serve(&project, &object, &headers, None, false).await
+    asked.serve(&project, &object).await
 }
 
 pub async fn public(
     State(project): State<SharedProject>,
     Path((bucket, name)): Path<(String, String)>,
-    Query(query): Query<DownloadQuery>,
-    headers: HeaderMap,
+    asked: AssetRequest,
 ) -> StorageResult<Response> {
     require_public_bucket(&project, &bucket).await?;
     let object = find_object(&project, &Caller::super_user(None), &bucket, &name).await?;
-    serve(&project, &object, &headers, query.download.as_deref(), true).await
-}
-
-pub async fn public_head(
-    State(project): State<SharedProject>,
-    Path((bucket, name)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> StorageResult<Response> {
-    require_public_bucket(&project, &bucket).await?;
-    let object = find_object(&project, &Caller::super_user(None), &bucket, &name).await?;
-    serve(&project, &object, &headers, None, false).await
+    asked.serve(&project, &object).await
 }
 
 pub async fn info(
     State(project): State<SharedProject>,
     Path((bucket, name)): Path<(String, String)>,
-    headers: HeaderMap,
+    caller: Caller,
 ) -> StorageResult<Response> {
-    let caller = Caller::from_headers(&headers, &project)?;
     let object = find_object(&project, &caller, &bucket, &name).await?;
     Ok(info_response(&object))
 }
@@ -221,8 +199,50 @@ fn byte_range(range: &str, size: u64) -> StorageResult<Option<(u64, u64)>> {
     Ok(Some((first, last)))
 }
 
-/// The object's bytes (or, for `HEAD`, only their headers).
-pub async fn serve(
+/// How an object is asked for: `GET` or `HEAD` (which `get` routes also answer: the headers
+/// without the bytes), `Range`, `If-None-Match`, and `download=`.
+pub struct AssetRequest {
+    headers: HeaderMap,
+    with_body: bool,
+    download: Option<String>,
+}
+
+impl FromRequestParts<SharedProject> for AssetRequest {
+    type Rejection = StorageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _: &SharedProject,
+    ) -> Result<Self, Self::Rejection> {
+        let Query(query) = Query::<DownloadQuery>::try_from_uri(&parts.uri)
+            .map_err(|e| StorageError::invalid_request(e.body_text()))?;
+        Ok(Self {
+            headers: parts.headers.clone(),
+            with_body: parts.method != Method::HEAD,
+            download: query.download,
+        })
+    }
+}
+
+impl AssetRequest {
+    /// The object's bytes (or only their headers).
+    pub async fn serve(
+        &self,
+        project: &SharedProject,
+        object: &StoredObject,
+    ) -> StorageResult<Response> {
+        serve(
+            project,
+            object,
+            &self.headers,
+            self.download.as_deref(),
+            self.with_body,
+        )
+        .await
+    }
+}
+
+async fn serve(
     project: &SharedProject,
     object: &StoredObject,
     request: &HeaderMap,

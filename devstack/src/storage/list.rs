@@ -6,14 +6,13 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::buckets::like_escape;
 use super::caller::Caller;
 use super::error::StorageResult;
-use super::objects::parse_body;
+use super::json_body::JsonBody;
 use crate::project::SharedProject;
 
 #[derive(Deserialize, Default)]
@@ -47,11 +46,9 @@ fn levels(prefix: &str, search: &str) -> (i32, i32) {
 pub async fn list(
     State(project): State<SharedProject>,
     Path(bucket): Path<String>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
+    caller: Caller,
+    JsonBody(body): JsonBody<ListBody>,
 ) -> StorageResult<Json<Value>> {
-    let caller = Caller::from_headers(&headers, &project)?;
-    let body: ListBody = parse_body(&body)?;
     let mut prefix = body.prefix.unwrap_or_default();
     if !prefix.is_empty() && !prefix.ends_with('/') {
         prefix.push('/');

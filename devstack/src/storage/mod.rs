@@ -9,6 +9,7 @@ mod caller;
 mod download;
 mod error;
 mod files;
+mod json_body;
 mod list;
 mod names;
 mod objects;
@@ -49,7 +50,6 @@ pub fn router() -> Router<SharedProject> {
             post(objects::create)
                 .put(objects::update)
                 .get(download::authenticated)
-                .head(download::authenticated_head)
                 .delete(objects::delete_one),
         )
         .route(
@@ -58,12 +58,9 @@ pub fn router() -> Router<SharedProject> {
         )
         .route(
             "/object/authenticated/{bucket}/{*name}",
-            get(download::authenticated).head(download::authenticated_head),
+            get(download::authenticated),
         )
-        .route(
-            "/object/public/{bucket}/{*name}",
-            get(download::public).head(download::public_head),
-        )
+        .route("/object/public/{bucket}/{*name}", get(download::public))
         .route("/object/info/{bucket}/{*name}", get(download::info))
         .route(
             "/object/info/authenticated/{bucket}/{*name}",

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use super::caller::Caller;
 use super::error::{StorageError, StorageResult};
+use super::json_body::JsonBody;
 use super::names;
 use super::upload::{self, Target};
 use crate::gateway::header_str;
@@ -90,9 +91,8 @@ async fn delete_rows(
 pub async fn delete_one(
     State(project): State<SharedProject>,
     Path((bucket, name)): Path<(String, String)>,
-    headers: HeaderMap,
+    caller: Caller,
 ) -> StorageResult<Json<Value>> {
-    let caller = Caller::from_headers(&headers, &project)?;
     let deleted = delete_rows(&project, &caller, &bucket, &[name]).await?;
     if deleted.is_empty() {
         return Err(StorageError::no_such_key());
@@ -111,11 +111,9 @@ const MAX_OBJECTS_PER_REQUEST: usize = 1000;
 pub async fn delete_many(
     State(project): State<SharedProject>,
     Path(bucket): Path<String>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
+    caller: Caller,
+    JsonBody(request): JsonBody<DeleteMany>,
 ) -> StorageResult<Json<Value>> {
-    let caller = Caller::from_headers(&headers, &project)?;
-    let request: DeleteMany = parse_body(&body)?;
     let prefixes = request.prefixes.ok_or_else(|| {
         StorageError::invalid_request("body must have required property 'prefixes'")
     })?;
@@ -126,16 +124,6 @@ pub async fn delete_many(
     }
     let deleted = delete_rows(&project, &caller, &bucket, &prefixes).await?;
     Ok(Json(Value::Array(deleted)))
-}
-
-/// A JSON body, or Storage's 400 for one it cannot read.
-pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> StorageResult<T> {
-    let body = if body.is_empty() {
-        b"{}".as_slice()
-    } else {
-        body
-    };
-    serde_json::from_slice(body).map_err(|e| StorageError::invalid_request(format!("body {e}")))
 }
 
 #[derive(Deserialize)]
@@ -180,11 +168,10 @@ impl MoveOrCopy {
 /// must let the caller update the row, from its old name to its new one.
 pub async fn move_object(
     State(project): State<SharedProject>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
+    caller: Caller,
+    JsonBody(request): JsonBody<MoveOrCopy>,
 ) -> StorageResult<Json<Value>> {
-    let caller = Caller::from_headers(&headers, &project)?;
-    let t = parse_body::<MoveOrCopy>(&body)?.resolve()?;
+    let t = request.resolve()?;
     let mut client = caller.connect(&project).await?;
     let tx = caller.begin(&mut client).await?;
     let moved = tx
@@ -219,12 +206,12 @@ pub async fn move_object(
 /// source and insert the destination (RLS), as with an upload.
 pub async fn copy_object(
     State(project): State<SharedProject>,
+    caller: Caller,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    JsonBody(request): JsonBody<MoveOrCopy>,
 ) -> StorageResult<Json<Value>> {
-    let caller = Caller::from_headers(&headers, &project)?;
     let upsert = header_str(&headers, "x-upsert") == Some("true");
-    let t = parse_body::<MoveOrCopy>(&body)?.resolve()?;
+    let t = request.resolve()?;
     let source = super::download::find_object(&project, &caller, &t.from_bucket, &t.from).await?;
     let version = project
         .storage

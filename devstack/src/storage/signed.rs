@@ -16,8 +16,8 @@ use serde_json::{Value, json};
 use super::caller::Caller;
 use super::download;
 use super::error::{StorageError, StorageResult};
+use super::json_body::JsonBody;
 use super::names;
-use super::objects::parse_body;
 use super::upload::{self, Target};
 use crate::gateway::header_str;
 use crate::project::SharedProject;
@@ -84,11 +84,9 @@ fn expires_in(body: &SignBody) -> StorageResult<i64> {
 pub async fn sign_one(
     State(project): State<SharedProject>,
     Path((bucket, name)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
+    caller: Caller,
+    JsonBody(body): JsonBody<SignBody>,
 ) -> StorageResult<Json<Value>> {
-    let caller = Caller::from_headers(&headers, &project)?;
-    let body: SignBody = parse_body(&body)?;
     let expires = expires_in(&body)?;
     download::find_object(&project, &caller, &bucket, &name).await?;
     let url = format!("{bucket}/{name}");
@@ -106,11 +104,9 @@ pub async fn sign_one(
 pub async fn sign_many(
     State(project): State<SharedProject>,
     Path(bucket): Path<String>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
+    caller: Caller,
+    JsonBody(body): JsonBody<SignBody>,
 ) -> StorageResult<Json<Value>> {
-    let caller = Caller::from_headers(&headers, &project)?;
-    let body: SignBody = parse_body(&body)?;
     let expires = expires_in(&body)?;
     let paths = body
         .paths
@@ -152,7 +148,6 @@ pub async fn sign_many(
 #[derive(Deserialize)]
 pub struct TokenQuery {
     token: Option<String>,
-    download: Option<String>,
 }
 
 fn required_token(query: &TokenQuery) -> StorageResult<&str> {
@@ -165,7 +160,7 @@ pub async fn download(
     State(project): State<SharedProject>,
     Path((bucket, name)): Path<(String, String)>,
     Query(query): Query<TokenQuery>,
-    headers: HeaderMap,
+    asked: download::AssetRequest,
 ) -> StorageResult<Response> {
     verify(
         &project,
@@ -175,16 +170,16 @@ pub async fn download(
         SCOPE_DOWNLOAD,
     )?;
     let object = download::find_object(&project, &Caller::super_user(None), &bucket, &name).await?;
-    download::serve(&project, &object, &headers, query.download.as_deref(), true).await
+    asked.serve(&project, &object).await
 }
 
 /// Checks that the caller may write the object (RLS, as an upload would), then signs.
 pub async fn sign_upload(
     State(project): State<SharedProject>,
     Path((bucket, name)): Path<(String, String)>,
+    caller: Caller,
     headers: HeaderMap,
 ) -> StorageResult<Json<Value>> {
-    let caller = Caller::from_headers(&headers, &project)?;
     names::object_name(&name)?;
     let upsert = header_str(&headers, "x-upsert") == Some("true");
     let target = Target {
