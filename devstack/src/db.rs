@@ -10,6 +10,8 @@ use tokio_postgres::NoTls;
 use crate::postgres::SUPERUSER_PASSWORD;
 
 const BOOTSTRAP_SQL: &str = include_str!("../sql/bootstrap.sql");
+/// Auth's MFA tables, idempotent, applied on every start (see the file).
+const AUTH_MFA_SQL: &str = include_str!("../sql/auth_mfa.sql");
 
 /// How long opening (or checking) a connection may take. Without it a server that accepts the
 /// TCP connection but never answers — one that is stuck, or a port something else holds —
@@ -108,6 +110,10 @@ pub async fn ensure_database(port: u16, db: &str) -> anyhow::Result<()> {
 pub async fn prepare(pools: &Pools, migration_dirs: &[PathBuf]) -> anyhow::Result<Vec<String>> {
     let mut client = pools.admin.get().await?;
     bootstrap_once(&mut client).await?;
+    client
+        .batch_execute(AUTH_MFA_SQL)
+        .await
+        .context("creating Auth's MFA tables")?;
     let mut applied = Vec::new();
     for dir in migration_dirs {
         for (version, name, path) in migration_files(dir)? {

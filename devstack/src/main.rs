@@ -154,6 +154,10 @@ struct StartArgs {
     /// Sign everything HS256 with the JWT secret, as before Supabase's signing keys (empty JWKS).
     #[arg(long)]
     legacy_jwt: bool,
+    /// Sign-up mails a confirmation and returns no session until it is followed, as every hosted
+    /// project does (the CLI's `[auth.email] enable_confirmations = true`).
+    #[arg(long)]
+    email_confirmations: bool,
 }
 
 #[derive(Clone)]
@@ -427,6 +431,10 @@ async fn serve(
             },
             http: http.clone(),
             mail: mail::Mailbox::default(),
+            auth: Arc::new(auth::AuthSettings::for_project(
+                args.email_confirmations,
+                &config.api_url(),
+            )),
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", spec.port))
             .await

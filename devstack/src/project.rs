@@ -22,4 +22,6 @@ pub struct Project {
     pub http: reqwest::Client,
     /// The mail catcher's messages (`/mail`).
     pub mail: crate::mail::Mailbox,
+    /// How `/auth/v1` behaves (GoTrue's settings).
+    pub auth: std::sync::Arc<crate::auth::AuthSettings>,
 }

@@ -12,7 +12,7 @@ use axum::Router;
 use axum::routing::{get, post};
 
 pub use pages::inbox;
-pub use store::Mailbox;
+pub use store::{Address, Mailbox, Message};
 
 use crate::project::SharedProject;
 
