@@ -3,22 +3,8 @@
 // the session's aal and amr in the access token, and RLS that requires aal2.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { anonClient, signedUpUser, stack } from './support/stack.mjs';
-import { authRequest } from './support/auth-mail.mjs';
-
-/** What an authenticator app shows for a base32 secret, `stepOffset` steps from now. */
-function totp(secret, stepOffset = 0) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const c of secret.replace(/=+$/, '')) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
-  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30) + stepOffset));
-  const hash = createHmac('sha1', key).update(counter).digest();
-  const offset = hash[hash.length - 1] & 0xf;
-  return String((hash.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-}
+import { authRequest, totpCode as totp } from './support/auth-mail.mjs';
 
 const claimsOf = (token) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url'));
 

@@ -4,10 +4,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
-import { randomBytes, randomUUID, createHmac } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import { anonClient, stack } from './support/stack.mjs';
 import { verifyLink, waitForMessages } from './support/mail.mjs';
+import { totpCode as totp } from './support/auth-mail.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -121,18 +122,6 @@ test('e-mail change from the account page: check your e-mail, then the new addre
   await page.locator('[data-testid="account-email"]').filter({ hasText: newEmail }).waitFor();
   assert.equal((await anonClient().auth.signInWithPassword({ email: newEmail, password })).error, null);
 });
-
-/** The code an authenticator app shows for a base32 secret. */
-function totp(secret) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  const bits = [...secret].map((c) => alphabet.indexOf(c).toString(2).padStart(5, '0')).join('');
-  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30_000)));
-  const hash = createHmac('sha1', key).update(counter).digest();
-  const offset = hash[hash.length - 1] & 0xf;
-  return String((hash.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-}
 
 test('second factor: set up from the account page with the QR code and a code, then removed', async () => {
   const { email, password } = await account('factor');

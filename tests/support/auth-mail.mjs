@@ -1,6 +1,7 @@
 // Following Auth's mailed links as a browser does: GET the /verify link, read the session (or
-// the error) from the fragment of the redirect.
+// the error) from the fragment of the redirect; and the codes an authenticator app shows.
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { createClient } from '@supabase/supabase-js';
 
 /** GETs a mailed /verify link; returns the redirect's base URL and its fragment as an object. */
@@ -47,4 +48,16 @@ export async function authRequest(project, path, { method = 'GET', body, token, 
     // not JSON
   }
   return { status: res.status, json, text, headers: res.headers };
+}
+
+/** The code an authenticator app shows for a base32 TOTP secret, `stepOffset` 30-second steps from now (RFC 6238). */
+export function totpCode(secret, stepOffset = 0) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const bits = [...secret.replace(/=+$/, '')].map((c) => alphabet.indexOf(c).toString(2).padStart(5, '0')).join('');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30_000) + stepOffset));
+  const hash = createHmac('sha1', key).update(counter).digest();
+  const offset = hash[hash.length - 1] & 0xf;
+  return String((hash.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
 }
