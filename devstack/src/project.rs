@@ -24,4 +24,6 @@ pub struct Project {
     pub mail: crate::mail::Mailbox,
     /// How `/auth/v1` behaves (GoTrue's settings).
     pub auth: std::sync::Arc<crate::auth::AuthSettings>,
+    /// Where `/storage/v1` keeps the objects' bytes.
+    pub storage: crate::storage::FileStore,
 }
