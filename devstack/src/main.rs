@@ -160,6 +160,10 @@ struct StartArgs {
     /// Sign everything HS256 with the JWT secret, as before Supabase's signing keys (empty JWKS).
     #[arg(long)]
     legacy_jwt: bool,
+    /// Sign-up mails a confirmation and returns no session until it is followed, as every hosted
+    /// project does (the CLI's `[auth.email] enable_confirmations = true`).
+    #[arg(long)]
+    email_confirmations: bool,
 }
 
 #[derive(Clone)]
@@ -440,6 +444,10 @@ async fn serve(
             },
             http: http.clone(),
             mail: mail::Mailbox::default(),
+            auth: Arc::new(auth::AuthSettings::for_project(
+                args.email_confirmations,
+                &config.api_url(),
+            )),
             storage: storage::FileStore::new(storage::files_dir(state_dir, &spec.name)),
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", spec.port))

@@ -13,7 +13,7 @@ mod store;
 use axum::Router;
 use axum::routing::{get, post};
 
-pub use store::Mailbox;
+pub use store::{Address, Mailbox, Message};
 
 use crate::project::SharedProject;
 
