@@ -1,6 +1,7 @@
 //! Runs one statement the way PostgREST does: a transaction on the `authenticator` pool,
-//! the role and request settings set locally, then commit — or rollback on any error or when
-//! the response turns out unacceptable (a singular request that matched several rows). Every
+//! the role and request settings set locally, then commit — or rollback on any error, when
+//! the response turns out unacceptable (a singular request that matched several rows, more
+//! rows than a strict `max-affected`) or when the client asked for it (`tx=rollback`). Every
 //! wait is bounded: for a connection (PGRST003), and for the transaction (the statement timeout
 //! in effect, as Postgres would cancel it, even when Postgres cannot answer at all).
 
@@ -26,6 +27,8 @@ pub struct RequestScope {
     pub headers_json: String,
     pub schema: String,
     pub read_only: bool,
+    /// `Prefer: tx=rollback`: the statement runs, its answer is sent, nothing is kept.
+    pub rollback: bool,
     /// The role's own settings (`ALTER ROLE … SET`), set locally before the role itself, as
     /// PostgREST sets an impersonated role's settings.
     pub role_settings: Vec<(String, String)>,
@@ -119,6 +122,8 @@ pub struct StatementResult {
     pub body: Option<String>,
     /// The query string locating the inserted row (`id=eq.1`), for `return=headers-only`.
     pub location: Option<String>,
+    /// The rows a merging upsert inserted, from the optional fifth column.
+    pub inserted: Option<i32>,
 }
 
 /// No connection for the request: every pooled one stayed busy for the whole wait (PostgREST's
@@ -241,9 +246,19 @@ async fn transaction(
         page_total: row.get(1),
         body: row.get(2),
         location: row.get(3),
+        inserted: if row.len() > 4 { row.get(4) } else { None },
     };
     accept(&result)?;
-    tx.commit().await.map_err(db_error)?;
+    if scope.rollback {
+        // As PostgREST ends a `tx=rollback` transaction: deferred constraints are checked,
+        // so their errors are still answered, then nothing is kept.
+        tx.batch_execute("SET CONSTRAINTS ALL IMMEDIATE")
+            .await
+            .map_err(db_error)?;
+        tx.rollback().await.map_err(db_error)?;
+    } else {
+        tx.commit().await.map_err(db_error)?;
+    }
     Ok(result)
 }
 
