@@ -326,3 +326,30 @@ test('CSV is Postgres\'s record text, as PostgREST prints it', async () => {
   const none = await rest('/fid_csv?id=eq.0', { headers: { Accept: 'text/csv' } });
   assert.equal(none.text, '\n');
 });
+
+test('nulls=stripped (supabase-js stripNulls) leaves out null-valued keys; vnd.pgrst.array+json is JSON', async () => {
+  const rows = await anon.from('fid_csv').select('id, label, flag, doc').order('id').stripNulls();
+  assert.equal(rows.error, null);
+  assert.deepEqual(rows.data, [
+    { id: 1, label: 'plain', flag: true, doc: { a: 1, b: [1, 2] } },
+    { id: 2, label: 'with, comma "and" quotes', flag: false },
+    { id: 3, label: '', doc: 'text' },
+  ]);
+  const one = await anon.from('fid_csv').select('id, flag, tags').eq('id', 3).single().stripNulls();
+  assert.deepEqual(one.data, { id: 3 });
+
+  const wire = await rest('/fid_csv?select=id,doc&id=eq.2', { headers: { Accept: 'application/vnd.pgrst.array+json;nulls=stripped' } });
+  assert.equal(wire.headers.get('content-type'), 'application/vnd.pgrst.array+json;nulls=stripped; charset=utf-8');
+  assert.deepEqual(wire.json, [{ id: 2 }]);
+  const plain = await rest('/fid_csv?select=id,doc&id=eq.2', { headers: { Accept: 'application/vnd.pgrst.array+json' } });
+  assert.equal(plain.headers.get('content-type'), 'application/json; charset=utf-8');
+  assert.deepEqual(plain.json, [{ id: 2, doc: null }]);
+
+  const written = await rest('/fid_items?id=eq.9&select=id,name', {
+    method: 'PATCH',
+    body: { name: 'nine' },
+    headers: { Prefer: 'return=representation', Accept: 'application/vnd.pgrst.array+json;nulls=stripped' },
+  });
+  assert.equal(written.status, 200);
+  assert.deepEqual(written.json, [{ id: 9, name: 'nine' }]);
+});

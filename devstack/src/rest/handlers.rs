@@ -252,7 +252,7 @@ pub async fn rpc(
             with_count,
         )?;
         let returns_rows = chosen.returns == ReturnKind::Rows && chosen.returns_set;
-        let singular = req.media == MediaType::SingleObject;
+        let singular = req.media.is_single();
         // A call without arguments has no `$1` to bind.
         let bound = match &args {
             CallArgs::Named(keys) if keys.is_empty() => Vec::new(),
@@ -279,7 +279,10 @@ pub async fn rpc(
         );
         reply = reply.header_opt("preference-applied", req.prefs.applied_to_call());
         if method != Method::HEAD {
-            let media = if chosen.returns_set || req.media == MediaType::Csv {
+            let media = if chosen.returns_set
+                || req.media == MediaType::Csv
+                || req.media.strips_nulls()
+            {
                 req.media
             } else {
                 MediaType::Json
@@ -353,7 +356,7 @@ async fn read_table(
     let with_count = req.prefs.count.is_some();
     let mut builder = SelectBuilder::new(cache, params, req.media);
     let sql = table_statements::read(&mut builder, table, params, range, with_count, !head)?;
-    let singular = req.media == MediaType::SingleObject;
+    let singular = req.media.is_single();
     let result = executor::run(&project.pools, &req.scope, &sql, &[], |r| {
         check_singular(singular, r)
     })
@@ -458,7 +461,7 @@ async fn insert(
     let returning = returning_for(&req.prefs);
     let mut builder = SelectBuilder::new(cache, params, req.media);
     let sql = table_statements::insert(&mut builder, table, params, &spec, returning)?;
-    let singular = req.media == MediaType::SingleObject && returning == Returning::Rows;
+    let singular = req.media.is_single() && returning == Returning::Rows;
     let result = executor::run(&project.pools, &req.scope, &sql, &[rows_json], |r| {
         check_singular(singular, r)
     })
@@ -637,7 +640,7 @@ async fn update(
     let returning = returning_for(&req.prefs);
     let mut builder = SelectBuilder::new(cache, params, req.media);
     let sql = table_statements::update(&mut builder, table, params, &columns, returning)?;
-    let singular = req.media == MediaType::SingleObject && returning == Returning::Rows;
+    let singular = req.media.is_single() && returning == Returning::Rows;
     let params_sql = if columns.is_empty() {
         vec![]
     } else {
@@ -661,7 +664,7 @@ async fn delete(
     let returning = returning_for(&req.prefs);
     let mut builder = SelectBuilder::new(cache, params, req.media);
     let sql = table_statements::delete(&mut builder, table, params, returning)?;
-    let singular = req.media == MediaType::SingleObject && returning == Returning::Rows;
+    let singular = req.media.is_single() && returning == Returning::Rows;
     let result = executor::run(&project.pools, &req.scope, &sql, &[], |r| {
         check_singular(singular, r)?;
         req.prefs.check_max_affected(r.page_total)

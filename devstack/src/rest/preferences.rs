@@ -243,6 +243,11 @@ pub enum MediaType {
     Json,
     /// `application/vnd.pgrst.object+json`: exactly one row, as an object.
     SingleObject,
+    /// `application/vnd.pgrst.array+json;nulls=stripped` (supabase-js `stripNulls()`): JSON
+    /// without the keys whose value is null.
+    StrippedJson,
+    /// `application/vnd.pgrst.object+json;nulls=stripped`.
+    StrippedObject,
     Csv,
 }
 
@@ -251,8 +256,21 @@ impl MediaType {
         match self {
             Self::Json => "application/json; charset=utf-8",
             Self::SingleObject => "application/vnd.pgrst.object+json; charset=utf-8",
+            Self::StrippedJson => "application/vnd.pgrst.array+json;nulls=stripped; charset=utf-8",
+            Self::StrippedObject => {
+                "application/vnd.pgrst.object+json;nulls=stripped; charset=utf-8"
+            }
             Self::Csv => "text/csv; charset=utf-8",
         }
+    }
+
+    /// Exactly one row, as an object.
+    pub fn is_single(self) -> bool {
+        matches!(self, Self::SingleObject | Self::StrippedObject)
+    }
+
+    pub fn strips_nulls(self) -> bool {
+        matches!(self, Self::StrippedJson | Self::StrippedObject)
     }
 }
 
@@ -267,17 +285,24 @@ pub fn negotiate(headers: &HeaderMap) -> Result<MediaType, ApiError> {
     }
     let mut offered = Vec::new();
     for item in accept.split(',') {
-        let essence = item
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
+        let mut parts = item.split(';');
+        let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let stripped = parts.any(|p| {
+            p.split_once('=')
+                .is_some_and(|(k, v)| k.trim() == "nulls" && v.trim() == "stripped")
+        });
         let media = match essence.as_str() {
             "application/json" | "*/*" | "application/*" => MediaType::Json,
+            "application/vnd.pgrst.object+json" | "application/vnd.pgrst.object" if stripped => {
+                MediaType::StrippedObject
+            }
             "application/vnd.pgrst.object+json" | "application/vnd.pgrst.object" => {
                 MediaType::SingleObject
             }
+            "application/vnd.pgrst.array+json" | "application/vnd.pgrst.array" if stripped => {
+                MediaType::StrippedJson
+            }
+            "application/vnd.pgrst.array+json" | "application/vnd.pgrst.array" => MediaType::Json,
             "text/csv" | "text/*" => MediaType::Csv,
             _ => {
                 offered.push(essence);
@@ -487,6 +512,26 @@ mod tests {
         );
         assert_eq!(
             negotiate(&headers(&[("accept", "application/json, text/plain, */*")])).unwrap(),
+            MediaType::Json
+        );
+        assert_eq!(
+            negotiate(&headers(&[(
+                "accept",
+                "application/vnd.pgrst.array+json;nulls=stripped"
+            )]))
+            .unwrap(),
+            MediaType::StrippedJson
+        );
+        assert_eq!(
+            negotiate(&headers(&[(
+                "accept",
+                "application/vnd.pgrst.object+json; nulls=stripped"
+            )]))
+            .unwrap(),
+            MediaType::StrippedObject
+        );
+        assert_eq!(
+            negotiate(&headers(&[("accept", "application/vnd.pgrst.array+json")])).unwrap(),
             MediaType::Json
         );
         let err = negotiate(&headers(&[("accept", "image/png")])).unwrap_err();

@@ -38,8 +38,8 @@ impl Reply {
     /// `body` is the JSON the statement produced; it is reshaped for the media type.
     pub fn body(mut self, media: MediaType, body: String) -> Result<Self, ApiError> {
         let body = match media {
-            MediaType::Json => body,
-            MediaType::SingleObject => single_object(&body)?,
+            MediaType::Json | MediaType::StrippedJson => body,
+            MediaType::SingleObject | MediaType::StrippedObject => single_object(&body)?,
             // Postgres built the CSV itself (see `SelectBuilder::rows_body`).
             MediaType::Csv => body,
         };

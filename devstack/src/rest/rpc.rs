@@ -11,6 +11,7 @@ use super::select_query::{SelectBuilder, top_level_paging};
 use super::sql_text::{ident, qualified};
 
 /// How the request's arguments reach the function.
+#[derive(Debug)]
 pub enum CallArgs {
     /// Named arguments, taken from a JSON object by name.
     Named(Vec<String>),
@@ -331,5 +332,125 @@ pub fn call(
             "SELECT NULL::bigint, pg_catalog.count(*)::bigint, NULL::text, NULL::text FROM {}",
             source("_pgrst_v")
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rest::schema_cache::FunctionParam;
+
+    fn function(name: &str, params: &[(&str, &str, bool)]) -> Function {
+        Function {
+            schema: "public".into(),
+            name: name.into(),
+            params: params
+                .iter()
+                .map(|(name, type_sql, has_default)| FunctionParam {
+                    name: (*name).into(),
+                    type_sql: (*type_sql).into(),
+                    has_default: *has_default,
+                    variadic: false,
+                })
+                .collect(),
+            returns_set: false,
+            returns: ReturnKind::Scalar,
+            returns_table: None,
+            volatility: 'i',
+            hoisted_settings: Vec::new(),
+        }
+    }
+
+    fn keys(names: &[&str]) -> Vec<String> {
+        names.iter().map(|k| (*k).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_single_unnamed_parameter_takes_the_body_whose_type_fits() {
+        let cache = SchemaCache::with_functions(vec![
+            function("f", &[("", "text", false)]),
+            function("f", &[("", "json", false)]),
+            function("b", &[("", "bytea", false)]),
+        ]);
+        let pick = |name: &str, keys: &[String], post| {
+            choose(&cache, "public", name, keys, false, post).map(|(f, args)| {
+                (
+                    f.params[0].type_sql.clone(),
+                    matches!(args, CallArgs::WholeBody),
+                )
+            })
+        };
+        assert_eq!(
+            pick("f", &[], Some(Payload::Text)).unwrap(),
+            ("text".into(), true)
+        );
+        assert_eq!(
+            pick("f", &keys(&["a"]), Some(Payload::Json)).unwrap(),
+            ("json".into(), true)
+        );
+        assert_eq!(
+            pick("b", &[], Some(Payload::Binary)).unwrap(),
+            ("bytea".into(), true)
+        );
+        let err = pick("b", &[], Some(Payload::Xml)).unwrap_err();
+        assert_eq!(err.status, 404);
+        assert_eq!(
+            err.body()["details"],
+            "Searched for the function public.b with a single unnamed xml parameter, but no matches were found in the schema cache."
+        );
+        assert_eq!(
+            err.body()["message"],
+            "Could not find the function public.b in the schema cache"
+        );
+        // Not on GET: there is no body.
+        assert_eq!(pick("f", &[], None).unwrap_err().status, 404);
+    }
+
+    #[test]
+    fn overloads_are_listed_fewest_parameters_first() {
+        let cache = SchemaCache::with_functions(vec![
+            function("g", &[("a", "integer", false), ("b", "integer", true)]),
+            function("g", &[("a", "text", false)]),
+            function("g", &[("a", "integer", false)]),
+        ]);
+        let json = Some(Payload::Json);
+        let err = choose(&cache, "public", "g", &keys(&["a"]), false, json).unwrap_err();
+        assert_eq!(
+            err.body()["message"],
+            "Could not choose the best candidate function between: public.g(a => integer), public.g(a => text), public.g(a => integer, b => integer)"
+        );
+        let (two, _) = choose(&cache, "public", "g", &keys(&["a", "b"]), false, json).unwrap();
+        assert_eq!(two.params.len(), 2);
+    }
+
+    #[test]
+    fn the_not_found_hint_names_the_closest_parameters() {
+        let cache = SchemaCache::with_functions(vec![
+            function(
+                "h",
+                &[("alpha", "integer", false), ("beta", "integer", false)],
+            ),
+            function("h", &[("gamma", "integer", false)]),
+        ]);
+        let given = keys(&["betta", "alpha"]);
+        let err = choose(&cache, "public", "h", &given, false, Some(Payload::Json)).unwrap_err();
+        assert_eq!(
+            err.body()["hint"],
+            "Perhaps you meant to call the function public.h(alpha, beta)"
+        );
+        assert_eq!(
+            err.body()["message"],
+            "Could not find the function public.h(alpha, betta) in the schema cache"
+        );
+    }
+
+    #[test]
+    fn content_types_pick_the_payload() {
+        let payload = |t| Payload::from_content_type(Some(t));
+        assert_eq!(payload("text/plain; charset=utf-8"), Payload::Text);
+        assert_eq!(payload("TEXT/XML"), Payload::Xml);
+        assert_eq!(payload("application/octet-stream"), Payload::Binary);
+        assert_eq!(payload("application/json"), Payload::Json);
+        assert_eq!(Payload::from_content_type(None), Payload::Json);
     }
 }

@@ -170,8 +170,25 @@ impl SchemaCache {
                 .or_default()
                 .push(function);
         }
-        // PostgREST's order of overloads: fewest parameters first, then by the parameters.
-        for overloads in cache.functions.values_mut() {
+        cache.sort_overloads();
+        for row in client.query(ROLE_SETTINGS_SQL, &[]).await? {
+            let role: String = row.get(0);
+            let settings: Vec<String> = row.get(1);
+            cache.role_settings.insert(
+                role,
+                settings
+                    .iter()
+                    .filter_map(|s| s.split_once('='))
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect(),
+            );
+        }
+        Ok(cache)
+    }
+
+    /// PostgREST's order of overloads: fewest parameters first, then by the parameters.
+    fn sort_overloads(&mut self) {
+        for overloads in self.functions.values_mut() {
             overloads.sort_by(|a, b| {
                 a.params.len().cmp(&b.params.len()).then_with(|| {
                     let key = |f: &Function| {
@@ -191,19 +208,21 @@ impl SchemaCache {
                 })
             });
         }
-        for row in client.query(ROLE_SETTINGS_SQL, &[]).await? {
-            let role: String = row.get(0);
-            let settings: Vec<String> = row.get(1);
-            cache.role_settings.insert(
-                role,
-                settings
-                    .iter()
-                    .filter_map(|s| s.split_once('='))
-                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                    .collect(),
-            );
+    }
+
+    /// A cache of just these functions, as `load` would order them.
+    #[cfg(test)]
+    pub fn with_functions(functions: Vec<Function>) -> Self {
+        let mut cache = Self::default();
+        for f in functions {
+            cache
+                .functions
+                .entry((f.schema.clone(), f.name.clone()))
+                .or_default()
+                .push(f);
         }
-        Ok(cache)
+        cache.sort_overloads();
+        cache
     }
 
     /// The settings `role` has of its own (`ALTER ROLE role SET name = value`).

@@ -42,12 +42,15 @@ impl<'a> SelectBuilder<'a> {
     }
 
     /// The response body over the rows `_pgrst_t`: a JSON array (`json` is how: the array,
-    /// or its first element for a function returning one row), or CSV.
-    pub fn rows_body(&self, json: &'static str) -> &'static str {
+    /// or its first element for a function returning one row), without null-valued keys at
+    /// any depth for `nulls=stripped` (Postgres's `json_strip_nulls`, as PostgREST), or CSV.
+    pub fn rows_body(&self, json: &'static str) -> String {
         if self.media == MediaType::Csv {
-            CSV_BODY
+            CSV_BODY.to_owned()
+        } else if self.media.strips_nulls() {
+            format!("json_strip_nulls(({json})::json)::text")
         } else {
-            json
+            json.to_owned()
         }
     }
 

@@ -45,7 +45,7 @@ pub fn read(
     let body = if with_body {
         builder.rows_body("coalesce(json_agg(_pgrst_t), '[]')::text")
     } else {
-        "NULL::text"
+        "NULL::text".to_owned()
     };
     Ok(format!(
         "SELECT {total}, pg_catalog.count(*)::bigint, {body}, NULL::text \
@@ -254,8 +254,8 @@ fn mutation_result(
             builder.select_list(Some(table), &reference, &params.select, &Vec::new())?,
             builder.rows_body("coalesce(json_agg(_pgrst_t), '[]')::text"),
         ),
-        Returning::Location => (format!("{reference}.*"), "NULL::text"),
-        Returning::Count => ("1".to_owned(), "NULL::text"),
+        Returning::Location => (format!("{reference}.*"), "NULL::text".to_owned()),
+        Returning::Count => ("1".to_owned(), "NULL::text".to_owned()),
     };
     let location = if returning == Returning::Location && !table.primary_key.is_empty() {
         let pairs: Vec<String> = table
