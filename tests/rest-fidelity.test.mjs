@@ -353,3 +353,27 @@ test('nulls=stripped (supabase-js stripNulls) leaves out null-valued keys; vnd.p
   assert.equal(written.status, 200);
   assert.deepEqual(written.json, [{ id: 9, name: 'nine' }]);
 });
+
+test('count=planned answers the planner\'s estimate, count=estimated the larger of it and the exact count', async () => {
+  sql('analyze public.fid_counted');
+  const planned = await rest('/fid_counted?select=id&order=id&limit=10', { headers: { Prefer: 'count=planned' } });
+  assert.equal(planned.status, 206);
+  assert.equal(planned.headers.get('content-range'), '0-9/50');
+  assert.equal(planned.headers.get('preference-applied'), 'count=planned');
+  assert.equal(planned.json.length, 10);
+
+  // Rows the planner has not seen yet: the estimate stays what ANALYZE found, the exact count moves.
+  sql('insert into public.fid_counted select generate_series(51, 60)');
+  const estimated = await anon.from('fid_counted').select('id', { count: 'estimated' }).order('id').limit(5);
+  assert.equal(estimated.status, 206);
+  assert.ok(estimated.count >= 60, `estimated ${estimated.count}`);
+  const viaClient = await anon.from('fid_counted').select('id', { count: 'planned', head: true }).lte('id', 50);
+  assert.ok(Number.isInteger(viaClient.count) && viaClient.count > 0, `planned ${viaClient.count}`);
+});
+
+test('the plan media type is refused as PostgREST refuses it with db-plan-enabled off', async () => {
+  const plan = await anon.from('fid_counted').select('id').explain();
+  assert.equal(plan.status, 406);
+  assert.equal(plan.error.code, 'PGRST107');
+  assert.match(plan.error.message, /^None of these media types are available: application\/vnd\.pgrst\.plan/);
+});

@@ -124,6 +124,8 @@ pub struct StatementResult {
     pub location: Option<String>,
     /// The rows a merging upsert inserted, from the optional fifth column.
     pub inserted: Option<i32>,
+    /// The planner's estimate of the rows, for `count=planned|estimated`.
+    pub estimate: Option<i64>,
 }
 
 /// No connection for the request: every pooled one stayed busy for the whole wait (PostgREST's
@@ -190,10 +192,27 @@ pub async fn run(
     params: &[String],
     accept: impl FnOnce(&StatementResult) -> Result<(), ApiError>,
 ) -> Result<StatementResult, ApiError> {
+    run_estimated(pools, scope, None, sql, params, accept).await
+}
+
+/// [`run`], after `estimate` (an `EXPLAIN (FORMAT JSON)` without parameters) in the same
+/// transaction, whose top plan's row estimate becomes the result's `estimate`, as PostgREST
+/// reads one for `count=planned`.
+pub async fn run_estimated(
+    pools: &Pools,
+    scope: &RequestScope,
+    estimate: Option<&str>,
+    sql: &str,
+    params: &[String],
+    accept: impl FnOnce(&StatementResult) -> Result<(), ApiError>,
+) -> Result<StatementResult, ApiError> {
     let mut client = connection(pools).await?;
     let limit = scope.time_limit();
-    let outcome =
-        tokio::time::timeout(limit, transaction(&mut client, scope, sql, params, accept)).await;
+    let outcome = tokio::time::timeout(
+        limit,
+        transaction(&mut client, scope, estimate, sql, params, accept),
+    )
+    .await;
     match outcome {
         Ok(result) => result,
         Err(_) => {
@@ -209,6 +228,7 @@ pub async fn run(
 async fn transaction(
     client: &mut deadpool_postgres::Object,
     scope: &RequestScope,
+    estimate: Option<&str>,
     sql: &str,
     params: &[String],
     accept: impl FnOnce(&StatementResult) -> Result<(), ApiError>,
@@ -233,6 +253,13 @@ async fn transaction(
     tx.execute(&format!("SELECT {}", calls.join(", ")), &values)
         .await
         .map_err(db_error)?;
+    let estimate = match estimate {
+        Some(explain) => {
+            let row = tx.query_one(explain, &[]).await.map_err(db_error)?;
+            plan_rows(&row.get::<_, Value>(0))
+        }
+        None => None,
+    };
     let params: Vec<&(dyn ToSql + Sync)> =
         params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
     let row = tx.query_one(sql, &params).await.map_err(|e| {
@@ -247,6 +274,7 @@ async fn transaction(
         body: row.get(2),
         location: row.get(3),
         inserted: if row.len() > 4 { row.get(4) } else { None },
+        estimate,
     };
     accept(&result)?;
     if scope.rollback {
@@ -260,6 +288,13 @@ async fn transaction(
         tx.commit().await.map_err(db_error)?;
     }
     Ok(result)
+}
+
+/// `Plan Rows` of the top plan of an `EXPLAIN (FORMAT JSON)`.
+fn plan_rows(explained: &Value) -> Option<i64> {
+    let rows = explained.pointer("/0/Plan/Plan Rows")?.as_f64()?;
+    // The planner's estimate is a whole, non-negative number of rows.
+    Some(rows.max(0.0).round() as i64)
 }
 
 #[cfg(test)]
@@ -291,6 +326,14 @@ mod tests {
             assert_eq!((status, body["code"].as_str()), (503, Some("PGRST000")));
             assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
         }
+    }
+
+    #[test]
+    fn the_estimate_is_the_top_plan_rows() {
+        let explained = serde_json::json!([{"Plan": {"Node Type": "Seq Scan", "Plan Rows": 1360.0,
+            "Plans": [{"Plan Rows": 3}]}}]);
+        assert_eq!(super::plan_rows(&explained), Some(1360));
+        assert_eq!(super::plan_rows(&serde_json::json!([])), None);
     }
 
     #[test]

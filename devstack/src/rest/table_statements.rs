@@ -30,7 +30,7 @@ pub fn read(
     range: RowRange,
     with_count: bool,
     with_body: bool,
-) -> Result<String, ApiError> {
+) -> Result<(String, String), ApiError> {
     let reference = qualified(&table.schema, &table.name);
     let root = Vec::new();
     let list = builder.select_list(Some(table), &reference, &params.select, &root)?;
@@ -47,9 +47,14 @@ pub fn read(
     } else {
         "NULL::text".to_owned()
     };
-    Ok(format!(
-        "SELECT {total}, pg_catalog.count(*)::bigint, {body}, NULL::text \
-         FROM (SELECT {list} FROM {reference} WHERE {conditions}{paging}) _pgrst_t"
+    // What PostgREST asks the planner for `count=planned|estimated`: its count query.
+    let explain = format!("EXPLAIN (FORMAT JSON) SELECT 1 FROM {reference} WHERE {conditions}");
+    Ok((
+        format!(
+            "SELECT {total}, pg_catalog.count(*)::bigint, {body}, NULL::text \
+             FROM (SELECT {list} FROM {reference} WHERE {conditions}{paging}) _pgrst_t"
+        ),
+        explain,
     ))
 }
 
