@@ -177,7 +177,12 @@ start_function_stack() {
   mkdir -p "$state"
   rm -f "$state/dev.vars"
   trap 'stop_process "${FUNCTIONS_PID:-}" "${DEVSTACK_PID:-}"' EXIT INT TERM
-  start_devstack "$state/devstack.log" "$((base + 21))" \
+  # Every test file signs in and verifies from 127.0.0.1 against this one stack: Auth's
+  # per-client limits are raised here so the files do not drain one bucket (as GoTrue's own test
+  # setups do); tests/accounts-rate-limits.test.mjs asserts them at the CLI's defaults.
+  GOTRUE_RATE_LIMIT_VERIFY="${GOTRUE_RATE_LIMIT_VERIFY:-100000}" \
+    GOTRUE_RATE_LIMIT_TOKEN_REFRESH="${GOTRUE_RATE_LIMIT_TOKEN_REFRESH:-100000}" \
+    start_devstack "$state/devstack.log" "$((base + 21))" \
     --db-port "$((base + 22))" --mail-port "$((base + 23))" --state-dir "$state" \
     start --reset \
     --migrations migrations --migrations tests/fixtures/migrations \

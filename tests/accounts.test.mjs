@@ -4,7 +4,7 @@
 // requests. Attacks go through supabase-js with the attacker's own token, as a browser would.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { generateKeyPairSync, randomUUID, sign as signWith } from 'node:crypto';
 import {
@@ -177,8 +177,9 @@ test('a deleted account is refused with a token still in hand: state deleted, de
 test('every table users can write carries the account guard (a new table without it fails here)', () => {
   // Test-only fixture tables (tests/fixtures/migrations) are not part of the product.
   const fixtures = new Set();
-  for (const file of ['20261122000001_rls_notes.sql', '20261122000200_rest_fixtures.sql']) {
-    const text = readFileSync(new URL(`./fixtures/migrations/${file}`, import.meta.url), 'utf8');
+  const fixtureDir = new URL('./fixtures/migrations/', import.meta.url);
+  for (const file of readdirSync(fixtureDir).filter((f) => f.endsWith('.sql'))) {
+    const text = readFileSync(new URL(file, fixtureDir), 'utf8');
     for (const [, table] of text.matchAll(/create table public\.(\w+)/gi)) fixtures.add(table);
   }
   const writable = sql(`

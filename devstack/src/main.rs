@@ -481,7 +481,10 @@ async fn serve(
     for (listener, project) in ready {
         rest::spawn_schema_listener(project.clone(), cluster.port());
         realtime::spawn_capture(project.clone(), cluster.port());
-        servers.spawn(async move { axum::serve(listener, server::router(project)).await });
+        // The peer address is who Auth's rate limits count.
+        let app =
+            server::router(project).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        servers.spawn(async move { axum::serve(listener, app).await });
     }
     println!("{}", status::as_text(&configs, db_port));
     if web_dir.is_some() {

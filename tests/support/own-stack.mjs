@@ -4,7 +4,10 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { before, after } from 'node:test';
+import { createClient } from '@supabase/supabase-js';
 import { mainProjectOf } from './stack.mjs';
+import { mailboxAt } from './mail.mjs';
 
 const repo = new URL('../..', import.meta.url).pathname;
 const binary = join(repo, 'target/debug/devstack');
@@ -42,4 +45,29 @@ export async function startOwnStack({ port, args = [], env = {} }) {
   }
   await stop();
   throw new Error(`devstack did not start:\n${output}`);
+}
+
+/**
+ * A test file's own stack: started before its tests and stopped after them. The returned object's
+ * `project` and `mail` (its catcher) are set once the stack is up; `client()` is a sessionless
+ * supabase-js client with the anon key.
+ */
+export function ownStackForFile(options) {
+  const file = { project: null, mail: null, client: () => sessionlessClient(file.project) };
+  let own;
+  before(async () => {
+    own = await startOwnStack(options);
+    file.project = own.project;
+    file.mail = mailboxAt(own.project.mailUrl);
+  });
+  after(async () => {
+    await own?.stop();
+  });
+  return file;
+}
+
+function sessionlessClient(project) {
+  return createClient(project.url, project.anonKey, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+  });
 }

@@ -13,6 +13,7 @@ mod mfa;
 mod otp;
 mod password;
 mod qr;
+mod rate_limit;
 mod reauthentication;
 mod redirect;
 mod request;
@@ -39,9 +40,22 @@ use crate::project::SharedProject;
 pub use settings::AuthSettings;
 
 pub fn router() -> Router<SharedProject> {
+    let verify_limit = axum::middleware::from_fn_with_state(
+        rate_limit::Limiter::verify_from_env(),
+        rate_limit::limit,
+    );
+    let token_limit = axum::middleware::from_fn_with_state(
+        rate_limit::Limiter::token_from_env(),
+        rate_limit::limit_token_grants,
+    );
     Router::new()
         .route("/signup", post(signup::signup))
-        .route("/verify", get(verify::verify_get).post(verify::verify_post))
+        .route(
+            "/verify",
+            get(verify::verify_get)
+                .post(verify::verify_post)
+                .route_layer(verify_limit),
+        )
         .route("/resend", post(resend::resend))
         .route("/recover", post(resend::recover))
         .route("/otp", post(magic_link::otp))
@@ -56,7 +70,7 @@ pub fn router() -> Router<SharedProject> {
         .route("/admin/sso/{*rest}", any(unserved::saml))
         .route("/passkeys", any(unserved::passkeys))
         .route("/passkeys/{*rest}", any(unserved::passkeys))
-        .route("/token", post(token::token))
+        .route("/token", post(token::token).route_layer(token_limit))
         .route("/user", get(user::get_user).put(user::update_user))
         .route("/logout", post(user::logout))
         .route(
