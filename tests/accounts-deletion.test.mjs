@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { anonClient, signedUpUser, sql, stack } from './support/stack.mjs';
+import { anonClient, serviceClient, signedUpUser, sql, stack } from './support/stack.mjs';
 
 test('a fresh session deletes its account; an admin\'s pending invitations are revoked, the rows stay', async () => {
   const { client, user } = await signedUpUser(stack, 'delete-me');
@@ -34,4 +34,20 @@ test('a session that signed in more than 5 minutes ago must sign in again; anon 
   const again = anonClient();
   assert.equal((await again.auth.signInWithPassword({ email, password })).error, null);
   assert.equal((await again.rpc('delete_my_account')).error, null);
+});
+
+test('a task\'s owner may delete its masks through Storage (as the account page does before deleting); no one else may', async () => {
+  const owner = await signedUpUser(stack, 'mask-owner');
+  const stranger = await signedUpUser(stack, 'mask-stranger');
+  const [[task]] = sql(`INSERT INTO public.segmentation_results (user_id, source_image_url) VALUES ('${owner.user.id}', 'https://example.test/a.png') RETURNING id`);
+  const name = `${task}/mask.png`;
+  const uploaded = await serviceClient().storage.from('masks').upload(name, Buffer.from('89504e470d0a1a0a', 'hex'), { contentType: 'image/png' });
+  assert.equal(uploaded.error, null);
+  const strangers = await stranger.client.storage.from('masks').remove([name]);
+  assert.deepEqual([strangers.error, strangers.data], [null, []], 'RLS hides another user\'s mask');
+  assert.deepEqual(sql(`SELECT count(*) FROM storage.objects WHERE bucket_id = 'masks' AND name = '${name}'`), [['1']]);
+  const owners = await owner.client.storage.from('masks').remove([name]);
+  assert.equal(owners.error, null);
+  assert.deepEqual(owners.data.map((o) => o.name), [name]);
+  assert.deepEqual(sql(`SELECT count(*) FROM storage.objects WHERE bucket_id = 'masks' AND name = '${name}'`), [['0']]);
 });

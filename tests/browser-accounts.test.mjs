@@ -6,10 +6,13 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chromium } from 'playwright-core';
-import { anonClient, stack } from './support/stack.mjs';
+import { dirname, join } from 'node:path';
+import { anonClient, serviceClient, sql, stack } from './support/stack.mjs';
 import { verifyLink, waitForMessages } from './support/mail.mjs';
 import { totpCode as totp } from './support/auth-mail.mjs';
 
+const statusPath = process.env.DEVSTACK_STATUS ?? new URL('../.devstack/status.json', import.meta.url).pathname;
+const filesDir = join(dirname(statusPath), 'storage', 'default');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -141,13 +144,35 @@ test('second factor: set up from the account page with the QR code and a code, t
   await page.locator('[data-testid="factor-status"]').filter({ hasText: 'Off.' }).waitFor();
 });
 
-test('account deletion: asked for the password again, stated on the page, then gone', async () => {
+/** The user's objects in Storage: their images and their tasks' masks (an upload of each). */
+async function filesOf(email, password) {
+  const client = anonClient();
+  const { data, error } = await client.auth.signInWithPassword({ email, password });
+  assert.equal(error, null);
+  const id = data.user.id;
+  const png = Buffer.from('89504e470d0a1a0a', 'hex');
+  for (const name of [`${id}/a.png`, `${id}/album/b.png`]) {
+    const upload = await client.storage.from('images').upload(name, png, { contentType: 'image/png' });
+    assert.equal(upload.error, null);
+  }
+  const [[task]] = sql(`INSERT INTO public.segmentation_results (user_id, source_image_url) VALUES ('${id}', 'https://example.test/a.png') RETURNING id`);
+  const mask = await serviceClient().storage.from('masks').upload(`${task}/mask.png`, png, { contentType: 'image/png' });
+  assert.equal(mask.error, null);
+  const versions = sql(`SELECT version FROM storage.objects WHERE (bucket_id = 'images' AND name LIKE '${id}/%') OR (bucket_id = 'masks' AND name LIKE '${task}/%')`).map(([v]) => v);
+  assert.equal(versions.length, 3);
+  for (const version of versions) assert.ok(existsSync(join(filesDir, version)));
+  return { id, task, versions };
+}
+
+test('account deletion: asked for the password again, stated on the page, then gone with its files', async () => {
   const { email, password } = await account('leaving');
+  const files = await filesOf(email, password);
   const page = await newPage();
   await signIn(page, email, password);
   await open(page, '/account');
   const card = page.locator('[data-testid="delete-card"]');
   await card.getByText('pending are revoked').waitFor();
+  await card.getByText('the masks of your tasks').waitFor();
   await page.fill('#delete-password', 'not-my-password');
   page.once('dialog', (dialog) => dialog.accept());
   await page.getByRole('button', { name: 'Delete my account' }).click();
@@ -159,4 +184,7 @@ test('account deletion: asked for the password again, stated on the page, then g
   await shot(page, 'accounts-deleted');
   const signIn2 = await anonClient().auth.signInWithPassword({ email, password });
   assert.equal(signIn2.error?.code, 'invalid_credentials');
+  // Storage removed the files, rows and bytes, before the account went.
+  assert.deepEqual(sql(`SELECT count(*) FROM storage.objects WHERE name LIKE '${files.id}/%' OR name LIKE '${files.task}/%'`), [['0']]);
+  for (const version of files.versions) assert.equal(existsSync(join(filesDir, version)), false, 'no orphan bytes');
 });

@@ -211,10 +211,38 @@ export const mfa = supabase.auth.mfa;
 /**
  * Deletes the signed-in account (Postgres's public.delete_my_account, see the account page for
  * what goes and what stays), after signing in again with the password: the database only
- * accepts a session authenticated in the last 5 minutes.
+ * accepts a session authenticated in the last 5 minutes. The user's files go first, through
+ * Storage (which removes rows and bytes alike): their images and the masks of their tasks.
  */
+/** Removes the user's images (`{id}/…`) and the masks of their tasks (`{task id}/…`). */
+async function deleteMyFiles(userId) {
+  const tasks = await rows(supabase.from('segmentation_results').select('id'));
+  const masks = (await Promise.all(tasks.map((task) => filesUnder('masks', task.id)))).flat();
+  for (const [bucket, paths] of [['images', await filesUnder('images', userId)], ['masks', masks]]) {
+    for (let i = 0; i < paths.length; i += 1000) {
+      const { error } = await supabase.storage.from(bucket).remove(paths.slice(i, i + 1000));
+      if (error) throw error;
+    }
+  }
+}
+
+/** Every object's path under `folder` of `bucket`, its subfolders included. */
+async function filesUnder(bucket, folder) {
+  const paths = [];
+  for (let offset = 0; ; offset += 1000) {
+    const { data, error } = await supabase.storage.from(bucket).list(folder, { limit: 1000, offset });
+    if (error) throw error;
+    for (const item of data) {
+      const path = `${folder}/${item.name}`;
+      paths.push(...(item.id === null ? await filesUnder(bucket, path) : [path]));
+    }
+    if (data.length < 1000) return paths;
+  }
+}
+
 export async function deleteMyAccount(email, password) {
-  await auth(supabase.auth.signInWithPassword({ email, password }));
+  const { user } = await auth(supabase.auth.signInWithPassword({ email, password }));
+  await deleteMyFiles(user.id);
   const result = await rows(supabase.rpc('delete_my_account'));
   await supabase.auth.signOut({ scope: 'local' });
   return result;

@@ -48,7 +48,7 @@ function deleteCard(ctx, user) {
     'div',
     { class: 'card', 'data-testid': 'delete-card' },
     h('h2', {}, 'Delete my account'),
-    h('p', {}, 'Deleted for good: your sign-in (e-mail, password, sessions, second factor), your account with its role and credits, your connections and their keys, your projects, results and usage history.'),
+    h('p', {}, 'Deleted for good: your sign-in (e-mail, password, sessions, second factor), your account with its role and credits, your connections and their keys, your projects, results and usage history, and your files (the images you uploaded and the masks of your tasks, removed from Storage first).'),
     h('p', {}, 'Kept, no longer linked to you: invitations you sent or accepted (the ones still pending are revoked, so their links stop working), profiles you created or were linked to, and this device\u2019s guest visit.'),
     form,
   );
