@@ -15,6 +15,9 @@ const AUTH_MFA_SQL: &str = include_str!("../sql/auth_mfa.sql");
 /// The `storage` schema, a part of the bootstrap kept in its own file so that it also reaches
 /// databases bootstrapped before devstack served Storage.
 const STORAGE_SQL: &str = include_str!("../sql/storage.sql");
+/// Realtime's `realtime.messages` and `realtime.topic()`, which private channels are
+/// authorized with; like Storage's schema, it also reaches databases bootstrapped before.
+const REALTIME_SQL: &str = include_str!("../sql/realtime.sql");
 
 /// How long opening (or checking) a connection may take. Without it a server that accepts the
 /// TCP connection but never answers — one that is stuck, or a port something else holds —
@@ -118,6 +121,13 @@ pub async fn prepare(pools: &Pools, migration_dirs: &[PathBuf]) -> anyhow::Resul
         .await
         .context("creating Auth's MFA tables")?;
     storage_schema_once(&mut client).await?;
+    apply_unless(
+        &mut client,
+        "realtime.messages",
+        REALTIME_SQL,
+        "creating Realtime's messages table",
+    )
+    .await?;
     let mut applied = Vec::new();
     for dir in migration_dirs {
         for (version, name, path) in migration_files(dir)? {
