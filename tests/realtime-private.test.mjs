@@ -1,7 +1,8 @@
 // devstack Realtime's private channels through the official supabase-js client, authorized as
 // Supabase Realtime authorizes them: by RLS policies on realtime.messages (the fixture
 // 20261207510000_realtime_private_policies.sql), evaluated as the channel's role and claims
-// with realtime.topic() set — SELECT to join, INSERT to send broadcast or track presence.
+// with realtime.topic() set — SELECT to join, INSERT to send broadcast or track presence — and
+// broadcasts from the database (realtime.send, realtime.broadcast_changes) reaching them.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClient } from '@supabase/supabase-js';
@@ -117,4 +118,45 @@ test('a public channel of the same name is another channel, open as before', asy
   assert.equal(await pub.send({ type: 'broadcast', event: 'e', payload: {} }), 'ok');
   await quiet();
   assert.deepEqual(got, []);
+});
+
+test('realtime.send from the database reaches the private channel (and only a public one when not private)', async () => {
+  const a = await signedUpUser(undefined, 'rtp-db');
+  const topic = `user:${a.user.id}`;
+  const got = { priv: [], pub: [] };
+  const priv = (await asUser(a)).channel(topic, { config: { private: true } }).on('broadcast', { event: 'ping' }, (m) => got.priv.push(m));
+  const pub = (await asUser(a)).channel(topic).on('broadcast', { event: 'ping' }, (m) => got.pub.push(m));
+  await join(priv);
+  await join(pub);
+  sql(`select realtime.send('{"n": 1}'::jsonb, 'ping', '${topic}')`);
+  await until('the private channel', () => got.priv.length === 1);
+  assert.equal(got.priv[0].event, 'ping');
+  assert.equal(got.priv[0].payload.n, 1);
+  assert.match(got.priv[0].payload.id, /^[0-9a-f-]{36}$/, 'realtime.send adds the message id');
+  sql(`select realtime.send('{"n": 2}'::jsonb, 'ping', '${topic}', false)`);
+  await until('the public channel', () => got.pub.length === 1);
+  assert.equal(got.pub[0].payload.n, 2);
+  await quiet();
+  assert.equal(got.priv.length, 1);
+  assert.equal(got.pub.length, 1);
+});
+
+test('realtime.broadcast_changes in a row trigger sends each change to the readers of its topic', async () => {
+  const b = await signedUpUser(undefined, 'rtp-changes');
+  const room = suffix();
+  const got = [];
+  const reader = (await asUser(b)).channel(`notice:${room}`, { config: { private: true } })
+    .on('broadcast', { event: '*' }, (m) => got.push(m));
+  assert.equal((await join(reader)).status, 'SUBSCRIBED');
+  sql(`insert into public.realtime_notices (room, body) values ('${room}', 'hello')`);
+  sql(`update public.realtime_notices set body = 'bye' where room = '${room}'`);
+  await until('both changes', () => got.length === 2);
+  assert.deepEqual(got.map((m) => m.event), ['INSERT', 'UPDATE']);
+  assert.equal(got[0].payload.operation, 'INSERT');
+  assert.equal(got[0].payload.table, 'realtime_notices');
+  assert.equal(got[0].payload.schema, 'public');
+  assert.equal(got[0].payload.record.body, 'hello');
+  assert.equal(got[0].payload.old_record, null);
+  assert.equal(got[1].payload.old_record.body, 'hello');
+  assert.equal(got[1].payload.record.body, 'bye');
 });

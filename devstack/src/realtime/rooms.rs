@@ -50,6 +50,13 @@ pub struct Rooms {
 }
 
 impl Rooms {
+    pub fn is_empty(&self) -> bool {
+        self.members
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty()
+    }
+
     pub fn join(&self, member: Arc<Member>) {
         self.members
             .write()
