@@ -160,3 +160,24 @@ test('realtime.broadcast_changes in a row trigger sends each change to the reade
   assert.equal(got[1].payload.old_record.body, 'hello');
   assert.equal(got[1].payload.record.body, 'bye');
 });
+
+test('the REST broadcast API relays a private message only when the caller\'s INSERT policy allows it', async () => {
+  const a = await signedUpUser(undefined, 'rtp-rest');
+  const b = await signedUpUser(undefined, 'rtp-rest-b');
+  const topic = `user:${a.user.id}`;
+  const got = [];
+  const channel = (await asUser(a)).channel(topic, { config: { private: true } }).on('broadcast', { event: 'news' }, (m) => got.push(m));
+  await join(channel);
+  const post = (token, payload) =>
+    fetch(`${stack.url}/realtime/v1/api/broadcast`, {
+      method: 'POST',
+      headers: { apikey: stack.anonKey, authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ messages: [{ topic, event: 'news', payload, private: true }] }),
+    });
+  assert.equal((await post(b.session.access_token, { from: 'b' })).status, 202);
+  assert.equal((await post(stack.anonKey, { from: 'anon' })).status, 202);
+  assert.equal((await post(a.session.access_token, { from: 'a' })).status, 202);
+  await until('the owner\'s message', () => got.length === 1);
+  await quiet();
+  assert.deepEqual(got.map((m) => m.payload), [{ from: 'a' }], 'only the message the policies allow is relayed');
+});
