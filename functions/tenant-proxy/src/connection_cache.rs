@@ -107,7 +107,7 @@ mod tests {
     #[test]
     fn a_full_cache_drops_expired_entries_first_and_never_grows_past_its_bound() {
         let mut cache = ConnectionCache::default();
-        for i in 0..MAX_ENTRIES {
+        for i in 0..MAX_ENTRIES - 1 {
             cache.put(OWNER, &format!("old{i}"), Rc::new(i), 0, 5_000);
         }
         cache.put(OWNER, "fresh", Rc::new(0), 4_000, 5_000);
