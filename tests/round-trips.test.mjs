@@ -32,9 +32,13 @@ let seen = [];
 /** The current flow's budget: subrequests past it are held until `release()`. */
 let gate = null;
 
+/** The mail API as the stack's settings have it; the Worker reaches it under /__mail/. */
+const mailApi = /^MAIL_API_URL="?(.*?)"?$/m.exec(readFileSync(process.env.DEVSTACK_DEV_VARS, 'utf8'))[1].replace(/\/$/, '');
+const MAIL_PREFIX = '/__mail';
+
 const label = (method, url) => {
   const { pathname } = new URL(url, proxyUrl);
-  if (pathname.startsWith('/mail/')) return `${method} mail`;
+  if (pathname.startsWith(`${MAIL_PREFIX}/`)) return `${method} mail`;
   return `${method} ${pathname.replace(/^\/rest\/v1\/rpc\//, 'rpc ').replace(/^\/auth\/v1/, 'auth')}`;
 };
 
@@ -42,7 +46,8 @@ const passThrough = createServer((req, res) => {
   const entry = { what: label(req.method, req.url), done: false };
   seen.push(entry);
   const forward = () => {
-    const upstream = httpRequest(`${stack.url}${req.url}`, { method: req.method, headers: { ...req.headers, host: new URL(stack.url).host } }, (answer) => {
+    const target = req.url.startsWith(`${MAIL_PREFIX}/`) ? `${mailApi}${req.url.slice(MAIL_PREFIX.length)}` : `${stack.url}${req.url}`;
+    const upstream = httpRequest(target, { method: req.method, headers: { ...req.headers, host: new URL(target).host } }, (answer) => {
       res.writeHead(answer.statusCode, answer.headers);
       answer.pipe(res);
       answer.on('end', () => (entry.done = true));
@@ -63,7 +68,7 @@ assert.ok(devVars, 'scripts/test.sh sets DEVSTACK_DEV_VARS');
 const vars = `${devVars}.round-trips`;
 writeFileSync(vars, `${readFileSync(devVars, 'utf8')
   .replace(/^SUPABASE_URL=.*$/m, `SUPABASE_URL="${proxyUrl}"`)
-  .replace(/^MAIL_API_URL=.*$/m, `MAIL_API_URL="${proxyUrl}/mail"`)
+  .replace(/^MAIL_API_URL=.*$/m, `MAIL_API_URL="${proxyUrl}${MAIL_PREFIX}"`)
   .replace(/^TENANT_CONNECTION_CACHE_MS=.*$/m, '')}TENANT_CONNECTION_CACHE_MS="${CACHE_MS}"\n`);
 const functions = await startFunctions({ port: base + 33, inspectorPort: base + 34, envFile: vars });
 

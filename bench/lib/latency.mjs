@@ -15,14 +15,21 @@ import { jwtClaims, projectSigningKey, signJwt } from './seed.mjs';
 
 const DELAYS = [0, 30];
 
-/** The pass-through: every request delayed by `delay` ms; each recorded with when it ended. */
-function delayProxy(port, target) {
+/** Where the Worker reaches the mail API through the pass-through. */
+const MAIL_PREFIX = '/__mail';
+
+/**
+ * The pass-through to `origin` (and to `mailApi` under /__mail/): every request delayed by
+ * `delay` ms; each recorded with when it ended.
+ */
+function delayProxy(port, origin, mailApi) {
   const state = { delay: 0, seen: [] };
   const server = createServer((req, res) => {
     const entry = { path: req.url, ended: null };
     state.seen.push(entry);
     setTimeout(() => {
-      const upstream = httpRequest(`${target}${req.url}`, { method: req.method, headers: { ...req.headers, host: new URL(target).host } }, (answer) => {
+      const target = req.url.startsWith(`${MAIL_PREFIX}/`) ? `${mailApi}${req.url.slice(MAIL_PREFIX.length)}` : `${origin}${req.url}`;
+      const upstream = httpRequest(target, { method: req.method, headers: { ...req.headers, host: new URL(target).host } }, (answer) => {
         res.writeHead(answer.statusCode, answer.headers);
         answer.pipe(res);
         answer.on('end', () => (entry.ended = performance.now()));
@@ -58,14 +65,14 @@ async function timed(proxy, request) {
  */
 export async function measureLatency({ workerd, state, base, stack, vars, owner, admin, tenant, builds, requests = 30, log }) {
   const proxyUrl = `http://127.0.0.1:${base + 68}`;
-  const proxy = await delayProxy(base + 68, stack.url);
+  const proxy = await delayProxy(base + 68, stack.url, vars.MAIL_API_URL.replace(/\/$/, ''));
   const key = projectSigningKey(stack);
   // The session as this Worker's project (the pass-through's URL) signs it.
   const asProxy = (token) => signJwt({ alg: 'ES256', typ: 'JWT', kid: key.kid }, { ...jwtClaims(token), iss: `${proxyUrl}/auth/v1` }, { privateKey: key.privateKey });
   const ownerToken = asProxy(owner.token);
   const adminToken = asProxy(admin.token);
   const json = { 'content-type': 'application/json' };
-  const bindings = { ...vars, SUPABASE_URL: proxyUrl, MAIL_API_URL: `${proxyUrl}/mail`, GUEST_SIGNUP_RATE_LIMIT: '100000/1', TENANT_CONNECTION_CACHE_MS: undefined };
+  const bindings = { ...vars, SUPABASE_URL: proxyUrl, MAIL_API_URL: `${proxyUrl}${MAIL_PREFIX}`, GUEST_SIGNUP_RATE_LIMIT: '100000/1', TENANT_CONNECTION_CACHE_MS: undefined };
   const { data: profiles, error } = await admin.client.from('profiles')
     .insert(Array.from({ length: builds.length * DELAYS.length * requests + 1 }, (_, i) => ({ first_name: 'Ada', last_name: `L${i}`, email: `lat-${i}-${randomUUID()}@bench.test` })))
     .select('id');
