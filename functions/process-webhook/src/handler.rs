@@ -51,11 +51,8 @@ async fn receive(mut ctx: RequestContext) -> Result<Answer, ApiError> {
         .map_err(|e| internal_error("reading the webhook credentials", e))
     })?;
 
-    BODY_LIMIT.check_declared(ctx.req.header("content-length").as_deref())?;
-    let bytes = ctx.req.bytes().await.map_err(|_| {
-        ApiError::bad_request("unreadable_body", "The request body could not be read")
-    })?;
-    let body = BODY_LIMIT.check_actual(&bytes)?;
+    let bytes = ctx.req.read_body(BODY_LIMIT).await?;
+    let body = bytes.as_slice();
 
     // The signature covers the exact bytes received, so it is checked before parsing.
     let [api_key, idempotency_key, id, timestamp, signature] = [
