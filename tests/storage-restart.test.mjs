@@ -3,7 +3,7 @@
 // `supabase stop` / `supabase start` and `supabase db reset` leave a project).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { serviceClient, sql } from './support/stack.mjs';
@@ -55,5 +55,6 @@ test('uploaded objects survive a restart; --reset removes their rows and bytes',
     assert.match(error.message, /not found/i);
   } finally {
     await own.stop();
+    rmSync(stateDir, { recursive: true, force: true });
   }
 });
