@@ -18,6 +18,8 @@ const STORAGE_SQL: &str = include_str!("../sql/storage.sql");
 /// `storage.search`, in a file of its own so that it also reaches databases whose storage
 /// schema an earlier devstack made.
 const STORAGE_SEARCH_SQL: &str = include_str!("../sql/storage_search.sql");
+/// The trigger that refuses DELETEs on the storage tables outside the Storage API.
+const STORAGE_PROTECT_SQL: &str = include_str!("../sql/storage_protect.sql");
 
 /// How long opening (or checking) a connection may take. Without it a server that accepts the
 /// TCP connection but never answers — one that is stuck, or a port something else holds —
@@ -198,9 +200,9 @@ async fn apply_unless(
     Ok(())
 }
 
-/// Creates the `storage` schema unless `storage.objects` exists, then `storage.search` unless
-/// it exists (on a new database, right after the bootstrap; on an older one, before its next
-/// migration).
+/// Creates the `storage` schema unless `storage.objects` exists, then `storage.search` and
+/// `storage.protect_delete()` unless they exist (on a new database, right after the bootstrap;
+/// on an older one, before its next migration).
 async fn storage_schema_once(client: &mut deadpool_postgres::Client) -> anyhow::Result<()> {
     apply_unless(
         client,
@@ -214,6 +216,13 @@ async fn storage_schema_once(client: &mut deadpool_postgres::Client) -> anyhow::
         Marker::Function("storage.search(text,text,integer,integer,text,text,text)"),
         STORAGE_SEARCH_SQL,
         "creating storage.search",
+    )
+    .await?;
+    apply_unless(
+        client,
+        Marker::Function("storage.protect_delete()"),
+        STORAGE_PROTECT_SQL,
+        "protecting the storage tables from direct deletes",
     )
     .await
 }
