@@ -13,6 +13,7 @@ import { startupProfile, wasmSize } from './lib/size.mjs';
 import { withCpu } from './lib/cpu.mjs';
 import { profileWhile } from './lib/profile.mjs';
 import { alternate, compareFlows } from './lib/flows.mjs';
+import { latencyTable, measureLatency } from './lib/latency.mjs';
 
 const repo = new URL('..', import.meta.url).pathname;
 const env = process.env;
@@ -21,7 +22,7 @@ const state = env.BENCH_STATE;
 const seconds = Number(env.BENCH_SECONDS ?? 8);
 const connections = Number(env.BENCH_CONNECTIONS ?? 8);
 const pin = (env.BENCH_PIN ?? '1') !== '0' && cpus().length >= 2;
-const sections = new Set((env.BENCH_SECTIONS ?? 'flows functions proxy peer ops sizes startup').split(/\s+/).filter(Boolean));
+const sections = new Set((env.BENCH_SECTIONS ?? 'latency flows functions proxy peer ops sizes startup').split(/\s+/).filter(Boolean));
 // BENCH_PROFILE="bench-worker,peer-js,save-connection (GET),…": CPU profiles of those Workers
 // (or function rows) under load, through workerd's inspector, printed after the table.
 const profiled = (env.BENCH_PROFILE ?? '').split(',').map((p) => p.trim()).filter(Boolean);
@@ -56,6 +57,26 @@ owner.hs256 = hs256Twin(main, owner.token);
 admin.hs256 = hs256Twin(main, admin.token);
 sql(main, `update public.user_profiles set role = 'admin' where id = '${admin.id}'`);
 const peer = await peerInputs(main, vars, owner, tenant);
+
+// --- latency: the all-in-one Worker behind a pass-through that delays every subrequest --------
+// (lib/latency.mjs), in a workerd of its own; the BENCH_BASELINE folder's router build beside it.
+let latency = null;
+if (sections.has('latency')) {
+  const latencyBuilds = [{ label: 'current', dir: join(repo, 'build', 'router') }];
+  if (env.BENCH_BASELINE && existsSync(join(repo, env.BENCH_BASELINE, 'router', 'index_bg.wasm'))) {
+    latencyBuilds.push({ label: 'baseline', dir: join(repo, env.BENCH_BASELINE, 'router') });
+  }
+  latency = await measureLatency({
+    workerd: join(repo, 'node_modules/.bin/workerd'), state, base, stack: main, vars, owner, admin, tenant,
+    builds: latencyBuilds, requests: Number(env.BENCH_LATENCY_REQUESTS ?? 30), log,
+  });
+  if ([...sections].every((s) => s === 'latency')) {
+    const lines = latencyTable(latency);
+    process.stdout.write(`${lines.join('\n')}\n`);
+    if (env.BENCH_OUT) writeFileSync(env.BENCH_OUT, `${lines.join('\n')}\n`);
+    process.exit(0);
+  }
+}
 
 // --- workerd -----------------------------------------------------------------------------------
 const port = Object.fromEntries(FUNCTIONS.map((name, i) => [name, base + 41 + i]));
@@ -242,7 +263,7 @@ const load = loadavg().map((l) => l.toFixed(2)).join(' ');
 const cpuModel = (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) ?? [])[1] ?? 'unknown CPU';
 const started = new Date();
 
-const results = { functions: [], proxy: [], peer: [], flows: [] };
+const results = { functions: [], proxy: [], peer: [], flows: [], latency };
 /** The flows section's contenders ({ flow, label, worker, request, … }), for BENCH_PROFILE. */
 const flowContenders = [];
 
@@ -451,6 +472,8 @@ print(`### Benchmarks, ${started.toISOString().slice(0, 16).replace('T', ' ')} U
 print();
 print(`Machine: ${cpus().length} × ${cpuModel}; load average ${load} before, ${loadAfter} after. ${workerdVersion} serve, release builds;`);
 print(`wrk ${seconds} s per row at ${connections} connections${pin ? ', workerd pinned to CPU 0 and wrk to CPU 1 (devstack and Postgres float)' : ''}.`);
+
+if (results.latency) for (const line of latencyTable(results.latency)) print(line);
 
 if (results.flows.length) {
   print();

@@ -7,11 +7,13 @@
 # Settings (environment):
 #   BENCH_SECONDS=8        seconds per measured row
 #   BENCH_CONNECTIONS=8    concurrent connections per row
-#   BENCH_PORT_BASE=56400  ports: stack base+21/22, tenant base+31, Workers base+40…67
+#   BENCH_PORT_BASE=56400  ports: stack base+21/22, tenant base+31, Workers base+40…67, latency base+68…70
 #   BENCH_PIN=1            pin workerd to CPU 0 and wrk to CPU 1 (taskset), 0 to let them float
-#   BENCH_SECTIONS="functions proxy peer ops sizes startup"   what to run
+#   BENCH_SECTIONS="latency flows functions proxy peer ops sizes startup"   what to run
+#   BENCH_LATENCY_REQUESTS=30  requests per flow and delay in the latency section
 #   BENCH_OUT=file         also write the table there
 #   BENCH_SKIP_BUILD=1     use build/ as it is (when iterating on the harness)
+#   BENCH_DEVSTACK_BIN=path  another devstack binary (e.g. a debug build) instead of building a release one
 source "$(dirname "$0")/lib.sh"
 
 BENCH_PORT_BASE="${BENCH_PORT_BASE:-56400}"
@@ -47,9 +49,13 @@ ensure_wrk
 
 # A release devstack, so the floors (PostgREST/Auth called directly) and the functions'
 # subrequests are not slowed by a debug build.
-log "building devstack (release)"
-cargo build --quiet --release -p devstack
-export DEVSTACK_BIN="$REPO/target/release/devstack"
+if [ -n "${BENCH_DEVSTACK_BIN:-}" ]; then
+  export DEVSTACK_BIN="$BENCH_DEVSTACK_BIN"
+else
+  log "building devstack (release)"
+  cargo build --quiet --release -p devstack
+  export DEVSTACK_BIN="$REPO/target/release/devstack"
+fi
 if [ "${BENCH_SKIP_BUILD:-}" != 1 ]; then
   log "building the Workers (release wasm)"
   for name in router "${FUNCTIONS[@]}"; do

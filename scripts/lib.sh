@@ -130,6 +130,10 @@ ensure_worker_secrets() {
     printf 'ENCRYPTION_KEY_RING="%s"\n' "$ring" >>"$file"
   fi
   grep -q '^ALLOW_LOOPBACK_TENANTS=' "$file" || printf 'ALLOW_LOOPBACK_TENANTS="true"\n' >>"$file"
+  # tenant-proxy keeps a looked-up connection per isolate for 5 s in a deployment; a local
+  # stack looks it up on every request, so an edit, a revocation or a block shows at once
+  # (tests/round-trips.test.mjs runs a second Worker with the cache on).
+  grep -q '^TENANT_CONNECTION_CACHE_MS=' "$file" || printf 'TENANT_CONNECTION_CACHE_MS="0"\n' >>"$file"
   grep -q '^RATE_LIMIT_SECRET=' "$file" || printf 'RATE_LIMIT_SECRET="%s"\n' "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >>"$file"
   grep -q '^WEBHOOK_API_KEYS=' "$file" || printf 'WEBHOOK_API_KEYS="whk_%s"\n' "$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')" >>"$file"
   grep -q '^WEBHOOK_SECRETS=' "$file" || printf 'WEBHOOK_SECRETS="whsec_%s"\n' "$(head -c 32 /dev/urandom | base64 -w0)" >>"$file"

@@ -31,12 +31,20 @@ test('paths that would leave /functions/v1 are answered 404, never forwarded', a
     `/functions/v1/.%2e/.%2E/__scheduled?cron=${cron}`,
     `/functions/v1/../../__scheduled?cron=${cron}`,
     `/functions/v1/guest-signup/../../../__scheduled?cron=${cron}`,
-    `/functions/v1/guest-signup%2f..%2f..%2f..%2f__scheduled?cron=${cron}`,
-    `/functions/v1/guest-signup%5c..%5c..%5c..%5c__scheduled?cron=${cron}`,
   ]) {
     const res = await rawGet(stack.url, path);
     assert.equal(res.status, 404, `${path}: ${res.status} ${res.body}`);
     assert.deepEqual(JSON.parse(res.body), { message: 'no Route matched with those values' }, path);
+  }
+  // Encoded separators are forwarded inside their segment, as Kong forwards them: the functions
+  // server does not decode them, so no scheduled job runs and the router names no function.
+  for (const path of [
+    `/functions/v1/guest-signup%2f..%2f..%2f..%2f__scheduled?cron=${cron}`,
+    `/functions/v1/guest-signup%5c..%5c..%5c..%5c__scheduled?cron=${cron}`,
+  ]) {
+    const res = await rawGet(stack.url, path, { apikey: stack.anonKey });
+    assert.equal(res.status, 404, `${path}: ${res.status} ${res.body}`);
+    assert.equal(JSON.parse(res.body).code, 'function_not_found', path);
   }
   // What stays under /functions/v1 is still forwarded.
   const ok = await rawGet(stack.url, '/functions/v1/guest-signup', { apikey: stack.anonKey });

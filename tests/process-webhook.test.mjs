@@ -308,8 +308,8 @@ test('rotation: a removed X-API-Key stops working, a listed old signing secret k
   writeFileSync(rotatedVars, vars
     .replace(/^WEBHOOK_API_KEYS=.*$/m, `WEBHOOK_API_KEYS="${newKey}"`)
     .replace(/^WEBHOOK_SECRETS=.*$/m, `WEBHOOK_SECRETS="${freshSecret} ${secret}"`));
-  // Two ports right after the stack's API and database ports (54423/54424 under scripts/test.sh).
-  const port = Number(new URL(stack.url).port) + 2;
+  // Two ports past the stack's API, database and mail ports (54424/54425 under scripts/test.sh).
+  const port = Number(new URL(stack.url).port) + 3;
   Object.assign(rotated, await startFunctions({ port, inspectorPort: port + 1, envFile: rotatedVars }));
   const rotatedUrl = `${rotated.url}/functions/v1/process-webhook`;
 

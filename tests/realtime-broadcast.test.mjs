@@ -1,11 +1,13 @@
 // devstack Realtime Broadcast and Presence through the official supabase-js client, as
 // Supabase Realtime relays them: broadcasts between the members of a channel (`self`, `ack`),
 // the REST broadcast API, presence track/untrack with sync, join and leave, and private
-// channels refused as Realtime refuses a join its policies do not allow.
+// channels refused as Realtime refuses a join its policies do not allow (no policy here lets
+// anon read; tests/realtime-private.test.mjs covers the policies).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClient } from '@supabase/supabase-js';
 import { stack } from './support/stack.mjs';
+import { join, until } from './support/realtime.mjs';
 
 const clients = [];
 after(async () => {
@@ -19,23 +21,6 @@ function client() {
 }
 
 const room = () => `room-${Math.random().toString(36).slice(2)}`;
-
-/** Joins `channel`; resolves with the first status that is not CLOSED. */
-function join(channel) {
-  return new Promise((resolve) => {
-    channel.subscribe((status, err) => {
-      if (status !== 'CLOSED') resolve({ status, err });
-    });
-  });
-}
-
-async function until(what, check, ms = 3000) {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const quiet = () => new Promise((r) => setTimeout(r, 300));
 

@@ -15,6 +15,14 @@ const AUTH_MFA_SQL: &str = include_str!("../sql/auth_mfa.sql");
 /// The `storage` schema, a part of the bootstrap kept in its own file so that it also reaches
 /// databases bootstrapped before devstack served Storage.
 const STORAGE_SQL: &str = include_str!("../sql/storage.sql");
+/// Realtime's `realtime.messages` and `realtime.topic()`, which private channels are
+/// authorized with; like Storage's schema, it also reaches databases bootstrapped before.
+const REALTIME_SQL: &str = include_str!("../sql/realtime.sql");
+/// `storage.search`, in a file of its own so that it also reaches databases whose storage
+/// schema an earlier devstack made.
+const STORAGE_SEARCH_SQL: &str = include_str!("../sql/storage_search.sql");
+/// The trigger that refuses DELETEs on the storage tables outside the Storage API.
+const STORAGE_PROTECT_SQL: &str = include_str!("../sql/storage_protect.sql");
 
 /// How long opening (or checking) a connection may take. Without it a server that accepts the
 /// TCP connection but never answers — one that is stuck, or a port something else holds —
@@ -118,6 +126,13 @@ pub async fn prepare(pools: &Pools, migration_dirs: &[PathBuf]) -> anyhow::Resul
         .await
         .context("creating Auth's MFA tables")?;
     storage_schema_once(&mut client).await?;
+    apply_unless(
+        &mut client,
+        Marker::Table("realtime.messages"),
+        REALTIME_SQL,
+        "creating Realtime's messages table",
+    )
+    .await?;
     let mut applied = Vec::new();
     for dir in migration_dirs {
         for (version, name, path) in migration_files(dir)? {
@@ -159,24 +174,33 @@ pub async fn prepare(pools: &Pools, migration_dirs: &[PathBuf]) -> anyhow::Resul
 async fn bootstrap_once(client: &mut deadpool_postgres::Client) -> anyhow::Result<()> {
     apply_unless(
         client,
-        "supabase_migrations.schema_migrations",
+        Marker::Table("supabase_migrations.schema_migrations"),
         BOOTSTRAP_SQL,
         "applying the Supabase bootstrap",
     )
     .await
 }
 
-/// Runs `sql` in one transaction unless the table `marker` exists.
+/// What a once-per-database script leaves behind, so that it is not run again.
+enum Marker {
+    /// A table (`schema.name`).
+    Table(&'static str),
+    /// A function (`schema.name(argument types)`).
+    Function(&'static str),
+}
+
+/// Runs `sql` in one transaction unless `marker` exists.
 async fn apply_unless(
     client: &mut deadpool_postgres::Client,
-    marker: &str,
+    marker: Marker,
     sql: &str,
     context: &'static str,
 ) -> anyhow::Result<()> {
-    let done: bool = client
-        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&marker])
-        .await?
-        .get(0);
+    let (query, name) = match marker {
+        Marker::Table(name) => ("SELECT to_regclass($1) IS NOT NULL", name),
+        Marker::Function(name) => ("SELECT to_regprocedure($1) IS NOT NULL", name),
+    };
+    let done: bool = client.query_one(query, &[&name]).await?.get(0);
     if done {
         return Ok(());
     }
@@ -186,14 +210,29 @@ async fn apply_unless(
     Ok(())
 }
 
-/// Creates the `storage` schema unless `storage.objects` exists (on a new database, right
-/// after the bootstrap; on an older one, before its next migration).
+/// Creates the `storage` schema unless `storage.objects` exists, then `storage.search` and
+/// `storage.protect_delete()` unless they exist (on a new database, right after the bootstrap;
+/// on an older one, before its next migration).
 async fn storage_schema_once(client: &mut deadpool_postgres::Client) -> anyhow::Result<()> {
     apply_unless(
         client,
-        "storage.objects",
+        Marker::Table("storage.objects"),
         STORAGE_SQL,
         "creating the storage schema",
+    )
+    .await?;
+    apply_unless(
+        client,
+        Marker::Function("storage.search(text,text,integer,integer,text,text,text)"),
+        STORAGE_SEARCH_SQL,
+        "creating storage.search",
+    )
+    .await?;
+    apply_unless(
+        client,
+        Marker::Function("storage.protect_delete()"),
+        STORAGE_PROTECT_SQL,
+        "protecting the storage tables from direct deletes",
     )
     .await
 }

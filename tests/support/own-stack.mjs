@@ -12,17 +12,23 @@ import { mailboxAt } from './mail.mjs';
 const repo = new URL('../..', import.meta.url).pathname;
 const binary = join(repo, 'target/debug/devstack');
 
+/** A new state directory for `startOwnStack` (Postgres runs as its own user and must reach it). */
+export function newStateDir() {
+  const stateDir = mkdtempSync(join(tmpdir(), 'devstack-own-'));
+  chmodSync(stateDir, 0o755);
+  return stateDir;
+}
+
 /**
  * Starts devstack with `args` after `start` and `env` on API port `port` (database `port + 1`, mail catcher `port + 2`);
- * resolves to `{ project, stop }` once Auth answers.
+ * resolves to `{ project, stateDir, stop }` once Auth answers. A new state directory and `--reset` unless `stateDir`
+ * (kept across restarts) and `reset: false` are given.
  */
-export async function startOwnStack({ port, args = [], env = {} }) {
-  const stateDir = mkdtempSync(join(tmpdir(), 'devstack-own-'));
-  chmodSync(stateDir, 0o755); // Postgres runs as its own user and must reach its data dir
+export async function startOwnStack({ port, args = [], env = {}, stateDir = newStateDir(), reset = true }) {
   const child = spawn(
     binary,
     ['--root', repo, '--port', String(port), '--db-port', String(port + 1), '--mail-port', String(port + 2), '--state-dir', stateDir, 'start',
-      '--reset', '--dev-vars', join(stateDir, 'dev.vars'), ...args],
+      ...(reset ? ['--reset'] : []), '--dev-vars', join(stateDir, 'dev.vars'), ...args],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
   );
   let output = '';
@@ -36,7 +42,7 @@ export async function startOwnStack({ port, args = [], env = {} }) {
   for (let i = 0; i < 240; i++) {
     try {
       const res = await fetch(`http://127.0.0.1:${port}/auth/v1/health`);
-      if (res.ok) return { project: mainProjectOf(join(stateDir, 'status.json')), stop };
+      if (res.ok) return { project: mainProjectOf(join(stateDir, 'status.json')), stateDir, stop };
     } catch {
       // not up yet
     }

@@ -1,9 +1,9 @@
 //! Realtime's broadcast REST API: `POST /api/broadcast` (a batch of messages, what
 //! realtime-js's `send()` falls back to before a channel is joined) and
 //! `POST /api/broadcast/<topic>/events/<event>` (one message, `httpSend()`), both answered
-//! 202 as Realtime's `BroadcastController` and `BroadcastSingleController` answer. Messages
-//! to private channels are authorized by RLS on `realtime.messages` in Realtime; devstack keeps
-//! none, so they are dropped as Realtime drops a message the policies refuse.
+//! 202 as Realtime's `BroadcastController` and `BroadcastSingleController` answer. A message to
+//! a private channel is relayed only when the caller's write policy on `realtime.messages`
+//! allows it for that topic, and dropped otherwise (still 202), as Realtime does.
 
 use std::collections::HashMap;
 
@@ -13,7 +13,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use crate::gateway;
+use super::authorization;
+use super::token::Credentials;
+use crate::gateway::{self, GatewayError};
 use crate::project::SharedProject;
 
 pub async fn broadcast(
@@ -21,15 +23,16 @@ pub async fn broadcast(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(refused) = refused(&project, &headers) {
-        return refused;
-    }
+    let caller = match caller(&project, &headers) {
+        Ok(caller) => caller,
+        Err(e) => return unauthorized(&e),
+    };
     let messages = match parse_batch(&body) {
         Ok(messages) => messages,
         Err(errors) => return unprocessable(errors),
     };
-    for m in messages.iter().filter(|m| !m.private) {
-        relay(&project, &m.topic, &m.event, &m.payload);
+    for m in &messages {
+        relay(&project, &caller, m).await;
     }
     StatusCode::ACCEPTED.into_response()
 }
@@ -41,9 +44,10 @@ pub async fn broadcast_one(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(refused) = refused(&project, &headers) {
-        return refused;
-    }
+    let caller = match caller(&project, &headers) {
+        Ok(caller) => caller,
+        Err(e) => return unauthorized(&e),
+    };
     let is_json = gateway::header_str(&headers, "content-type")
         .is_none_or(|t| t.to_ascii_lowercase().starts_with("application/json"));
     if !is_json {
@@ -53,30 +57,56 @@ pub async fn broadcast_one(
     let Ok(payload) = serde_json::from_slice::<Value>(&body) else {
         return unprocessable(json!({"payload": ["is invalid"]}));
     };
-    if query.get("private").map(String::as_str) != Some("true") {
-        relay(&project, &topic, &event, &payload);
-    }
+    let message = Message {
+        topic,
+        event,
+        payload,
+        private: query.get("private").map(String::as_str) == Some("true"),
+    };
+    relay(&project, &caller, &message).await;
     StatusCode::ACCEPTED.into_response()
 }
 
-/// The project key and token, as the gateway checks every request.
-fn refused(project: &SharedProject, headers: &HeaderMap) -> Option<Response> {
-    let e = gateway::authenticate(headers, &project.config, &project.jwt).err()?;
-    Some(
-        (
-            StatusCode::UNAUTHORIZED,
-            axum::Json(json!({"message": e.to_string()})),
-        )
-            .into_response(),
-    )
+/// The project key and token, as the gateway checks every request: whom the private
+/// messages' policies are evaluated as.
+fn caller(project: &SharedProject, headers: &HeaderMap) -> Result<Credentials, GatewayError> {
+    let auth = gateway::authenticate(headers, &project.config, &project.jwt)?;
+    Ok(Credentials {
+        token: String::new(),
+        role: auth.role().to_owned(),
+        exp: auth.claims.get("exp").and_then(Value::as_i64),
+        claims: auth.claims,
+    })
 }
 
-fn relay(project: &SharedProject, topic: &str, event: &str, payload: &Value) {
+fn unauthorized(e: &GatewayError) -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        axum::Json(json!({"message": e.to_string()})),
+    )
+        .into_response()
+}
+
+/// Relays one message; a private one only when the caller may write broadcasts to its topic.
+async fn relay(project: &SharedProject, caller: &Credentials, m: &Message) {
+    if m.private {
+        match authorization::policies(project, &m.topic, caller).await {
+            Ok(p) if p.broadcast_write => {}
+            Ok(_) => return,
+            Err(e) => {
+                tracing::debug!(
+                    "realtime: private broadcast to {} unchecked: {e:?}",
+                    m.topic
+                );
+                return;
+            }
+        }
+    }
     project.realtime.rooms.broadcast(
         None,
-        &format!("realtime:{topic}"),
-        false,
-        &json!({"type": "broadcast", "event": event, "payload": payload}),
+        &format!("realtime:{}", m.topic),
+        m.private,
+        &json!({"type": "broadcast", "event": m.event, "payload": m.payload}),
     );
 }
 

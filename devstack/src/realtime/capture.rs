@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio_postgres::{Client, NoTls};
 
 use super::dispatch::{self, WalChange};
+use super::messages;
 use super::publication::PUBLICATION;
 use crate::project::SharedProject;
 
@@ -57,6 +58,7 @@ async fn capture(project: &SharedProject, db_port: u16) -> anyhow::Result<()> {
 
 async fn poll(project: &SharedProject, client: &Client, slot: &str) -> anyhow::Result<()> {
     let hub = &project.realtime.hub;
+    let rooms = &project.realtime.rooms;
     loop {
         // Read before looking at the hub: whoever subscribes after this point commits later.
         let lsn = client
@@ -64,7 +66,7 @@ async fn poll(project: &SharedProject, client: &Client, slot: &str) -> anyhow::R
             .await?
             .get::<_, String>(0);
         let tables = publication_tables(client).await?;
-        if hub.is_empty() || tables.is_empty() {
+        if hub.is_empty() && rooms.is_empty() {
             client
                 .execute(
                     "SELECT pg_replication_slot_advance($1, $2::text::pg_lsn) \
@@ -87,6 +89,7 @@ async fn poll(project: &SharedProject, client: &Client, slot: &str) -> anyhow::R
         for row in &rows {
             let data: String = row.get(0);
             match serde_json::from_str::<WalChange>(&data) {
+                Ok(change) if messages::is_message(&change) => messages::relay(rooms, &change),
                 Ok(change) => {
                     if let Err(e) = dispatch::deliver(project, hub, &change).await {
                         tracing::error!(
@@ -105,7 +108,8 @@ async fn poll(project: &SharedProject, client: &Client, slot: &str) -> anyhow::R
     }
 }
 
-/// The publication's tables in wal2json's `add-tables` syntax.
+/// The publication's tables in wal2json's `add-tables` syntax, and `realtime.messages` (the
+/// database's broadcasts).
 async fn publication_tables(client: &Client) -> anyhow::Result<String> {
     let rows = client
         .query(
@@ -122,6 +126,7 @@ async fn publication_tables(client: &Client) -> anyhow::Result<String> {
                 wal2json_escape(r.get(1))
             )
         })
+        .chain([messages::TABLE.to_owned()])
         .collect::<Vec<_>>()
         .join(","))
 }

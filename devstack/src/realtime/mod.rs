@@ -3,12 +3,15 @@
 //! decoding (wal2json); who receives a row is decided by Postgres's own row-level security,
 //! evaluated as each subscriber's role and JWT claims (see `dispatch`). Broadcast and Presence
 //! between the members of public channels (see `rooms`), also from `POST /api/broadcast`
-//! (see `api`); private channels are refused (devstack keeps no `realtime.messages`).
+//! (see `api`) and from the database's `realtime.messages` (see `messages`); private channels are authorized by RLS on `realtime.messages` (see
+//! `authorization`).
 
 mod api;
+mod authorization;
 mod capture;
 mod dispatch;
 mod hub;
+mod messages;
 mod protocol;
 mod publication;
 mod rooms;

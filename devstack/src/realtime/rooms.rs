@@ -17,6 +17,8 @@ pub struct Member {
     /// `realtime:<name>`, as the client wrote it.
     pub topic: String,
     pub private: bool,
+    /// Whether the member may see the topic's presences (always, on a public channel).
+    pub presence_read: bool,
     /// `config.broadcast.self`: the sender receives its own broadcasts too.
     pub self_broadcast: bool,
     pub out: UnboundedSender<Frame>,
@@ -48,6 +50,13 @@ pub struct Rooms {
 }
 
 impl Rooms {
+    pub fn is_empty(&self) -> bool {
+        self.members
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty()
+    }
+
     pub fn join(&self, member: Arc<Member>) {
         self.members
             .write()
@@ -196,7 +205,11 @@ impl Rooms {
             Value::Object(map)
         };
         let diff = json!({"joins": side(joined), "leaves": side(left)});
-        for m in self.members_of(topic, private) {
+        for m in self
+            .members_of(topic, private)
+            .into_iter()
+            .filter(|m| m.presence_read)
+        {
             let _ = m
                 .out
                 .send(Frame::push(None, topic, "presence_diff", diff.clone()));
@@ -219,6 +232,7 @@ mod tests {
             connection,
             topic: "realtime:room".into(),
             private: false,
+            presence_read: true,
             self_broadcast,
             out,
         }));

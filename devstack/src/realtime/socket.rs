@@ -16,6 +16,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+use super::authorization::{self, Policies};
 use super::hub::Subscriber;
 use super::protocol::{Frame, Vsn};
 use super::rooms::Member;
@@ -72,6 +73,9 @@ struct Channel {
     credentials: Credentials,
     subscribers: Vec<Arc<Subscriber>>,
     private: bool,
+    /// What the claims may do on the topic: everything on a public channel, what
+    /// `realtime.messages`'s policies allow on a private one.
+    policies: Policies,
     /// `config.broadcast.ack`: each broadcast is answered once relayed.
     ack: bool,
     /// `config.presence.key`, or a fresh UUID when the client gave none (as Realtime).
@@ -180,7 +184,7 @@ impl Connection {
                 self.drop_channel(topic);
                 vec![Frame::reply(&frame, "ok", json!({}))]
             }
-            (_, "access_token") => self.refresh_token(&frame),
+            (_, "access_token") => self.refresh_token(&frame).await,
             (_, "broadcast") => self.broadcast(&frame),
             (_, "presence") => self.presence(&frame),
             // Realtime ignores what it does not know.
@@ -189,11 +193,15 @@ impl Connection {
     }
 
     /// A member's broadcast, relayed to the channel's other members (and to itself with
-    /// `self`); answered only when the channel asked for acknowledgements.
+    /// `self`); answered only when the channel asked for acknowledgements. One the policies
+    /// do not let the member write is dropped unanswered, as Realtime drops it.
     fn broadcast(&self, frame: &Frame) -> Vec<Frame> {
         let Some(channel) = self.channels.get(&frame.topic) else {
             return Vec::new();
         };
+        if !channel.policies.broadcast_write {
+            return Vec::new();
+        }
         self.project.realtime.rooms.broadcast(
             Some(self.id),
             &frame.topic,
@@ -212,6 +220,9 @@ impl Connection {
         let Some(channel) = self.channels.get(&frame.topic) else {
             return Vec::new();
         };
+        if !channel.policies.presence_write {
+            return vec![Frame::reply(frame, "error", json!({}))];
+        }
         let rooms = &self.project.realtime.rooms;
         let event = frame
             .payload
@@ -278,17 +289,15 @@ impl Connection {
                 .unwrap_or(false)
         };
         let private = flag("/private");
-        if private {
-            // Private channels are authorized by RLS on `realtime.messages`, which devstack
-            // does not keep: every private join is refused as Realtime refuses one the
-            // policies do not allow.
-            return join_error(
-                frame,
-                &format!(
-                    "Unauthorized: You do not have permissions to read from this Channel topic: {name}"
-                ),
-            );
-        }
+        let policies = if private {
+            match authorization::policies(&self.project, name, &credentials).await {
+                Ok(p) if p.broadcast_read => p,
+                Ok(_) => return join_error(frame, &unauthorized(name)),
+                Err(e) => return join_error(frame, &e.join_reason()),
+            }
+        } else {
+            authorization::PUBLIC
+        };
         let presence_enabled = flag("/presence/enabled");
         let presence_key = config
             .and_then(|c| c.pointer("/presence/key"))
@@ -327,6 +336,7 @@ impl Connection {
             connection: self.id,
             topic: frame.topic.clone(),
             private,
+            presence_read: policies.presence_read,
             self_broadcast: flag("/broadcast/self"),
             out: self.out.clone(),
         }));
@@ -337,6 +347,7 @@ impl Connection {
                 credentials,
                 subscribers,
                 private,
+                policies,
                 ack: flag("/broadcast/ack"),
                 presence_key,
             },
@@ -354,7 +365,7 @@ impl Connection {
             frames.push(self.system(&frame.topic, "postgres_changes", status, &message));
         }
         // Realtime syncs a presence-enabled channel right after its join.
-        if presence_enabled {
+        if presence_enabled && policies.presence_read {
             frames.push(Frame::push(
                 frame.join_ref.clone(),
                 &frame.topic,
@@ -390,7 +401,9 @@ impl Connection {
         Ok(subscribers)
     }
 
-    fn refresh_token(&mut self, frame: &Frame) -> Vec<Frame> {
+    /// A refreshed token replaces the channel's claims; on a private channel the policies are
+    /// evaluated again with them, and a token they no longer let read ends the channel.
+    async fn refresh_token(&mut self, frame: &Frame) -> Vec<Frame> {
         let Some(token) = frame.payload.get("access_token").and_then(Value::as_str) else {
             return Vec::new();
         };
@@ -400,9 +413,23 @@ impl Connection {
         if token.starts_with("sb_") || token == channel.credentials.token {
             return Vec::new();
         }
+        let private = channel.private;
         match token::confirm(&self.project, token) {
             Err(refusal) => self.shut_down(&frame.topic, &refusal.shutdown_message()),
             Ok(credentials) => {
+                let name = frame
+                    .topic
+                    .strip_prefix("realtime:")
+                    .unwrap_or(&frame.topic);
+                let policies = if private {
+                    match authorization::policies(&self.project, name, &credentials).await {
+                        Ok(p) if p.broadcast_read => p,
+                        Ok(_) => return self.shut_down(&frame.topic, &unauthorized(name)),
+                        Err(e) => return self.shut_down(&frame.topic, &e.join_reason()),
+                    }
+                } else {
+                    authorization::PUBLIC
+                };
                 let hub = &self.project.realtime.hub;
                 hub.remove(self.id, Some(&frame.topic));
                 let Some(channel) = self.channels.get_mut(&frame.topic) else {
@@ -415,6 +442,7 @@ impl Connection {
                     .collect();
                 hub.add(channel.subscribers.iter().cloned());
                 channel.credentials = credentials;
+                channel.policies = policies;
                 if channel.subscribers.is_empty() {
                     return Vec::new();
                 }
@@ -492,6 +520,11 @@ impl Connection {
             }),
         )
     }
+}
+
+/// Realtime's refusal of a private channel whose read policies do not allow the claims.
+fn unauthorized(name: &str) -> String {
+    format!("Unauthorized: You do not have permissions to read from this Channel topic: {name}")
 }
 
 fn join_error(frame: &Frame, reason: &str) -> Vec<Frame> {

@@ -64,7 +64,7 @@ pub async fn list(
 }
 
 /// `text` with the `ILIKE` wildcards `%`, `_` and `\` taken literally.
-pub fn like_escape(text: &str) -> String {
+fn like_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {

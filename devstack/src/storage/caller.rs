@@ -84,17 +84,18 @@ impl Caller {
             .map_err(|e| StorageError::internal("database pool", e))
     }
 
-    /// Starts a transaction as this caller.
+    /// Starts a transaction as this caller. It is the Storage API's own, so it may delete
+    /// from storage.objects and storage.buckets (`storage.protect_delete()` refuses any other
+    /// SQL; RLS still decides which rows).
     pub async fn begin<'a>(&self, client: &'a mut Object) -> StorageResult<Transaction<'a>> {
         let tx = client.transaction().await?;
+        let mut settings = vec![("storage.allow_delete_query".to_owned(), "true".to_owned())];
         if let Some(claims) = &self.claims {
-            let mut settings = vec![
-                ("role".to_owned(), self.role().to_owned()),
-                ("request.jwt.claims".to_owned(), claims.to_string()),
-            ];
+            settings.push(("role".to_owned(), self.role().to_owned()));
+            settings.push(("request.jwt.claims".to_owned(), claims.to_string()));
             settings.extend(crate::rest::legacy_claim_settings(claims));
-            crate::rest::set_local(&tx, &settings).await?;
         }
+        crate::rest::set_local(&tx, &settings).await?;
         Ok(tx)
     }
 }

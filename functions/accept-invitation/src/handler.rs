@@ -11,7 +11,7 @@ use worker::Method;
 use crate::accept_input::{AcceptInput, check_password, check_token};
 use crate::auth_admin;
 use crate::invitation_rpc_error::api_error;
-use crate::inviter_notice::notify_inviter;
+use crate::inviter_notice::{AcceptanceNotice, notify_inviter_after_answer};
 
 /// A token and a password: well under a kilobyte.
 const BODY_LIMIT: BodyLimit = BodyLimit::new(2 * 1024);
@@ -35,6 +35,15 @@ struct Accepted {
     user_id: Uuid,
     profile_id: Uuid,
     email: String,
+}
+
+/// What `accept_profile_invitation_with_notice` returns: the acceptance, and what to tell the
+/// inviter (null when nobody is left to tell).
+#[derive(Debug, Deserialize)]
+struct AcceptedWithNotice {
+    #[serde(flatten)]
+    accepted: Accepted,
+    notice: Option<AcceptanceNotice>,
 }
 
 pub async fn route(mut ctx: RequestContext) -> Result<Answer, ApiError> {
@@ -77,9 +86,11 @@ async fn preview(rest: &Rest, token_hash: &str) -> Result<Preview, ApiError> {
 }
 
 /// Preview (so an unusable link creates nothing), check the password, create the account, link
-/// it in one transaction; if linking fails or cannot be confirmed, delete the account again.
-/// Of concurrent accepts of one token only one can create the account (the address is unique
-/// in Supabase Auth); the others get 409 `email_taken`, or 410 once the first has committed.
+/// it in one transaction that also reads the inviter's notice; if linking fails or cannot be
+/// confirmed, delete the account again. Three round trips: the notice's e-mail goes after the
+/// answer. Of concurrent accepts of one token only one can create the account (the address is
+/// unique in Supabase Auth); the others get 409 `email_taken`, or 410 once the first has
+/// committed.
 async fn accept(ctx: &RequestContext, rest: &Rest, input: AcceptInput) -> Result<Answer, ApiError> {
     let token_hash = hash_token(&input.token);
     let invitation = preview(rest, &token_hash).await?;
@@ -87,9 +98,15 @@ async fn accept(ctx: &RequestContext, rest: &Rest, input: AcceptInput) -> Result
     let user_id = auth_admin::create_user(&ctx.config, &invitation.email, &input.password).await?;
 
     let args = json!({ "p_token_hash": token_hash, "p_user_id": user_id });
-    let linked = match Rest::run::<Accepted>(rest.rpc("accept_profile_invitation", &args)).await {
-        Ok(Ok(accepted)) => {
-            notify_inviter(ctx, rest, &token_hash).await;
+    let linked = match Rest::run::<AcceptedWithNotice>(
+        rest.rpc("accept_profile_invitation_with_notice", &args),
+    )
+    .await
+    {
+        Ok(Ok(AcceptedWithNotice { accepted, notice })) => {
+            if let Some(notice) = notice {
+                notify_inviter_after_answer(ctx, notice);
+            }
             return json_response(201, &accepted);
         }
         Ok(Err(e)) => api_error(e, "accepting an invitation"),

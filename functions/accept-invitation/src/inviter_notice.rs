@@ -1,16 +1,16 @@
-//! Telling the admin who sent an invitation that it has been accepted: one e-mail, sent once
-//! the account is linked. It is a courtesy: a failed notice is logged and changes nothing about
-//! the acceptance.
+//! Telling the admin who sent an invitation that it has been accepted: one e-mail, sent after
+//! the answer once the account is linked (the linking transaction reads what it says). It is a
+//! courtesy: a failed notice is logged and changes nothing about the acceptance.
 
 use edge_worker::{
-    MailConfig, OutgoingMail, RequestContext, Rest, escape_html, person_name, plain_name,
-    readable_time, send_mail,
+    MailConfig, OutgoingMail, RequestContext, escape_html, person_name, plain_name, readable_time,
+    send_mail,
 };
 use serde::Deserialize;
-use serde_json::json;
 use uuid::Uuid;
 
-/// What `profile_invitation_acceptance_notice` returns for an accepted invitation.
+/// What `profile_invitation_acceptance_notice` returns for an accepted invitation (in the answer
+/// of `accept_profile_invitation_with_notice`).
 #[derive(Debug, Deserialize)]
 pub struct AcceptanceNotice {
     pub invitation_id: Uuid,
@@ -32,42 +32,24 @@ pub struct NoticeInviter {
     pub name: Option<String>,
 }
 
-/// E-mails the inviter of the invitation `token_hash` (just accepted), when e-mail is on and
-/// the inviter still has an address. Failures are logged: the acceptance stands.
-pub async fn notify_inviter(ctx: &RequestContext, rest: &Rest, token_hash: &str) {
+/// E-mails the inviter `notice` after the answer (`ctx.waitUntil`), when e-mail is on. Failures
+/// are logged: the acceptance stands.
+pub fn notify_inviter_after_answer(ctx: &RequestContext, notice: AcceptanceNotice) {
     let mail = match MailConfig::from_env(&ctx.env) {
         Ok(Some(mail)) => mail,
         Ok(None) | Err(_) => return,
     };
-    let args = json!({ "p_token_hash": token_hash });
-    let notice = match Rest::run::<Option<AcceptanceNotice>>(
-        rest.rpc("profile_invitation_acceptance_notice", &args),
-    )
-    .await
-    {
-        Ok(Ok(Some(notice))) => notice,
-        Ok(Ok(None)) => return,
-        Ok(Err(e)) => {
-            let _ = e.unexpected("reading an acceptance notice");
-            return;
-        }
-        Err(e) => {
+    let env = ctx.env.clone();
+    let request_id = ctx.request_id.clone();
+    ctx.defer.after_answer(async move {
+        if let Err(failure) = send_mail(&env, &mail, &notice_mail(&notice)).await {
             worker::console_error!(
-                "{} reading an acceptance notice: {}",
-                ctx.request_id,
-                e.message()
+                "{request_id} the acceptance notice of invitation {} was not sent: {}",
+                notice.invitation_id,
+                failure.reason
             );
-            return;
         }
-    };
-    if let Err(failure) = send_mail(&ctx.env, &mail, &notice_mail(&notice)).await {
-        worker::console_error!(
-            "{} the acceptance notice of invitation {} was not sent: {}",
-            ctx.request_id,
-            notice.invitation_id,
-            failure.reason
-        );
-    }
+    });
 }
 
 /// The notice, in text and HTML.

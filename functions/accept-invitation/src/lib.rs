@@ -18,7 +18,7 @@ pub use accept_input::{
 };
 
 use edge_worker::{FunctionSpec, IncomingRequest};
-use worker::{Env, web_sys};
+use worker::{Context, Env, web_sys};
 
 pub const SPEC: FunctionSpec = FunctionSpec {
     name: "accept-invitation",
@@ -28,8 +28,12 @@ pub const SPEC: FunctionSpec = FunctionSpec {
 };
 
 /// Answers one request to `/functions/v1/accept-invitation`.
-pub async fn handle(req: IncomingRequest, env: Env) -> worker::Result<web_sys::Response> {
-    edge_worker::serve(req, env, &SPEC, handler::route).await
+pub async fn handle(
+    req: IncomingRequest,
+    env: Env,
+    ctx: Context,
+) -> worker::Result<web_sys::Response> {
+    edge_worker::serve(req, env, ctx, &SPEC, handler::route).await
 }
 
 edge_worker::standalone_worker!(handle);

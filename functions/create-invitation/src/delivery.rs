@@ -1,11 +1,16 @@
 //! Sending an invitation's e-mail and recording how it went: on create, replace and resend (in
 //! the request) and from the retry job (cron) for sends that failed or never finished.
+//!
+//! In a request, a mail the transport took is recorded after the answer (`ctx.waitUntil`): the
+//! send was claimed for [`CLAIM_SECONDS`] when it was queued, so if that record is lost the retry
+//! job sends again under the same idempotency key, which the provider does not deliver twice. A
+//! failed attempt is recorded before answering, so the answer shows the retry the database set.
 
 use edge_crypto::KeyRing;
 use edge_http::ApiError;
 use edge_worker::{
-    MailConfig, MailFailure, Rest, SentMail, SupabaseConfig, internal_error, optional_setting,
-    send_mail,
+    Defer, MailConfig, MailFailure, Rest, RestError, SentMail, SupabaseConfig, internal_error,
+    optional_setting, send_mail,
 };
 use serde_json::json;
 use worker::Env;
@@ -26,6 +31,9 @@ pub struct Mailer<'a> {
     pub rest: &'a Rest,
     pub key_ring: &'a KeyRing,
     pub link_base: &'a LinkBase,
+    /// In a request: where a sent mail's record goes, after the answer. None (the retry job):
+    /// every outcome is recorded before going on.
+    pub defer: Option<&'a Defer>,
 }
 
 impl Mailer<'_> {
@@ -98,25 +106,38 @@ impl Mailer<'_> {
                 })
             }
         };
+        let recording = self.rest.rpc("record_profile_invitation_delivery", &args);
+        if let (Some(defer), Ok(_)) = (self.defer, &outcome) {
+            let id = record.id;
+            defer.after_answer(async move {
+                let _ = recorded(id, Rest::run(recording).await);
+            });
+            return (record.sent_now(&edge_worker::timestamp_now()), true);
+        }
         let sent = outcome.is_ok();
-        match Rest::run::<InvitationRecord>(
-            self.rest.rpc("record_profile_invitation_delivery", &args),
-        )
-        .await
-        {
-            Ok(Ok(recorded)) => (recorded, sent),
-            Ok(Err(e)) => {
-                let _ = e.unexpected("recording an invitation e-mail's outcome");
-                (record, sent)
-            }
-            Err(e) => {
-                worker::console_error!(
-                    "recording invitation {} e-mail: {}",
-                    record.id,
-                    e.message()
-                );
-                (record, sent)
-            }
+        let id = record.id;
+        match recorded(id, Rest::run(recording).await) {
+            Some(recorded) => (recorded, sent),
+            None => (record, sent),
+        }
+    }
+}
+
+/// The invitation as `record_profile_invitation_delivery` recorded it; a failure to record is
+/// logged (the send stays claimed, and the retry job repeats it later).
+fn recorded(
+    id: uuid::Uuid,
+    answer: Result<Result<InvitationRecord, RestError>, ApiError>,
+) -> Option<InvitationRecord> {
+    match answer {
+        Ok(Ok(recorded)) => Some(recorded),
+        Ok(Err(e)) => {
+            let _ = e.unexpected("recording an invitation e-mail's outcome");
+            None
+        }
+        Err(e) => {
+            worker::console_error!("recording invitation {id} e-mail: {}", e.message());
+            None
         }
     }
 }
@@ -160,6 +181,7 @@ pub async fn retry_due_deliveries(env: &Env, config: SupabaseConfig) -> Result<R
         rest: &rest,
         key_ring: &key_ring,
         link_base: &link_base,
+        defer: None,
     };
     for record in due {
         if mailer.deliver_stored(record).await.1 {

@@ -9,7 +9,7 @@ use edge_worker::{
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
-use worker::{Env, Method};
+use worker::Method;
 
 use crate::delivery::{CLAIM_SECONDS, Mailer};
 use crate::invitation_input::{InvitationInput, ValidInvitation, parse_uuid};
@@ -34,13 +34,15 @@ struct Admin {
 }
 
 impl Admin {
-    fn mailer<'a>(&'a self, env: &'a Env, mail: &'a MailConfig) -> Mailer<'a> {
+    /// A request's mailer: a sent mail is recorded after the answer.
+    fn mailer<'a>(&'a self, ctx: &'a RequestContext, mail: &'a MailConfig) -> Mailer<'a> {
         Mailer {
-            env,
+            env: &ctx.env,
             config: mail,
             rest: &self.rest,
             key_ring: &self.key_ring,
             link_base: &self.link_base,
+            defer: Some(&ctx.defer),
         }
     }
 
@@ -79,7 +81,7 @@ struct ActiveInvitationConflict {
 }
 
 pub async fn route(mut ctx: RequestContext) -> Result<Answer, ApiError> {
-    let auth = authenticate(&ctx.req, &ctx.config).await?;
+    let auth = authenticate(&ctx).await?;
     if auth.caller.is_anonymous {
         return Err(ApiError::forbidden(
             "guest_not_allowed",
@@ -109,9 +111,9 @@ pub async fn route(mut ctx: RequestContext) -> Result<Answer, ApiError> {
             let input: InvitationInput = read_json_body(&mut ctx.req, BODY_LIMIT).await?;
             let input = input.validate()?;
             if input.resend {
-                resend(&ctx.env, &admin, input.profile_id).await
+                resend(&ctx, &admin, input.profile_id).await
             } else {
-                invite(&ctx.env, &admin, input).await
+                invite(&ctx, &admin, input).await
             }
         }
         Method::Get => {
@@ -147,10 +149,14 @@ fn query_uuid(ctx: &RequestContext, name: &str) -> Result<Uuid, ApiError> {
 
 /// Makes a token, stores its hash and its envelope through `create_profile_invitation` (queued
 /// for e-mail when e-mail is on), sends the e-mail, and answers 201 with the link and whether
-/// the mail went out; 409 with the active invitation (and its link) when there is one and
+/// the mail went out (two round trips: a sent mail is recorded after the answer); 409 with the active invitation (and its link) when there is one and
 /// `replace` is not set. A failed mail loses nothing: the invitation is pending, its delivery
 /// `failed`, and the retry job sends it later.
-async fn invite(env: &Env, admin: &Admin, input: ValidInvitation) -> Result<Answer, ApiError> {
+async fn invite(
+    ctx: &RequestContext,
+    admin: &Admin,
+    input: ValidInvitation,
+) -> Result<Answer, ApiError> {
     let token = random_token().map_err(|e| internal_error("making a token", e))?;
     let envelope = seal_token(&admin.key_ring, input.profile_id, &token)
         .map_err(|e| internal_error("sealing an invitation token", e))?;
@@ -171,7 +177,7 @@ async fn invite(env: &Env, admin: &Admin, input: ValidInvitation) -> Result<Answ
         Ok(created) => {
             let (record, email_sent) = match &admin.mail {
                 Some(mail) => {
-                    let (record, sent) = admin.mailer(env, mail).deliver(created, &token).await;
+                    let (record, sent) = admin.mailer(ctx, mail).deliver(created, &token).await;
                     (record, Some(sent))
                 }
                 None => (created, None),
@@ -199,7 +205,7 @@ async fn invite(env: &Env, admin: &Admin, input: ValidInvitation) -> Result<Answ
 
 /// E-mails the profile's active invitation again (a new send, the same link) and answers 200
 /// with it and whether the mail went out.
-async fn resend(env: &Env, admin: &Admin, profile_id: Uuid) -> Result<Answer, ApiError> {
+async fn resend(ctx: &RequestContext, admin: &Admin, profile_id: Uuid) -> Result<Answer, ApiError> {
     let Some(mail) = &admin.mail else {
         return Err(mail_not_configured(
             "MAIL_TRANSPORT is not set, so invitations cannot be e-mailed",
@@ -213,7 +219,7 @@ async fn resend(env: &Env, admin: &Admin, profile_id: Uuid) -> Result<Answer, Ap
     let queued: InvitationRecord = Rest::run(admin.rest.rpc("resend_profile_invitation", &args))
         .await?
         .map_err(|e| api_error(e, "resending an invitation"))?;
-    let (record, sent) = admin.mailer(env, mail).deliver_stored(queued).await;
+    let (record, sent) = admin.mailer(ctx, mail).deliver_stored(queued).await;
     let view = InvitationView {
         email_sent: Some(sent),
         ..shown(admin, record)

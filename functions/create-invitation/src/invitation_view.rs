@@ -147,6 +147,22 @@ fn token_aad(profile_id: Uuid, row: &str) -> Aad<'_> {
 }
 
 impl InvitationRecord {
+    /// The invitation as `record_profile_invitation_delivery` writes it for a sent attempt of
+    /// its current send at `sent_at`: what a request answers while that record is written after
+    /// the answer.
+    pub fn sent_now(self, sent_at: &str) -> Self {
+        Self {
+            delivery: Delivery {
+                delivery_status: Some("sent".to_owned()),
+                delivery_attempts: self.delivery.delivery_attempts + 1,
+                delivery_error: None,
+                delivery_next_attempt_at: None,
+                delivery_sent_at: Some(sent_at.to_owned()),
+            },
+            ..self
+        }
+    }
+
     /// The view with `token` (just made) as its link.
     pub fn with_token(self, token: String, base: &LinkBase) -> InvitationView {
         let link = base.link(&token);

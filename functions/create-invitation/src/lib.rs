@@ -18,7 +18,7 @@ pub use invitation_input::{InvitationInput, ValidInvitation, parse_uuid};
 pub use invitation_view::{InvitationRecord, InvitationView, LinkBase, token_aad_row};
 
 use edge_worker::{FunctionSpec, IncomingRequest};
-use worker::{Env, web_sys};
+use worker::{Context, Env, web_sys};
 
 pub const SPEC: FunctionSpec = FunctionSpec {
     name: "create-invitation",
@@ -37,8 +37,12 @@ pub async fn scheduled_email_retry(env: &Env) {
 }
 
 /// Answers one request to `/functions/v1/create-invitation`.
-pub async fn handle(req: IncomingRequest, env: Env) -> worker::Result<web_sys::Response> {
-    edge_worker::serve(req, env, &SPEC, handler::route).await
+pub async fn handle(
+    req: IncomingRequest,
+    env: Env,
+    ctx: Context,
+) -> worker::Result<web_sys::Response> {
+    edge_worker::serve(req, env, ctx, &SPEC, handler::route).await
 }
 
 edge_worker::standalone_worker!(handle, scheduled: scheduled_email_retry);

@@ -41,7 +41,7 @@ struct LinkedDevice {
 }
 
 pub async fn link_device(ctx: &mut RequestContext) -> Result<Answer, ApiError> {
-    let account = authenticate(&ctx.req, &ctx.config).await?.caller;
+    let account = authenticate(ctx).await?.caller;
     if account.is_anonymous {
         return Err(ApiError::forbidden(
             "guest_not_allowed",
@@ -49,7 +49,7 @@ pub async fn link_device(ctx: &mut RequestContext) -> Result<Answer, ApiError> {
         ));
     }
     let body: LinkRequest = read_json_body(&mut ctx.req, BODY_LIMIT).await?;
-    let guest = verify_access_token(&ctx.config, body.guest_access_token.trim())
+    let guest = verify_access_token(ctx, body.guest_access_token.trim())
         .await
         .map_err(|e| {
             if e.status() >= 500 {

@@ -22,7 +22,7 @@ pub use signup_input::{ReportedVisit, SignupInput};
 pub use user_agent::{DeviceProfile, parse_user_agent};
 
 use edge_worker::{FunctionSpec, IncomingRequest};
-use worker::{Env, web_sys};
+use worker::{Context, Env, web_sys};
 
 pub const SPEC: FunctionSpec = FunctionSpec {
     name: "guest-signup",
@@ -32,8 +32,12 @@ pub const SPEC: FunctionSpec = FunctionSpec {
 };
 
 /// Answers one request to `/functions/v1/guest-signup[/retention|/link]`.
-pub async fn handle(req: IncomingRequest, env: Env) -> worker::Result<web_sys::Response> {
-    edge_worker::serve(req, env, &SPEC, handler::route).await
+pub async fn handle(
+    req: IncomingRequest,
+    env: Env,
+    ctx: Context,
+) -> worker::Result<web_sys::Response> {
+    edge_worker::serve(req, env, ctx, &SPEC, handler::route).await
 }
 
 /// The cron trigger's work: the retention job, its outcome logged.

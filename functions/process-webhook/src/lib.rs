@@ -22,7 +22,7 @@ pub use sender_auth::{AuthMethod, AuthenticatedDelivery, PresentedCredentials, S
 pub use webhook_body::{ReportedStatus, ValidWebhook, WebhookInput, parse_webhook};
 
 use edge_worker::{FunctionSpec, IncomingRequest};
-use worker::{Env, web_sys};
+use worker::{Context, Env, web_sys};
 
 pub const SPEC: FunctionSpec = FunctionSpec {
     name: "process-webhook",
@@ -38,8 +38,12 @@ pub const SPEC: FunctionSpec = FunctionSpec {
 };
 
 /// Answers one request to `/functions/v1/process-webhook[/retention]`.
-pub async fn handle(req: IncomingRequest, env: Env) -> worker::Result<web_sys::Response> {
-    edge_worker::serve(req, env, &SPEC, handler::route).await
+pub async fn handle(
+    req: IncomingRequest,
+    env: Env,
+    ctx: Context,
+) -> worker::Result<web_sys::Response> {
+    edge_worker::serve(req, env, ctx, &SPEC, handler::route).await
 }
 
 /// The cron trigger's work, each job's outcome logged: forget old delivery ids, delete old

@@ -10,23 +10,23 @@ use worker::{Context, Env, event, web_sys};
 /// The runtime's request is taken as it comes (see [`IncomingRequest`]) and read once, here,
 /// for every function.
 #[event(fetch)]
-async fn fetch(
-    req: web_sys::Request,
-    env: Env,
-    _ctx: Context,
-) -> worker::Result<web_sys::Response> {
+async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
     let req = IncomingRequest::new(req);
     match function_name(req.path()) {
-        Some(name) if name == save_connection::SPEC.name => save_connection::handle(req, env).await,
-        Some(name) if name == tenant_proxy::SPEC.name => tenant_proxy::handle(req, env).await,
+        Some(name) if name == save_connection::SPEC.name => {
+            save_connection::handle(req, env, ctx).await
+        }
+        Some(name) if name == tenant_proxy::SPEC.name => tenant_proxy::handle(req, env, ctx).await,
         Some(name) if name == create_invitation::SPEC.name => {
-            create_invitation::handle(req, env).await
+            create_invitation::handle(req, env, ctx).await
         }
         Some(name) if name == accept_invitation::SPEC.name => {
-            accept_invitation::handle(req, env).await
+            accept_invitation::handle(req, env, ctx).await
         }
-        Some(name) if name == process_webhook::SPEC.name => process_webhook::handle(req, env).await,
-        Some(name) if name == guest_signup::SPEC.name => guest_signup::handle(req, env).await,
+        Some(name) if name == process_webhook::SPEC.name => {
+            process_webhook::handle(req, env, ctx).await
+        }
+        Some(name) if name == guest_signup::SPEC.name => guest_signup::handle(req, env, ctx).await,
         _ => not_found(req.path()),
     }
 }

@@ -32,7 +32,7 @@ struct ConnectionView {
 }
 
 pub async fn route(mut ctx: RequestContext) -> Result<Answer, ApiError> {
-    let auth = authenticate(&ctx.req, &ctx.config).await?;
+    let auth = authenticate(&ctx).await?;
     if auth.caller.is_anonymous {
         return Err(ApiError::forbidden(
             "guest_not_allowed",

@@ -25,7 +25,7 @@ const DEFAULT_TIMEOUT_MS: u64 = 15_000;
 const DEFAULT_IDLE_TIMEOUT_MS: u64 = 10_000;
 
 pub async fn relay(ctx: RequestContext) -> Result<Answer, ApiError> {
-    let auth = authenticate(&ctx.req, &ctx.config).await?;
+    let auth = authenticate(&ctx).await?;
     let url = ctx
         .req
         .url()

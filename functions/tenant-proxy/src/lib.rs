@@ -4,6 +4,7 @@
 //! client's credentials.
 #![forbid(unsafe_code)]
 
+mod connection_cache;
 mod handler;
 mod proxy_path;
 mod relay;
@@ -16,7 +17,7 @@ pub use relay_headers::{REQUEST_HEADERS, RESPONSE_HEADERS};
 pub use tenant_key::tenant_auth_headers;
 
 use edge_worker::{FunctionSpec, IncomingRequest};
-use worker::{Env, web_sys};
+use worker::{Context, Env, web_sys};
 
 pub const SPEC: FunctionSpec = FunctionSpec {
     name: "tenant-proxy",
@@ -33,8 +34,12 @@ pub const SPEC: FunctionSpec = FunctionSpec {
 };
 
 /// Answers one request to `/functions/v1/tenant-proxy/…`.
-pub async fn handle(req: IncomingRequest, env: Env) -> worker::Result<web_sys::Response> {
-    edge_worker::serve(req, env, &SPEC, handler::relay).await
+pub async fn handle(
+    req: IncomingRequest,
+    env: Env,
+    ctx: Context,
+) -> worker::Result<web_sys::Response> {
+    edge_worker::serve(req, env, ctx, &SPEC, handler::relay).await
 }
 
 edge_worker::standalone_worker!(handle);

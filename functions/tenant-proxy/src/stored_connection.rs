@@ -2,6 +2,9 @@
 //! save-connection's rules, its service key opened. A row written some other way than by
 //! save-connection (an older version, SQL) is refused here, before anything is sent.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use edge_crypto::SecretString;
 use edge_http::ApiError;
 use edge_tenant::{
@@ -11,6 +14,12 @@ use edge_worker::{RequestContext, Rest, internal_error, optional_setting};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
+
+use crate::connection_cache::{ConnectionCache, DEFAULT_TTL_MS};
+
+thread_local! {
+    static CACHE: RefCell<ConnectionCache<StoredConnection>> = RefCell::default();
+}
 
 /// What tenant-proxy reads of a stored connection (with the service key: the envelopes are
 /// not readable with the caller's token).
@@ -24,8 +33,31 @@ pub struct StoredConnection {
 
 /// The owner argument is what keeps one user's request away from another's connection;
 /// "not yours" and "does not exist" answer the same 404. `connection_for_relay` first refuses a
-/// blocked or deleted owner (403 account_blocked), in the same request.
+/// blocked or deleted owner (403 account_blocked), in the same request. A connection found is
+/// kept for `TENANT_CONNECTION_CACHE_MS` (see [`crate::connection_cache`]); a miss or a refusal
+/// is not kept.
 pub async fn find(
+    ctx: &RequestContext,
+    owner: Uuid,
+    name: &str,
+) -> Result<Rc<StoredConnection>, ApiError> {
+    let ttl = optional_setting(&ctx.env, "TENANT_CONNECTION_CACHE_MS")
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(DEFAULT_TTL_MS);
+    let now = worker::js_sys::Date::now() as u64;
+    if ttl > 0
+        && let Some(hit) = CACHE.with(|c| c.borrow_mut().get(owner, name, now, ttl))
+    {
+        return Ok(hit);
+    }
+    let found = Rc::new(look_up(ctx, owner, name).await?);
+    if ttl > 0 {
+        CACHE.with(|c| c.borrow_mut().put(owner, name, found.clone(), now, ttl));
+    }
+    Ok(found)
+}
+
+async fn look_up(
     ctx: &RequestContext,
     owner: Uuid,
     name: &str,

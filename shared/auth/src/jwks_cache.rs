@@ -152,6 +152,49 @@ impl JwksCache {
         }
     }
 
+    /// The key for `kid` if the last good set holds it, fresh or not, without waiting for any
+    /// fetch; `true` beside it when the set is past its refresh age and the refetch interval
+    /// allows a refresh, which the caller is then to run ([`JwksCache::refresh`]) without
+    /// holding the request up. None: the key is unknown, and [`JwksCache::key`] must fetch.
+    pub(crate) fn held(&self, kid: &str, now: UnixTime) -> Option<(VerifyingKey, bool)> {
+        let now = now.as_secs();
+        let mut state = self.lock();
+        if let Some(key) = state.fresh_key(kid, now, self.policy.max_age_secs) {
+            return Some((key, false));
+        }
+        let key = state.keys.get(kid).cloned()?;
+        let refresh_due = self.may_fetch(&state, now);
+        if refresh_due {
+            state.last_attempt = Some(now);
+        }
+        Some((key, refresh_due))
+    }
+
+    /// Fetches the set again (the refresh [`JwksCache::held`] asked for) and keeps it if it is a
+    /// good one; a failure keeps the set held (its keys stay usable, as in [`JwksCache::key`]).
+    /// Nothing happens while another fetch is under way.
+    pub(crate) async fn refresh(&self, now: UnixTime, fetcher: &impl JwksFetcher) {
+        let Some(_fetching) = self.fetching.try_lock() else {
+            return;
+        };
+        let fetched = match fetcher.fetch_jwks().await {
+            Ok(body) => JwkSet::from_json(&body).await.ok(),
+            Err(_) => None,
+        };
+        if let Some(keys) = fetched {
+            let mut state = self.lock();
+            state.keys = keys;
+            state.fetched_at = Some(now.as_secs());
+        }
+    }
+
+    /// Whether the refetch interval allows a fetch attempt now (a clock gone back allows one).
+    fn may_fetch(&self, state: &CacheState, now: i64) -> bool {
+        state
+            .last_attempt
+            .is_none_or(|at| now - at >= self.policy.min_refetch_secs || now < at)
+    }
+
     /// The key for `kid` if the set holding it is younger than the refresh age.
     fn fresh(&self, kid: &str, now: i64) -> Option<VerifyingKey> {
         self.lock().fresh_key(kid, now, self.policy.max_age_secs)
@@ -167,10 +210,7 @@ impl JwksCache {
             return Lookup::Hit(key);
         }
         let cached = state.keys.get(kid).cloned();
-        let may_fetch = state
-            .last_attempt
-            .is_none_or(|at| now - at >= self.policy.min_refetch_secs || now < at);
-        if !may_fetch {
+        if !self.may_fetch(&state, now) {
             return match cached {
                 Some(key) => Lookup::Hit(key),
                 None if state.fetched_at.is_none() => Lookup::Unavailable,

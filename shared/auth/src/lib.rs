@@ -57,4 +57,4 @@ pub use error::{AuthError, ConfigError};
 pub use jwks::{JwkSet, JwksError};
 pub use jwks_cache::{FetchError, JwksFetcher, NoJwks};
 pub use time::UnixTime;
-pub use verifier::{TokenVerifier, VerifierConfig};
+pub use verifier::{TokenVerifier, Verified, VerifierConfig};

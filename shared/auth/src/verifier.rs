@@ -94,6 +94,21 @@ impl VerifierConfig {
     }
 }
 
+/// A verified caller, and whether the JWKS is due a refresh in the background
+/// ([`TokenVerifier::verify_holding_keys`]).
+#[derive(Debug)]
+pub struct Verified {
+    pub caller: Caller,
+    pub refresh_due: bool,
+}
+
+/// Whether a token's key may come from a set past its refresh age without waiting for a fetch.
+#[derive(Debug, Clone, Copy)]
+enum KeyWait {
+    UntilFresh,
+    OnlyForUnknown,
+}
+
 /// Verifies access tokens. Keep one per isolate (e.g. in a `static`/`thread_local`) so the JWKS
 /// cache outlives single requests.
 #[derive(Debug)]
@@ -136,11 +151,44 @@ impl TokenVerifier {
         now: UnixTime,
         fetcher: &impl JwksFetcher,
     ) -> Result<Caller, AuthError> {
+        self.verify_with(token, now, fetcher, KeyWait::UntilFresh)
+            .await
+            .map(|verified| verified.caller)
+    }
+
+    /// Like [`TokenVerifier::verify`], but a key the cache holds is used at once even when its
+    /// set is past the refresh age: then [`Verified::refresh_due`] asks the caller to run
+    /// [`TokenVerifier::refresh_jwks`] after the answer (a Worker: `ctx.waitUntil`), so no
+    /// request waits for a refresh while a valid key is held. An unknown `kid` still fetches,
+    /// at most once per refetch interval.
+    pub async fn verify_holding_keys(
+        &self,
+        token: &str,
+        now: UnixTime,
+        fetcher: &impl JwksFetcher,
+    ) -> Result<Verified, AuthError> {
+        self.verify_with(token, now, fetcher, KeyWait::OnlyForUnknown)
+            .await
+    }
+
+    /// The refresh a [`Verified::refresh_due`] asked for; a failed one keeps the keys held.
+    pub async fn refresh_jwks(&self, now: UnixTime, fetcher: &impl JwksFetcher) {
+        self.jwks.refresh(now, fetcher).await;
+    }
+
+    async fn verify_with(
+        &self,
+        token: &str,
+        now: UnixTime,
+        fetcher: &impl JwksFetcher,
+        wait: KeyWait,
+    ) -> Result<Verified, AuthError> {
         let token = ParsedToken::parse(token)?;
         let untrusted = token.untrusted();
         let alg = JwtAlgorithm::from_name(untrusted.algorithm())
             .filter(|alg| self.config.algorithms.contains(alg))
             .ok_or(AuthError::UnsupportedAlgorithm)?;
+        let mut refresh_due = false;
         let claims = match alg {
             JwtAlgorithm::Hs256 => {
                 let secret = self
@@ -156,11 +204,25 @@ impl TokenVerifier {
                     .key_id
                     .as_deref()
                     .ok_or(AuthError::MissingKeyId)?;
-                let key = self.jwks.key(kid, now, fetcher).await?;
+                let held = match wait {
+                    KeyWait::OnlyForUnknown => self.jwks.held(kid, now),
+                    KeyWait::UntilFresh => None,
+                };
+                let key = match held {
+                    Some((key, due)) => {
+                        refresh_due = due;
+                        key
+                    }
+                    None => self.jwks.key(kid, now, fetcher).await?,
+                };
                 validate_with_jwk(alg, &key, &token).await?
             }
         };
-        self.check_claims(claims, now)
+        let caller = self.check_claims(claims, now)?;
+        Ok(Verified {
+            caller,
+            refresh_due,
+        })
     }
 
     fn check_claims(

@@ -735,3 +735,76 @@ fn es256_vectors_valid_tampered_wrong_key_high_s_and_malformed_signatures() {
         );
     }
 }
+
+#[test]
+fn a_held_key_is_used_at_once_and_its_set_refreshed_after_the_answer() {
+    let key = es256_signing_key(1);
+    let token = es256_token(
+        &key,
+        Some("k1"),
+        &with(claims(), "exp", (NOW + 7200).into()),
+    );
+    let calls = Cell::new(0);
+    let good = serving(json!({"keys": [es256_jwk(&key, "k1")]}), &calls);
+    let verifier = hs_verifier();
+    let at = |secs| UnixTime::from_secs(NOW + secs);
+    let holding = |secs| block_on(verifier.verify_holding_keys(&token, at(secs), &good));
+    // A cold cache has no key to hold: the first request fetches, and nothing is due after.
+    let first = block_on(verifier.verify_holding_keys(&token, at(0), &good)).unwrap();
+    assert!(!first.refresh_due);
+    assert_eq!(calls.get(), 1);
+
+    // Past the refresh age the held key answers without a fetch; one refresh is asked for,
+    // not one per request.
+    let stale = holding(601).unwrap();
+    assert!(stale.refresh_due);
+    assert!(!holding(602).unwrap().refresh_due);
+    assert_eq!(calls.get(), 1, "no request waited for a fetch");
+
+    // The refresh, run after the answer, replaces the set; a set without the key revokes it.
+    let revoked_calls = Cell::new(0);
+    let revoked = serving(json!({"keys": []}), &revoked_calls);
+    block_on(verifier.refresh_jwks(at(603), &revoked));
+    assert_eq!(revoked_calls.get(), 1);
+    // The unknown kid may fetch again only once the interval since the refresh has passed.
+    assert_eq!(holding(604).unwrap_err(), AuthError::UnknownKeyId);
+    assert_eq!(
+        calls.get(),
+        1,
+        "throttled: no fetch within 30 s of the refresh"
+    );
+
+    // A failed refresh keeps the held key working.
+    let verifier = hs_verifier();
+    block_on(verifier.verify_holding_keys(&token, at(0), &good)).unwrap();
+    let failing = || async { Err::<String, _>(FetchError("connection refused".into())) };
+    assert!(
+        block_on(verifier.verify_holding_keys(&token, at(700), &failing))
+            .unwrap()
+            .refresh_due
+    );
+    block_on(verifier.refresh_jwks(at(700), &failing));
+    assert!(block_on(verifier.verify_holding_keys(&token, at(701), &failing)).is_ok());
+}
+
+#[test]
+fn an_unknown_kid_fetches_at_most_once_per_interval_when_keys_are_held() {
+    let key = es256_signing_key(1);
+    let other = es256_signing_key(2);
+    let known = es256_token(&key, Some("k1"), &claims());
+    let unknown = es256_token(&other, Some("k-made-up"), &claims());
+    let calls = Cell::new(0);
+    let doc = serving(json!({"keys": [es256_jwk(&key, "k1")]}), &calls);
+    let verifier = hs_verifier();
+    let at = |secs| UnixTime::from_secs(NOW + secs);
+    block_on(verifier.verify_holding_keys(&known, at(0), &doc)).unwrap();
+    for secs in [30, 31, 40, 59] {
+        let refused = block_on(verifier.verify_holding_keys(&unknown, at(secs), &doc));
+        assert_eq!(refused.unwrap_err(), AuthError::UnknownKeyId, "at {secs}");
+    }
+    assert_eq!(
+        calls.get(),
+        2,
+        "the first fetch and one more at 30 s, none at 31-59 s"
+    );
+}

@@ -4,13 +4,13 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use edge_auth::{Caller, FetchError, TokenVerifier, VerifierConfig, bearer_token};
+use edge_auth::{Caller, FetchError, JwksFetcher, TokenVerifier, VerifierConfig, bearer_token};
 use edge_http::ApiError;
 use worker::Request;
 
 use crate::config::SupabaseConfig;
-use crate::request::IncomingRequest;
 use crate::respond::internal_error;
+use crate::serve::RequestContext;
 use crate::timed_fetch::{fetch_within, within};
 
 /// How long the project's Auth server has to answer a JWKS request. A token that needs the
@@ -32,13 +32,10 @@ pub struct Authenticated {
 /// Verifies `Authorization: Bearer <token>` against the project (HS256 with the JWT secret,
 /// ES256/RS256 through the project's JWKS) and returns who is calling; 401 with a machine code
 /// per failure otherwise.
-pub async fn authenticate(
-    req: &IncomingRequest,
-    config: &SupabaseConfig,
-) -> Result<Authenticated, ApiError> {
-    let authorization = req.header("authorization");
+pub async fn authenticate(ctx: &RequestContext) -> Result<Authenticated, ApiError> {
+    let authorization = ctx.req.header("authorization");
     let token = bearer_token(authorization.as_deref())?;
-    let caller = verify_access_token(config, token).await?;
+    let caller = verify_access_token(ctx, token).await?;
     Ok(Authenticated {
         caller,
         access_token: token.to_owned(),
@@ -46,15 +43,28 @@ pub async fn authenticate(
 }
 
 /// Verifies one access token of the project, wherever it came from (a header, or a body that
-/// carries a second session's token), with the same rules and errors as [`authenticate`].
-pub async fn verify_access_token(config: &SupabaseConfig, token: &str) -> Result<Caller, ApiError> {
-    let verifier = verifier_for(config)?;
+/// carries a second session's token), with the same rules and errors as [`authenticate`]. A
+/// key the isolate holds is used at once; when its set is due a refresh, the refresh runs after
+/// the answer, so only a `kid` the isolate has never seen waits for the JWKS.
+pub async fn verify_access_token(ctx: &RequestContext, token: &str) -> Result<Caller, ApiError> {
+    let verifier = verifier_for(&ctx.config)?;
+    let fetcher = jwks_fetcher(&ctx.config);
+    let now = crate::now();
+    let verified = verifier.verify_holding_keys(token, now, &fetcher).await?;
+    if verified.refresh_due {
+        ctx.defer
+            .after_answer(async move { verifier.refresh_jwks(now, &fetcher).await });
+    }
+    Ok(verified.caller)
+}
+
+/// `GET <SUPABASE_URL>/auth/v1/.well-known/jwks.json`, as the verifier's fetcher.
+fn jwks_fetcher(config: &SupabaseConfig) -> impl JwksFetcher + 'static {
     let jwks_url = format!("{}/auth/v1/.well-known/jwks.json", config.url);
-    let fetch_jwks = move || {
+    move || {
         let url = jwks_url.clone();
         async move { fetch_text(&url).await.map_err(FetchError) }
-    };
-    Ok(verifier.verify(token, crate::now(), &fetch_jwks).await?)
+    }
 }
 
 fn verifier_for(config: &SupabaseConfig) -> Result<Rc<TokenVerifier>, ApiError> {

@@ -3,7 +3,8 @@
 //!
 //! * [`serve`]: one entry for every function — CORS preflight, method check, JSON errors that
 //!   never leak internals, a log line for a server error with the request's id; the request as
-//!   an [`IncomingRequest`], the answer as an [`Answer`], both with few crossings into JS.
+//!   an [`IncomingRequest`], the answer as an [`Answer`], both with few crossings into JS; work
+//!   that may finish after the answer through [`Defer`] (`ctx.waitUntil`).
 //! * [`SupabaseConfig`]: the project URL and keys from the Worker's secrets.
 //! * [`authenticate`]: the caller from `Authorization: Bearer`, verified locally
 //!   ([`verify_access_token`] for a token from elsewhere); [`require_api_key`]: the `apikey`.
@@ -20,6 +21,7 @@ mod api_key;
 mod auth_client;
 mod caller;
 mod config;
+mod defer;
 mod fetch;
 mod js_init;
 mod mail_config;
@@ -37,6 +39,7 @@ pub use api_key::require_api_key;
 pub use auth_client::{auth_request, delete_auth_user};
 pub use caller::{Authenticated, authenticate, verify_access_token};
 pub use config::{SupabaseConfig, key_ring, once_per_isolate, optional_setting, required_secret};
+pub use defer::Defer;
 pub use fetch::{FetchError, fetch_init, fetch_text, timer_millis};
 pub use mail_config::{MailConfig, MailTransport, mail_not_configured};
 pub use mail_send::{MailFailure, OutgoingMail, SentMail, send_mail};
@@ -52,4 +55,14 @@ pub use timed_fetch::FetchFailure;
 /// `worker::Date::now()` makes).
 pub fn now() -> edge_auth::UnixTime {
     edge_auth::UnixTime::from_millis(worker::js_sys::Date::now() as u64)
+}
+
+/// The time as a Postgres `timestamptz` reads in JSON (`2026-12-07T01:03:16.123+00:00`), from
+/// the Workers clock: for an answer that shows what the database records after it.
+pub fn timestamp_now() -> String {
+    let iso: String = worker::js_sys::Date::new_0().to_iso_string().into();
+    match iso.strip_suffix('Z') {
+        Some(time) => format!("{time}+00:00"),
+        None => iso,
+    }
 }

@@ -3,9 +3,10 @@
 use std::future::Future;
 
 use edge_http::{ApiError, Cors, request_id};
-use worker::{Env, web_sys};
+use worker::{Context, Env, web_sys};
 
 use crate::config::SupabaseConfig;
+use crate::defer::Defer;
 use crate::request::IncomingRequest;
 use crate::respond::Answer;
 
@@ -30,13 +31,14 @@ impl FunctionSpec {
     }
 }
 
-/// What a handler gets: the request, the Worker's environment, the project config and an id
-/// for log lines.
+/// What a handler gets: the request, the Worker's environment, the project config, an id
+/// for log lines and the means to finish work after the answer.
 pub struct RequestContext {
     pub req: IncomingRequest,
     pub env: Env,
     pub config: SupabaseConfig,
     pub request_id: String,
+    pub defer: Defer,
 }
 
 /// Answers `OPTIONS` with Supabase-style CORS, refuses other methods with 405, runs `handler`
@@ -47,6 +49,7 @@ pub struct RequestContext {
 pub async fn serve<F, Fut>(
     req: IncomingRequest,
     env: Env,
+    ctx: Context,
     spec: &FunctionSpec,
     handler: F,
 ) -> worker::Result<web_sys::Response>
@@ -71,6 +74,7 @@ where
                     env,
                     config,
                     request_id: id.clone(),
+                    defer: Defer::new(ctx),
                 };
                 handler(context).await
             }

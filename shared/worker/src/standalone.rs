@@ -2,7 +2,7 @@
 //! feature), generated instead of written out in every function crate.
 
 /// `standalone_worker!(handle)` declares the `#[event(fetch)]` entry that answers every request
-/// with `handle(req, env)`, `req` an [`IncomingRequest`](crate::IncomingRequest) made from the
+/// with `handle(req, env, ctx)`, `req` an [`IncomingRequest`](crate::IncomingRequest) made from the
 /// runtime's request as it comes (not the worker crate's `Request`, which reads `request.cf`
 /// and more for every request); `standalone_worker!(handle, scheduled: job)` also declares the
 /// `#[event(scheduled)]` entry that runs `job(&env)` on the Worker's cron triggers. Both exist
@@ -15,9 +15,9 @@ macro_rules! standalone_worker {
         async fn fetch(
             req: worker::web_sys::Request,
             env: worker::Env,
-            _ctx: worker::Context,
+            ctx: worker::Context,
         ) -> worker::Result<worker::web_sys::Response> {
-            $handle($crate::IncomingRequest::new(req), env).await
+            $handle($crate::IncomingRequest::new(req), env, ctx).await
         }
     };
     ($handle:path, scheduled: $job:path) => {
