@@ -10,6 +10,9 @@ use tokio_postgres::NoTls;
 use crate::postgres::SUPERUSER_PASSWORD;
 
 const BOOTSTRAP_SQL: &str = include_str!("../sql/bootstrap.sql");
+/// The `storage` schema, a part of the bootstrap kept in its own file so that it also reaches
+/// databases bootstrapped before devstack served Storage.
+const STORAGE_SQL: &str = include_str!("../sql/storage.sql");
 
 /// How long opening (or checking) a connection may take. Without it a server that accepts the
 /// TCP connection but never answers — one that is stuck, or a port something else holds —
@@ -108,6 +111,7 @@ pub async fn ensure_database(port: u16, db: &str) -> anyhow::Result<()> {
 pub async fn prepare(pools: &Pools, migration_dirs: &[PathBuf]) -> anyhow::Result<Vec<String>> {
     let mut client = pools.admin.get().await?;
     bootstrap_once(&mut client).await?;
+    storage_schema_once(&mut client).await?;
     let mut applied = Vec::new();
     for dir in migration_dirs {
         for (version, name, path) in migration_files(dir)? {
@@ -147,22 +151,45 @@ pub async fn prepare(pools: &Pools, migration_dirs: &[PathBuf]) -> anyhow::Resul
 /// their REVOKEs. The table it creates last, `supabase_migrations.schema_migrations`, marks it
 /// done (a database bootstrapped by an older devstack has it too).
 async fn bootstrap_once(client: &mut deadpool_postgres::Client) -> anyhow::Result<()> {
+    apply_unless(
+        client,
+        "supabase_migrations.schema_migrations",
+        BOOTSTRAP_SQL,
+        "applying the Supabase bootstrap",
+    )
+    .await
+}
+
+/// Runs `sql` in one transaction unless the table `marker` exists.
+async fn apply_unless(
+    client: &mut deadpool_postgres::Client,
+    marker: &str,
+    sql: &str,
+    context: &'static str,
+) -> anyhow::Result<()> {
     let done: bool = client
-        .query_one(
-            "SELECT to_regclass('supabase_migrations.schema_migrations') IS NOT NULL",
-            &[],
-        )
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&marker])
         .await?
         .get(0);
     if done {
         return Ok(());
     }
     let tx = client.transaction().await?;
-    tx.batch_execute(BOOTSTRAP_SQL)
-        .await
-        .context("applying the Supabase bootstrap")?;
+    tx.batch_execute(sql).await.context(context)?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Creates the `storage` schema unless `storage.objects` exists (on a new database, right
+/// after the bootstrap; on an older one, before its next migration).
+async fn storage_schema_once(client: &mut deadpool_postgres::Client) -> anyhow::Result<()> {
+    apply_unless(
+        client,
+        "storage.objects",
+        STORAGE_SQL,
+        "creating the storage schema",
+    )
+    .await
 }
 
 /// `migrations/*.sql` named `<version>_<name>.sql`, in version order.

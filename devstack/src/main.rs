@@ -17,6 +17,7 @@ mod secret_file;
 mod server;
 mod signing_keys;
 mod status;
+mod storage;
 mod web_app;
 
 use std::path::{Path, PathBuf};
@@ -32,7 +33,7 @@ use crate::signing_keys::{KeyAlgorithm, KeyFile};
 #[derive(Parser)]
 #[command(
     version,
-    about = "A local Supabase-compatible stack: Postgres, /rest/v1, /auth/v1, /realtime/v1, /functions/v1"
+    about = "A local Supabase-compatible stack: Postgres, /rest/v1, /auth/v1, /realtime/v1, /storage/v1, /functions/v1"
 )]
 struct Cli {
     /// The project directory: `migrations/` is read from it, `.devstack/` and `.dev.vars` written in it.
@@ -354,7 +355,11 @@ async fn serve(
                 std::fs::remove_file(entry.path())?;
             }
         }
-        tracing::info!("reset: data and keys deleted");
+        match std::fs::remove_dir_all(state_dir.join("storage")) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
+        tracing::info!("reset: data, keys and stored objects deleted");
     }
     std::fs::create_dir_all(state_dir)?;
     let web_dir = args.web_dir.as_ref().map(|dir| root.join(dir));
@@ -427,6 +432,7 @@ async fn serve(
             },
             http: http.clone(),
             mail: mail::Mailbox::default(),
+            storage: storage::FileStore::new(storage::files_dir(state_dir, &spec.name)),
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", spec.port))
             .await

@@ -22,4 +22,6 @@ pub struct Project {
     pub http: reqwest::Client,
     /// The mail catcher's messages (`/mail`).
     pub mail: crate::mail::Mailbox,
+    /// Where `/storage/v1` keeps the objects' bytes.
+    pub storage: crate::storage::FileStore,
 }

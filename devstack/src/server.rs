@@ -34,6 +34,7 @@ pub fn router(project: SharedProject) -> Router {
         .nest("/rest/v1", crate::rest::router())
         .nest("/auth/v1", crate::auth::router())
         .nest("/realtime/v1", crate::realtime::router())
+        .nest("/storage/v1", crate::storage::router())
         .layer(cors());
     apis.route(
         "/functions/v1/{*path}",

@@ -33,6 +33,7 @@ pub fn as_json(projects: &[ProjectConfig], db_port: u16) -> Value {
                 "REST_URL": format!("{}/rest/v1", p.api_url()),
                 "AUTH_URL": format!("{}/auth/v1", p.api_url()),
                 "FUNCTIONS_URL": format!("{}/functions/v1", p.api_url()),
+                "STORAGE_URL": format!("{}/storage/v1", p.api_url()),
                 "MAILPIT_URL": mail_url(p),
                 "DB_URL": format!("postgresql://postgres:postgres@127.0.0.1:{db_port}/{}", p.db_name),
                 "JWT_SECRET": p.jwt_secret,
@@ -60,7 +61,7 @@ pub fn as_text(projects: &[ProjectConfig], db_port: u16) -> String {
             format!("tenant project `{}`:", p.name)
         };
         out.push_str(&format!(
-            "\n{title}\n\n         API URL: {api}\n    Functions URL: {api}/functions/v1\n     Mailpit URL: {mail}\n          DB URL: postgresql://postgres:postgres@127.0.0.1:{db_port}/{db}\n      JWT secret: {secret}\n        anon key: {anon}\nservice_role key: {service}\n Publishable key: {publishable}\n      Secret key: {secret_key}\n",
+            "\n{title}\n\n         API URL: {api}\n    Functions URL: {api}/functions/v1\n     Storage URL: {api}/storage/v1\n     Mailpit URL: {mail}\n          DB URL: postgresql://postgres:postgres@127.0.0.1:{db_port}/{db}\n      JWT secret: {secret}\n        anon key: {anon}\nservice_role key: {service}\n Publishable key: {publishable}\n      Secret key: {secret_key}\n",
             api = p.api_url(),
             mail = mail_url(p),
             db = p.db_name,
@@ -86,6 +87,10 @@ pub fn as_text(projects: &[ProjectConfig], db_port: u16) -> String {
 pub fn as_env(project: &ProjectConfig, db_port: u16) -> Vec<(String, String)> {
     vec![
         ("API_URL".into(), project.api_url()),
+        (
+            "STORAGE_URL".into(),
+            format!("{}/storage/v1", project.api_url()),
+        ),
         ("MAILPIT_URL".into(), mail_url(project)),
         (
             "DB_URL".into(),

@@ -68,12 +68,31 @@ impl RequestScope {
     }
 }
 
+/// Sets each `(name, value)` for the transaction: `set_config(name, value, true)` is `SET
+/// LOCAL` with name and value as parameters, so no quoting is involved; it is what PostgREST
+/// itself runs. Storage sets its caller's role and claims the same way.
+pub(crate) async fn set_local(
+    tx: &tokio_postgres::Transaction<'_>,
+    settings: &[(String, String)],
+) -> Result<(), tokio_postgres::Error> {
+    let calls: Vec<String> = (0..settings.len())
+        .map(|i| format!("set_config(${}, ${}, true)", 2 * i + 1, 2 * i + 2))
+        .collect();
+    let values: Vec<&(dyn ToSql + Sync)> = settings
+        .iter()
+        .flat_map(|(name, value)| [name as &(dyn ToSql + Sync), value as &(dyn ToSql + Sync)])
+        .collect();
+    tx.execute(&format!("SELECT {}", calls.join(", ")), &values)
+        .await?;
+    Ok(())
+}
+
 /// The claims the legacy `request.jwt.claim.<name>` settings hold (what PostgREST before v10
 /// set, and what `auth.uid()`, `auth.role()` and `auth.email()` read first), set on every
 /// request: `sub`, `role` and `email` always (empty when the token has none), so a value some
 /// earlier SQL left on the connection can never stand in for the caller's. A string claim is
 /// its text, any other its JSON; claims whose names cannot be setting names are left out.
-fn legacy_claim_settings(claims: &Value) -> Vec<(String, String)> {
+pub(crate) fn legacy_claim_settings(claims: &Value) -> Vec<(String, String)> {
     let mut settings: Vec<(String, String)> = ["sub", "role", "email"]
         .iter()
         .map(|name| (format!("request.jwt.claim.{name}"), String::new()))
@@ -215,17 +234,7 @@ async fn transaction(
         .start()
         .await
         .map_err(db_error)?;
-    // `set_config(name, value, true)` is `SET LOCAL` with name and value as parameters, so no
-    // quoting is involved; it is what PostgREST itself runs.
-    let settings = scope.local_settings();
-    let calls: Vec<String> = (0..settings.len())
-        .map(|i| format!("set_config(${}, ${}, true)", 2 * i + 1, 2 * i + 2))
-        .collect();
-    let values: Vec<&(dyn ToSql + Sync)> = settings
-        .iter()
-        .flat_map(|(name, value)| [name as &(dyn ToSql + Sync), value as &(dyn ToSql + Sync)])
-        .collect();
-    tx.execute(&format!("SELECT {}", calls.join(", ")), &values)
+    set_local(&tx, &scope.local_settings())
         .await
         .map_err(db_error)?;
     let params: Vec<&(dyn ToSql + Sync)> =

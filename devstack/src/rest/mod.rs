@@ -28,6 +28,7 @@ use axum::routing::any;
 
 use crate::db::Pools;
 use crate::project::SharedProject;
+pub(crate) use executor::{legacy_claim_settings, set_local};
 use schema_cache::SchemaCache;
 
 /// What `/rest/v1` keeps between requests: the schema cache, swapped whole on reload.
