@@ -32,8 +32,9 @@ before(async () => {
   await drainTaskQueue();
 });
 
-after(() => {
-  for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
+after(async () => {
+  for (const w of workers) if (w.exitCode === null) w.kill('SIGTERM');
+  await Promise.all(workers.map((w) => w.exited));
   server?.close();
 });
 
@@ -82,8 +83,8 @@ test('a decodable image is segmented and reported done with labels and metadata,
 });
 
 test('on long work the worker extends its lease; SIGTERM lets it finish the task it holds, then it exits 0', async () => {
-  // 30 s leases, extended every 15 s; each task takes 25 s more than its mask.
-  const worker = startWorker('--lease-seconds', '30', '--extra-ms', '25000', '--concurrency', '1');
+  // 30 s leases, extended every 15 s; each task takes 32 s more than its mask.
+  const worker = startWorker('--lease-seconds', '30', '--extra-ms', '32000', '--concurrency', '1');
   const guest = await functionGuest();
   const id = await fileImageTask(guest, '/two-boxes.png');
   const leaseOf = () => sql(`select status, extract(epoch from lease_expires_at)::float8 from public.segmentation_results where id = '${id}'`)[0];
@@ -96,7 +97,7 @@ test('on long work the worker extends its lease; SIGTERM lets it finish the task
   assert.ok(first, 'claimed');
   // The first extension is due 15 s into the work; the lease runs out at 30 s.
   let later = first;
-  for (let i = 0; i < 110 && later <= first + 10; i++) {
+  for (let i = 0; i < 140 && later <= first + 10; i++) {
     await new Promise((r) => setTimeout(r, 200));
     const [status, lease] = leaseOf();
     assert.equal(status, 'processing', worker.output);
@@ -105,7 +106,7 @@ test('on long work the worker extends its lease; SIGTERM lets it finish the task
   assert.ok(later > first + 10, `the lease moved from ${first} to ${later}`);
 
   worker.kill('SIGTERM');
-  const done = await finishedTask(guest, id, 30_000);
+  const done = await finishedTask(guest, id, 40_000);
   assert.equal(done.status, 'done', worker.output);
   assert.deepEqual(await worker.exited, { code: 0, signal: null }, worker.output);
   assert.match(worker.output, /stopping/);

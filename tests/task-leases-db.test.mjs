@@ -62,7 +62,7 @@ test('a claim takes the oldest pending tasks, turns them processing with a lease
   assert.equal(one.error, null);
   assert.equal(one.data.length, 1);
   assert.deepEqual(Object.keys(one.data[0]).sort(),
-    ['attempt', 'lease_expires_at', 'source_image_url', 'task_id', 'text_prompt', 'user_id']);
+    ['attempt', 'lease_expires_at', 'source_image_path', 'source_image_url', 'task_id', 'text_prompt', 'user_id']);
   assert.equal(one.data[0].task_id, first, 'oldest queued first');
   assert.equal(one.data[0].attempt, 1);
   assert.equal(one.data[0].user_id, a.user.id);

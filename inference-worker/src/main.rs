@@ -3,7 +3,8 @@
 //! computes a mask (see `mask.rs`: Otsu's threshold and connected components, no weights),
 //! uploads it as a PNG to the claim's signed URL and reports `done` with labels and metadata, or
 //! `error` for an image it cannot decode. While it works it extends the lease at half its
-//! length; on SIGTERM or Ctrl-C it stops claiming, finishes the tasks it holds and exits 0.
+//! length; on SIGTERM or Ctrl-C it stops claiming (a claim already waiting is answered and its
+//! task worked on), finishes the tasks it holds and exits 0.
 #![forbid(unsafe_code)]
 
 mod backend;
@@ -92,14 +93,15 @@ async fn wait_for_stop_signal() {
     }
 }
 
-/// One task at a time: claim (a claim in flight is dropped on stop), work, repeat.
+/// One task at a time: claim, work, repeat. A claim in flight when the stop comes is awaited
+/// and its task worked on: the function may hand out a task until its wait is over, even to a
+/// client that went away, and that task would otherwise sit out its lease.
 async fn lane(backend: Arc<Backend>, args: Arc<Args>, mut stop: watch::Receiver<bool>) {
     let mut backoff = Duration::from_millis(500);
     while !*stop.borrow() {
-        let claimed = tokio::select! {
-            claimed = backend.claim(1, args.lease_seconds, args.wait_seconds) => claimed,
-            _ = stop.changed() => break,
-        };
+        let claimed = backend
+            .claim(1, args.lease_seconds, args.wait_seconds)
+            .await;
         match claimed {
             Ok(tasks) => {
                 backoff = Duration::from_millis(500);

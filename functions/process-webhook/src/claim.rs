@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::sender_request::authenticated_body;
+use crate::task_files;
 use crate::task_settings::TaskLimits;
 
 /// Three small numbers; anything larger is not a claim.
@@ -43,6 +44,9 @@ pub struct LeasedTask {
     pub task_id: Uuid,
     pub text_prompt: Option<String>,
     pub source_image_url: Option<String>,
+    /// The image's object in `images`, for a task filed after an upload.
+    #[serde(default)]
+    pub source_image_path: Option<String>,
     pub lease_expires_at: String,
     pub attempt: u32,
 }
@@ -113,7 +117,7 @@ pub async fn claim(mut ctx: RequestContext) -> Result<Answer, ApiError> {
         }
         worker::Delay::from(POLL_INTERVAL.min(Duration::from_millis(left as u64))).await;
     };
-    let tasks: Vec<ClaimedTask> = leased.into_iter().map(claimed_task).collect();
+    let tasks = with_signed_urls(&ctx, leased, request.lease_seconds).await?;
     if !tasks.is_empty() {
         worker::console_log!("{} claimed {} task(s)", ctx.request_id, tasks.len());
     }
@@ -145,16 +149,38 @@ async fn claim_once(
         .map_err(|e| edge_worker::internal_error("reading claimed tasks", e))
 }
 
-fn claimed_task(task: LeasedTask) -> ClaimedTask {
-    ClaimedTask {
-        mask_path: mask_path(&task),
-        task_id: task.task_id,
-        text_prompt: task.text_prompt,
-        image_url: task.source_image_url,
-        mask_upload_url: None,
-        lease_expires_at: task.lease_expires_at,
-        attempt: task.attempt,
+/// The tasks as handed out: a signed download URL for each uploaded image (one Storage request
+/// for all of them) and a signed upload URL for each mask. A task filed with a URL keeps it.
+async fn with_signed_urls(
+    ctx: &RequestContext,
+    leased: Vec<LeasedTask>,
+    lease_seconds: u32,
+) -> Result<Vec<ClaimedTask>, ApiError> {
+    let paths: Vec<&str> = leased
+        .iter()
+        .filter_map(|t| t.source_image_path.as_deref())
+        .collect();
+    let mut downloads = task_files::sign_downloads(&ctx.config, &paths, lease_seconds)
+        .await?
+        .into_iter();
+    let mut tasks = Vec::with_capacity(leased.len());
+    for task in leased {
+        let mask_path = mask_path(&task);
+        let image_url = match task.source_image_path {
+            Some(_) => downloads.next().flatten(),
+            None => task.source_image_url,
+        };
+        tasks.push(ClaimedTask {
+            mask_upload_url: Some(task_files::sign_mask_upload(&ctx.config, &mask_path).await?),
+            mask_path,
+            task_id: task.task_id,
+            text_prompt: task.text_prompt,
+            image_url,
+            lease_expires_at: task.lease_expires_at,
+            attempt: task.attempt,
+        });
     }
+    Ok(tasks)
 }
 
 #[cfg(test)]
@@ -209,6 +235,7 @@ mod tests {
             task_id: Uuid::from_u128(2),
             text_prompt: None,
             source_image_url: None,
+            source_image_path: None,
             lease_expires_at: "2026-12-07T00:00:00Z".into(),
             attempt: 1,
         };

@@ -19,6 +19,7 @@ mod monthly_credits;
 mod results_retention;
 mod sender_auth;
 mod sender_request;
+mod task_files;
 mod task_settings;
 mod webhook_body;
 
