@@ -63,7 +63,7 @@ mkdir -p "$BENCH_STATE"
 rm -f "$BENCH_STATE/dev.vars"
 trap 'stop_process "${DEVSTACK_PID:-}"' EXIT INT TERM
 start_devstack "$BENCH_STATE/devstack.log" "$((BENCH_PORT_BASE + 21))" \
-  --db-port "$((BENCH_PORT_BASE + 22))" --state-dir "$BENCH_STATE" \
+  --db-port "$((BENCH_PORT_BASE + 22))" --mail-port "$((BENCH_PORT_BASE + 23))" --state-dir "$BENCH_STATE" \
   start --reset \
   --migrations migrations \
   --dev-vars "$BENCH_STATE/dev.vars" \

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the whole local stack: Postgres, /rest/v1, /auth/v1 and the functions at /functions/v1
-# on http://127.0.0.1:54321, like `supabase start` + `supabase functions serve`. Ctrl-C stops it.
+# on http://127.0.0.1:54321, like `supabase start` + `supabase functions serve`, and the mail catcher
+# on http://127.0.0.1:54324 (as the CLI's Mailpit). Ctrl-C stops it.
 # Arguments are passed to `devstack start` (e.g. --reset, --tenant acme=54331), but for
 # --no-inference-worker: without it the reference inference backend (inference-worker) runs
 # too, so a task filed in the app gets its mask; with it, run your own backend against the
@@ -38,4 +39,5 @@ fi
 cat .devstack/devstack.log
 log "ready: http://127.0.0.1:54321 (logs: .devstack/devstack.log, .devstack/functions.log, .devstack/inference-worker.log). Ctrl-C stops everything."
 log "the reference web app: http://127.0.0.1:54321/ (examples/web; rebuild with: node examples/web/build.mjs)"
+log "caught mail: http://127.0.0.1:54324/ (the mail catcher, Mailpit's API at /api/v1/)"
 wait "$DEVSTACK_PID"

@@ -164,8 +164,8 @@ start_functions() {
 
 # Starts a stack of its own for a test command: devstack (fresh data in $1, the migrations and
 # the test fixtures, a tenant project, the web app from build/web) and the all-in-one Worker
-# under `wrangler dev`, on ports from $2: +21 API, +22 database, +29 functions, +30 inspector,
-# +31 tenant. Further arguments are NAME="value" lines added to the Workers' secrets;
+# under `wrangler dev`, on ports from $2: +21 API, +22 database, +23 mail catcher, +29 functions,
+# +30 inspector, +31 tenant. Further arguments are NAME="value" lines added to the Workers' secrets;
 # DEVSTACK_START_ARGS (e.g. `--legacy-jwt`) are added to `devstack start`. Stops both on exit. Exports DEVSTACK_STATUS and DEVSTACK_DEV_VARS (tests/support/stack.mjs reads
 # them), FUNCTIONS_ORIGIN (wrangler dev itself) and DEVSTACK_PID, FUNCTIONS_PID.
 start_function_stack() {
@@ -178,7 +178,7 @@ start_function_stack() {
   rm -f "$state/dev.vars"
   trap 'stop_process "${FUNCTIONS_PID:-}" "${DEVSTACK_PID:-}"' EXIT INT TERM
   start_devstack "$state/devstack.log" "$((base + 21))" \
-    --db-port "$((base + 22))" --state-dir "$state" \
+    --db-port "$((base + 22))" --mail-port "$((base + 23))" --state-dir "$state" \
     start --reset \
     --migrations migrations --migrations tests/fixtures/migrations \
     --dev-vars "$state/dev.vars" \

@@ -8,7 +8,7 @@ E2E_STATE="${E2E_STATE:-${TMPDIR:-/tmp}/devstack-e2e-$(printf '%s' "$REPO" | sha
 # Ports and the test selection can be overridden, so that two checkouts can test at once:
 #   E2E_PORT_BASE=55400 E2E_TESTS=tests/connections.test.mjs E2E_ONLY=1 scripts/test.sh
 # E2E_ONLY=1 skips fmt, clippy and the unit tests.
-# The stack listens on E2E_PORT_BASE + 21 (API), +22 (database), +29 (functions), +31 (tenant);
+# The stack listens on E2E_PORT_BASE + 21 (API), +22 (database), +23 (mail catcher), +29 (functions), +31 (tenant);
 # tests that start stacks of their own use +39/+40 and +121/+122/+131.
 export E2E_PORT_BASE="${E2E_PORT_BASE:-54400}"
 read -r -a E2E_TESTS <<<"${E2E_TESTS:-$(echo tests/*.test.mjs)}"

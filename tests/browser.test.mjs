@@ -530,9 +530,14 @@ test('the app is served beside the APIs without shadowing them', async () => {
   const config = await (await fetch(`${appUrl}/app-config.json`)).json();
   assert.deepEqual(Object.keys(config).sort(), ['anon_key', 'publishable_key', 'supabase_url']);
   assert.equal(config.anon_key, stack.anonKey);
-  const api = await fetch(`${appUrl}/auth/v1/not-a-route`);
+  // Every /auth/v1 path is Auth's (behind the gateway's key check), as on Supabase: an unknown
+  // one gets Auth's own 404, never the gateway's.
+  const keyless = await fetch(`${appUrl}/auth/v1/not-a-route`);
+  assert.equal(keyless.status, 401);
+  assert.deepEqual(await keyless.json(), { message: 'No API key found in request' });
+  const api = await fetch(`${appUrl}/auth/v1/not-a-route`, { headers: { apikey: stack.anonKey } });
   assert.equal(api.status, 404);
-  assert.deepEqual(await api.json(), { message: 'no Route matched with those values' });
+  assert.equal(await api.text(), '404 page not found\n');
   const rest = await anonClient().from('not_a_table').select('*');
   assert.equal(rest.error?.code, 'PGRST205', 'unknown tables still reach /rest/v1');
 });

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { anonClient, serviceClient, signedUpUser, sql } from './support/stack.mjs';
+import { functionGuest } from './support/guests.mjs';
 
 const service = serviceClient();
 
@@ -175,12 +176,19 @@ test('nobody sets their own reservation, files for someone else, or probes anoth
 });
 
 test('guests spend their trial credits like anyone; then "No credits left"', async () => {
-  const client = anonClient();
-  const { data, error } = await client.auth.signInAnonymously();
-  assert.equal(error, null);
-  const g = { client, user: data.user };
+  const guest = await functionGuest();
+  const g = { client: guest.client, user: { id: guest.user_id } };
   assert.deepEqual(balance(g.user.id), { credits: 3, reserved: 0 });
   const answers = await Promise.all(Array.from({ length: 5 }, () => fileTask(g)));
   assert.equal(answers.filter((r) => r.error === null).length, 3);
   for (const r of answers.filter((r) => r.error !== null)) assertNoCreditsLeft(r);
+});
+
+test('an anonymous account made around guest-signup (POST /auth/v1/signup {}) has no trial credits', async () => {
+  const client = anonClient();
+  const { data, error } = await client.auth.signInAnonymously();
+  assert.equal(error, null);
+  const g = { client, user: data.user };
+  assert.deepEqual(balance(g.user.id), { credits: 0, reserved: 0 });
+  assertNoCreditsLeft(await fileTask(g));
 });

@@ -16,12 +16,13 @@ chmodSync(stateDir, 0o755); // Postgres runs as its own user and must reach its 
 const BASE = Number(process.env.E2E_PORT_BASE ?? 54400);
 const PORT = BASE + 121;
 const DB_PORT = BASE + 122;
+const MAIL_PORT = BASE + 123;
 const TENANT_PORT = BASE + 131;
 
 async function startStack(extra = []) {
   const child = spawn(
     binary,
-    ['--root', repo, '--port', String(PORT), '--db-port', String(DB_PORT), '--state-dir', stateDir, 'start',
+    ['--root', repo, '--port', String(PORT), '--db-port', String(DB_PORT), '--mail-port', String(MAIL_PORT), '--state-dir', stateDir, 'start',
       '--dev-vars', join(stateDir, 'dev.vars'), '--tenant', `lifecycle=${TENANT_PORT}=tests/fixtures/tenant`, ...extra],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -196,7 +197,7 @@ test('a tenant project has its own database, keys and port', async () => {
 });
 
 test('an interrupt during start-up still stops Postgres', async () => {
-  const child = spawn(binary, ['--root', repo, '--port', String(PORT), '--db-port', String(DB_PORT), '--state-dir', stateDir, 'start',
+  const child = spawn(binary, ['--root', repo, '--port', String(PORT), '--db-port', String(DB_PORT), '--mail-port', String(MAIL_PORT), '--state-dir', stateDir, 'start',
     '--dev-vars', join(stateDir, 'dev.vars')], { stdio: 'ignore' });
   const exited = new Promise((resolve) => child.on('exit', resolve));
   const dbUrl = `postgresql://postgres:postgres@127.0.0.1:${DB_PORT}/postgres`;

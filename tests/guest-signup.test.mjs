@@ -97,8 +97,8 @@ test('guest-signup returns a real anonymous session that supabase-js uses under 
 
   const visitor = await a.from('visitor').select('visitor_id, auth_user_id, level, linked_to_user').single();
   assert.deepEqual(visitor.data, { visitor_id: res.body.visitor_id, auth_user_id: user.id, level: 1, linked_to_user: false });
-  const profile = await a.from('user_profiles').select('is_guest, level').single();
-  assert.deepEqual(profile.data, { is_guest: true, level: 1 });
+  const profile = await a.from('user_profiles').select('is_guest, level, credits').single();
+  assert.deepEqual(profile.data, { is_guest: true, level: 1, credits: 3 }, 'a recorded guest has its trial credits');
 
   const note = await a.from('notes').insert({ body: 'guest draft' }).select('id, user_id').single();
   assert.equal(note.error, null);

@@ -7,6 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { anonClient, createProfile, sql, stack, uniqueEmail, userWithRole } from './support/stack.mjs';
 import { call, invoke, startFunctions } from './support/functions.mjs';
+import { devVar } from './support/guests.mjs';
 import { invitationLink, messagesTo, readMessage, setChaos, waitForMessages } from './support/mail.mjs';
 
 const register = anonClient();
@@ -252,7 +253,7 @@ test('email_only: links never reach the admin; a transport that times out fails 
   assert.equal((await accept(token)).status, 201);
 });
 
-test('the mail catcher answers like the provider: a key is required, a reused idempotency key with another payload is a 409', async () => {
+test('the mail catcher answers like the provider: its own key is required, a reused idempotency key with another payload is a 409', async () => {
   const send = (headers, body) =>
     fetch(new URL('emails', stack.mailUrl.replace(/\/$/, '/')), {
       method: 'POST',
@@ -264,7 +265,12 @@ test('the mail catcher answers like the provider: a key is required, a reused id
   const noKey = await send({}, body);
   assert.equal(noKey.status, 401);
   assert.equal((await noKey.json()).name, 'missing_api_key');
-  const key = { authorization: 'Bearer re_test', 'idempotency-key': randomUUID() };
+  const otherKey = await send({ authorization: 'Bearer re_test' }, body);
+  assert.equal(otherKey.status, 403, 'any bearer is not the configured key');
+  assert.equal((await otherKey.json()).name, 'invalid_api_key');
+  assert.equal((await messagesTo(to)).length, 0);
+  const mailKey = `Bearer ${devVar('MAIL_API_KEY')}`;
+  const key = { authorization: mailKey, 'idempotency-key': randomUUID() };
   const first = await send(key, body);
   assert.equal(first.status, 200);
   const again = await send(key, body);
@@ -272,7 +278,7 @@ test('the mail catcher answers like the provider: a key is required, a reused id
   const other = await send(key, { ...body, subject: 'two' });
   assert.equal(other.status, 409);
   assert.equal((await other.json()).name, 'invalid_idempotent_request');
-  const missing = await send({ authorization: 'Bearer re_test' }, { from: 'a@example.com', to });
+  const missing = await send({ authorization: mailKey }, { from: 'a@example.com', to });
   assert.equal(missing.status, 422);
   assert.equal((await messagesTo(to)).length, 1);
   const page = await fetch(stack.mailUrl);
@@ -282,4 +288,22 @@ test('the mail catcher answers like the provider: a key is required, a reused id
   const view = await fetch(new URL(`view/${message.ID}`, stack.mailUrl));
   assert.match(await view.text(), /<pre>hello<\/pre>/);
   assert.equal((await readMessage(message.ID)).Text, 'hello');
+});
+
+test('control characters in the names reach neither the Subject nor the text of the mails', async () => {
+  const admin = await userWithRole('admin', 'mail-crlf');
+  const named = await admin.client.from('user_profiles').update({ display_name: 'Boss\r\nBcc: leak@evil.example' }).eq('id', admin.user.id);
+  assert.equal(named.error, null);
+  const profile = await createProfile(admin, { first_name: 'Ada\r\nX-Injected: 1', last_name: 'Lovelace' });
+  const created = await inviteAs(admin, { profile_id: profile.id });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const [mail] = await waitForMessages(profile.email, 1);
+  assert.equal(mail.Subject, 'Boss Bcc: leak@evil.example invited you to register as Ada X-Injected: 1 Lovelace');
+  assert.ok(mail.Text.includes('Boss Bcc: leak@evil.example invited you'), mail.Text);
+  assert.ok(!mail.Text.includes('Boss\r') && !mail.Text.includes('Boss\n'), mail.Text);
+  const { token } = invitationLink(mail);
+  assert.equal((await accept(token)).status, 201);
+  const [notice] = await waitForMessages(admin.email, 1);
+  assert.equal(notice.Subject, 'Ada X-Injected: 1 Lovelace accepted your invitation');
+  assert.ok(notice.Text.startsWith('Hello Boss Bcc: leak@evil.example,\n'), notice.Text);
 });

@@ -21,14 +21,25 @@ test('every level states its tier and credits, readable by all', async () => {
   ]);
 });
 
-test('a guest starts with 3 credits; upgrading grants the rest of a user\'s 10', async () => {
+test('a recorded guest starts with 3 credits; upgrading grants the rest of a user\'s 10', async () => {
   const g = anonClient();
   const { data } = await g.auth.signInAnonymously();
+  // What guest-signup does after taking the IP's rate-limit token: record the visitor.
+  assert.equal((await service.rpc('record_guest_visitor', { p_user_id: data.user.id, p_visitor: {} })).error, null);
   const mine = await g.from('user_profiles').select('level, tier, credits').single();
   assert.deepEqual(mine.data, { level: 1, tier: 'free', credits: 3 });
   sql(`update public.user_profiles set credits = 1 where id = '${data.user.id}'`); // spent 2
   assert.equal((await g.auth.updateUser({ email: `lvl-${randomUUID()}@example.test`, password: `pw-${randomUUID()}` })).error, null);
   assert.deepEqual(sql(`select level, tier, credits from public.user_profiles where id = '${data.user.id}'`), [['2', 'free', '8']]);
+});
+
+test('an anonymous account made around guest-signup starts with 0 credits; upgrading gives a user\'s 10', async () => {
+  const g = anonClient();
+  const { data } = await g.auth.signInAnonymously(); // POST /auth/v1/signup {} with the anon key
+  const mine = await g.from('user_profiles').select('level, tier, credits').single();
+  assert.deepEqual(mine.data, { level: 1, tier: 'free', credits: 0 });
+  assert.equal((await g.auth.updateUser({ email: `lvl-${randomUUID()}@example.test`, password: `pw-${randomUUID()}` })).error, null);
+  assert.deepEqual(sql(`select level, tier, credits from public.user_profiles where id = '${data.user.id}'`), [['2', 'free', '10']]);
 });
 
 test('the tier follows the level: set by level, refused alone, moved with the levels table', async () => {
@@ -87,4 +98,21 @@ test('grant_monthly_credits tops each account up to its level once a month, neve
 
   assert.equal((await low.client.rpc('grant_monthly_credits', {})).status, 403);
   assert.equal((await service.rpc('grant_monthly_credits', { p_limit: 0 })).status, 400);
+});
+
+test('the starting credits are the first month\'s grant: the monthly grant does not give them again', async () => {
+  const u = await signedUpUser(undefined, 'lvl-first-month');
+  const thisMonth = new Date().toISOString().slice(0, 8) + '01';
+  assert.deepEqual(sql(`select credits, credits_granted_for from public.user_profiles where id = '${u.user.id}'`), [['10', thisMonth]]);
+  sql(`update public.user_profiles set credits = 0 where id = '${u.user.id}'`); // spent them
+  for (;;) {
+    const { data, error } = await service.rpc('grant_monthly_credits', {});
+    assert.equal(error, null);
+    assert.equal(data.month, thisMonth);
+    if (!data.more) break;
+  }
+  assert.deepEqual(sql(`select credits from public.user_profiles where id = '${u.user.id}'`), [['0']], 'not granted twice in its first month');
+  const { data } = await service.rpc('grant_monthly_credits', { p_month: '2099-02-01' });
+  assert.ok(data.granted_accounts >= 1);
+  assert.deepEqual(sql(`select credits from public.user_profiles where id = '${u.user.id}'`), [['10']], 'next month it is granted');
 });

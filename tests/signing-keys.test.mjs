@@ -150,6 +150,7 @@ test('a token signed by a key the project does not have is refused at /rest/v1, 
 const BASE = Number(process.env.E2E_PORT_BASE ?? 54400);
 const PORT = BASE + 121;
 const DB_PORT = BASE + 122;
+const MAIL_PORT = BASE + 123;
 const FUNCTIONS_PORT = BASE + 141;
 const running = [];
 after(() => {
@@ -157,11 +158,11 @@ after(() => {
 });
 
 function devstack(stateDir, ...args) {
-  return execFileSync(binary, ['--root', repo, '--port', String(PORT), '--db-port', String(DB_PORT), '--state-dir', stateDir, ...args], { encoding: 'utf8' });
+  return execFileSync(binary, ['--root', repo, '--port', String(PORT), '--db-port', String(DB_PORT), '--mail-port', String(MAIL_PORT), '--state-dir', stateDir, ...args], { encoding: 'utf8' });
 }
 
 async function startOwnStack(stateDir, keysFile) {
-  const child = spawn(binary, ['--root', repo, '--port', String(PORT), '--db-port', String(DB_PORT), '--state-dir', stateDir, 'start',
+  const child = spawn(binary, ['--root', repo, '--port', String(PORT), '--db-port', String(DB_PORT), '--mail-port', String(MAIL_PORT), '--state-dir', stateDir, 'start',
     '--migrations', 'migrations', '--migrations', 'tests/fixtures/migrations', '--dev-vars', join(stateDir, 'dev.vars'),
     '--functions-url', `http://127.0.0.1:${FUNCTIONS_PORT}`, '--signing-keys', keysFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

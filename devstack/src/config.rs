@@ -31,6 +31,17 @@ pub struct ProjectConfig {
     /// for a `--legacy-jwt` project, which signs everything HS256 with `jwt_secret`.
     #[serde(default)]
     pub signing_keys_path: Option<PathBuf>,
+    /// The key the mail catcher's send API (`POST /emails`) requires, as a provider requires
+    /// its API key; written to `.dev.vars` as `MAIL_API_KEY`.
+    #[serde(default = "new_mail_api_key")]
+    pub mail_api_key: String,
+    /// The mail catcher's port (`--mail-port`), main project only; from the command line.
+    #[serde(default)]
+    pub mail_port: Option<u16>,
+}
+
+fn new_mail_api_key() -> String {
+    format!("re_devstack_{}", random_token(24))
 }
 
 /// Which keys sign a project's access tokens.
@@ -123,11 +134,19 @@ impl ProjectConfig {
             secret_key: format!("sb_secret_{}", random_token(22)),
             jwt_secret,
             signing_keys_path: None,
+            mail_api_key: new_mail_api_key(),
+            mail_port: None,
         })
     }
 
     pub fn api_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.api_port)
+    }
+
+    /// The mail catcher's base URL (its page; the send API is `…/emails`), if this project has one.
+    pub fn mail_url(&self) -> Option<String> {
+        self.mail_port
+            .map(|port| format!("http://127.0.0.1:{port}"))
     }
 }
 

@@ -10,6 +10,8 @@ use tokio_postgres::NoTls;
 use crate::postgres::SUPERUSER_PASSWORD;
 
 const BOOTSTRAP_SQL: &str = include_str!("../sql/bootstrap.sql");
+/// Auth's MFA tables, idempotent, applied on every start (see the file).
+const AUTH_MFA_SQL: &str = include_str!("../sql/auth_mfa.sql");
 /// The `storage` schema, a part of the bootstrap kept in its own file so that it also reaches
 /// databases bootstrapped before devstack served Storage.
 const STORAGE_SQL: &str = include_str!("../sql/storage.sql");
@@ -111,6 +113,10 @@ pub async fn ensure_database(port: u16, db: &str) -> anyhow::Result<()> {
 pub async fn prepare(pools: &Pools, migration_dirs: &[PathBuf]) -> anyhow::Result<Vec<String>> {
     let mut client = pools.admin.get().await?;
     bootstrap_once(&mut client).await?;
+    client
+        .batch_execute(AUTH_MFA_SQL)
+        .await
+        .context("creating Auth's MFA tables")?;
     storage_schema_once(&mut client).await?;
     let mut applied = Vec::new();
     for dir in migration_dirs {

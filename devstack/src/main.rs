@@ -8,6 +8,7 @@ mod db;
 mod functions_proxy;
 mod gateway;
 mod jwt;
+mod loopback_host;
 mod mail;
 mod postgres;
 mod project;
@@ -45,6 +46,10 @@ struct Cli {
     /// Port of the Postgres server.
     #[arg(long, global = true, default_value_t = 54322)]
     db_port: u16,
+    /// Port of the mail catcher (its page, Mailpit's API and the send API), as the Supabase CLI
+    /// serves Mailpit on a port of its own.
+    #[arg(long, global = true, default_value_t = 54324)]
+    mail_port: u16,
     /// Where data and keys live (default `<root>/.devstack`); give the tests their own.
     #[arg(long, global = true)]
     state_dir: Option<PathBuf>,
@@ -155,6 +160,10 @@ struct StartArgs {
     /// Sign everything HS256 with the JWT secret, as before Supabase's signing keys (empty JWKS).
     #[arg(long)]
     legacy_jwt: bool,
+    /// Sign-up mails a confirmation and returns no session until it is followed, as every hosted
+    /// project does (the CLI's `[auth.email] enable_confirmations = true`).
+    #[arg(long)]
+    email_confirmations: bool,
 }
 
 #[derive(Clone)]
@@ -204,11 +213,10 @@ async fn main() -> anyhow::Result<()> {
         }
         None => root.join(".devstack"),
     };
+    let ports = cli.ports();
     match cli.command {
-        Some(Command::Status { json, env }) => {
-            print_status(&state_dir, cli.port, cli.db_port, json, env)
-        }
-        Some(Command::Start(args)) => start(&root, &state_dir, cli.port, cli.db_port, args).await,
+        Some(Command::Status { json, env }) => print_status(&state_dir, &ports, json, env),
+        Some(Command::Start(args)) => start(&root, &state_dir, &ports, args).await,
         Some(Command::Gen(GenCommand::SigningKey {
             algorithm,
             output,
@@ -220,31 +228,35 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&granted)?);
             Ok(())
         }
-        None => {
-            start(
-                &root,
-                &state_dir,
-                cli.port,
-                cli.db_port,
-                StartArgs::default(),
-            )
-            .await
+        None => start(&root, &state_dir, &ports, StartArgs::default()).await,
+    }
+}
+
+/// The main project's ports, from the command line.
+struct Ports {
+    api: u16,
+    db: u16,
+    mail: u16,
+}
+
+impl Cli {
+    fn ports(&self) -> Ports {
+        Ports {
+            api: self.port,
+            db: self.db_port,
+            mail: self.mail_port,
         }
     }
 }
 
-fn print_status(
-    state_dir: &Path,
-    port: u16,
-    db_port: u16,
-    json: bool,
-    env: bool,
-) -> anyhow::Result<()> {
+fn print_status(state_dir: &Path, ports: &Ports, json: bool, env: bool) -> anyhow::Result<()> {
     let path = state_dir.join(format!("project-{MAIN_PROJECT}.json"));
     let bytes = std::fs::read(&path)
         .with_context(|| format!("{} not found: start devstack first", path.display()))?;
     let mut main: ProjectConfig = serde_json::from_slice(&bytes)?;
-    main.api_port = port;
+    main.api_port = ports.api;
+    main.mail_port = Some(ports.mail);
+    let db_port = ports.db;
     if json {
         println!(
             "{}",
@@ -322,16 +334,15 @@ fn manage_keys(state_dir: &Path, project: &str, command: KeysCommand) -> anyhow:
 async fn start(
     root: &Path,
     state_dir: &Path,
-    port: u16,
-    db_port: u16,
+    ports: &Ports,
     args: StartArgs,
 ) -> anyhow::Result<()> {
     // Signals are caught from the very start, so that an interrupt during start-up still stops
     // the Postgres this process started (the cluster stops itself when dropped).
     let shutdown = shutdown_signal()?;
-    let mut cluster = postgres::PostgresCluster::new(state_dir.join("pgdata"), db_port)?;
+    let mut cluster = postgres::PostgresCluster::new(state_dir.join("pgdata"), ports.db)?;
     tokio::select! {
-        result = serve(root, state_dir, port, db_port, args, &mut cluster) => result?,
+        result = serve(root, state_dir, ports, args, &mut cluster) => result?,
         _ = shutdown => tracing::info!("shutting down"),
     }
     cluster.stop();
@@ -342,8 +353,7 @@ async fn start(
 async fn serve(
     root: &Path,
     state_dir: &Path,
-    port: u16,
-    db_port: u16,
+    ports: &Ports,
     args: StartArgs,
     cluster: &mut postgres::PostgresCluster,
 ) -> anyhow::Result<()> {
@@ -377,9 +387,10 @@ async fn serve(
     } else {
         args.migrations
     };
+    let db_port = ports.db;
     let mut specs = vec![TenantSpec {
         name: MAIN_PROJECT.to_owned(),
-        port,
+        port: ports.api,
         migrations: main_migrations,
     }];
     specs.extend(args.tenants);
@@ -401,9 +412,10 @@ async fn serve(
             }
             _ => SigningKeysChoice::Generated,
         };
-        let config =
+        let mut config =
             ProjectConfig::load_or_create(state_dir, &spec.name, spec.port, &db_name, &keys)
                 .with_context(|| format!("project {}", spec.name))?;
+        config.mail_port = (spec.name == MAIN_PROJECT).then_some(ports.mail);
         db::ensure_database(cluster.port(), &db_name).await?;
         let pools = db::Pools::new(cluster.port(), &db_name)?;
         let migrations: Vec<PathBuf> = spec.migrations.iter().map(|m| root.join(m)).collect();
@@ -432,6 +444,10 @@ async fn serve(
             },
             http: http.clone(),
             mail: mail::Mailbox::default(),
+            auth: Arc::new(auth::AuthSettings::for_project(
+                args.email_confirmations,
+                &config.api_url(),
+            )),
             storage: storage::FileStore::new(storage::files_dir(state_dir, &spec.name)),
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", spec.port))
@@ -440,6 +456,9 @@ async fn serve(
         ready.push((listener, project));
         configs.push(config);
     }
+    let mail_listener = tokio::net::TcpListener::bind(("127.0.0.1", ports.mail))
+        .await
+        .with_context(|| format!("binding 127.0.0.1:{} (the mail catcher)", ports.mail))?;
     let dev_vars = args
         .dev_vars
         .map(|p| root.join(p))
@@ -457,6 +476,8 @@ async fn serve(
     // Only now, with status.json written, does any port answer: a client that sees the API up
     // can rely on the keys file.
     let mut servers = tokio::task::JoinSet::new();
+    let mail_router = server::mail_router(ready[0].1.clone());
+    servers.spawn(async move { axum::serve(mail_listener, mail_router).await });
     for (listener, project) in ready {
         rest::spawn_schema_listener(project.clone(), cluster.port());
         realtime::spawn_capture(project.clone(), cluster.port());

@@ -20,8 +20,10 @@ pub struct Project {
     /// The built web app served at `/` (`--web-dir`), main project only.
     pub web_dir: Option<std::path::PathBuf>,
     pub http: reqwest::Client,
-    /// The mail catcher's messages (`/mail`).
+    /// The mail catcher's messages (served on the mail port, main project only).
     pub mail: crate::mail::Mailbox,
+    /// How `/auth/v1` behaves (GoTrue's settings).
+    pub auth: std::sync::Arc<crate::auth::AuthSettings>,
     /// Where `/storage/v1` keeps the objects' bytes.
     pub storage: crate::storage::FileStore,
 }

@@ -2,9 +2,11 @@
 
 use axum::Router;
 use axum::http::{HeaderName, Method};
+use axum::middleware::from_fn;
 use axum::routing::any;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
+use crate::loopback_host::require_loopback_host;
 use crate::project::SharedProject;
 
 /// Headers a browser client may read: PostgREST's own exposed list, plus what supabase-js reads
@@ -26,9 +28,9 @@ const EXPOSED_HEADERS: [&str; 13] = [
 ];
 
 /// `/rest/v1`, `/auth/v1` and `/realtime/v1` get the gateway's CORS; `/functions/v1/*` is passed
-/// through untouched, preflights included, because Edge Functions answer CORS themselves. `/mail`
-/// is the mail catcher (no key, as Mailpit's UI and API on their own port). Every other
-/// path is the web app's (`--web-dir`), or a JSON `404`.
+/// through untouched, preflights included, because Edge Functions answer CORS themselves. Every
+/// other path is the web app's (`--web-dir`), or a JSON `404`. The mail catcher has a port of its
+/// own ([`mail_router`]). Only loopback `Host`s are answered.
 pub fn router(project: SharedProject) -> Router {
     let apis = Router::new()
         .nest("/rest/v1", crate::rest::router())
@@ -40,10 +42,18 @@ pub fn router(project: SharedProject) -> Router {
         "/functions/v1/{*path}",
         any(crate::functions_proxy::forward),
     )
-    .nest(crate::mail::MAIL_PREFIX, crate::mail::router())
-    .route("/mail/", axum::routing::get(crate::mail::inbox))
     .fallback(crate::web_app::serve)
     .with_state(project)
+    .layer(from_fn(require_loopback_host))
+}
+
+/// The mail catcher of `project` on its own port, as the Supabase CLI serves Mailpit (54324):
+/// its page at `/`, Mailpit's API at `/api/v1/…`, the send API at `/emails`. Only loopback
+/// `Host`s are answered.
+pub fn mail_router(project: SharedProject) -> Router {
+    crate::mail::router()
+        .with_state(project)
+        .layer(from_fn(require_loopback_host))
 }
 
 /// What the Supabase gateway's CORS plugin (Kong's `cors` with its defaults, as the Supabase

@@ -34,7 +34,7 @@ pub fn as_json(projects: &[ProjectConfig], db_port: u16) -> Value {
                 "AUTH_URL": format!("{}/auth/v1", p.api_url()),
                 "FUNCTIONS_URL": format!("{}/functions/v1", p.api_url()),
                 "STORAGE_URL": format!("{}/storage/v1", p.api_url()),
-                "MAILPIT_URL": mail_url(p),
+                "MAILPIT_URL": mail_page(p),
                 "DB_URL": format!("postgresql://postgres:postgres@127.0.0.1:{db_port}/{}", p.db_name),
                 "JWT_SECRET": p.jwt_secret,
                 "ANON_KEY": p.anon_key,
@@ -61,9 +61,9 @@ pub fn as_text(projects: &[ProjectConfig], db_port: u16) -> String {
             format!("tenant project `{}`:", p.name)
         };
         out.push_str(&format!(
-            "\n{title}\n\n         API URL: {api}\n    Functions URL: {api}/functions/v1\n     Storage URL: {api}/storage/v1\n     Mailpit URL: {mail}\n          DB URL: postgresql://postgres:postgres@127.0.0.1:{db_port}/{db}\n      JWT secret: {secret}\n        anon key: {anon}\nservice_role key: {service}\n Publishable key: {publishable}\n      Secret key: {secret_key}\n",
+            "\n{title}\n\n         API URL: {api}\n    Functions URL: {api}/functions/v1\n     Storage URL: {api}/storage/v1\n{mail}          DB URL: postgresql://postgres:postgres@127.0.0.1:{db_port}/{db}\n      JWT secret: {secret}\n        anon key: {anon}\nservice_role key: {service}\n Publishable key: {publishable}\n      Secret key: {secret_key}\n",
             api = p.api_url(),
-            mail = mail_url(p),
+            mail = mail_page(p).map_or_else(String::new, |url| format!("     Mailpit URL: {url}\n")),
             db = p.db_name,
             secret = p.jwt_secret,
             anon = p.anon_key,
@@ -91,7 +91,7 @@ pub fn as_env(project: &ProjectConfig, db_port: u16) -> Vec<(String, String)> {
             "STORAGE_URL".into(),
             format!("{}/storage/v1", project.api_url()),
         ),
-        ("MAILPIT_URL".into(), mail_url(project)),
+        ("MAILPIT_URL".into(), mail_page(project).unwrap_or_default()),
         (
             "DB_URL".into(),
             format!(
@@ -107,31 +107,33 @@ pub fn as_env(project: &ProjectConfig, db_port: u16) -> Vec<(String, String)> {
     ]
 }
 
-/// The mail catcher's page (its JSON API is under `…/api/v1`), printed under the name
-/// `supabase status` gives Mailpit's URL.
-pub fn mail_url(project: &ProjectConfig) -> String {
-    format!("{}{}/", project.api_url(), crate::mail::MAIL_PREFIX)
+/// The mail catcher's page on its own port (its JSON API is under `…/api/v1`), printed under the
+/// name `supabase status` gives Mailpit's URL; the main project's only.
+pub fn mail_page(project: &ProjectConfig) -> Option<String> {
+    project.mail_url().map(|url| url + "/")
 }
 
 /// The variables the Workers read, under the names Supabase gives its Edge Functions, and the
-/// mail transport pointed at devstack's mail catcher (Resend's API shape, any key accepted). The
+/// mail transport pointed at devstack's mail catcher (Resend's API shape, the project's mail key). The
 /// JWT secret only for a `--legacy-jwt` project: with signing keys the functions verify through
 /// the JWKS, as a new Supabase project's functions do.
 pub fn worker_vars(project: &ProjectConfig) -> Vec<(String, String)> {
-    let mut vars = vec![
-        ("MAIL_TRANSPORT".into(), "resend".into()),
-        (
-            "MAIL_API_URL".into(),
-            format!("{}{}", project.api_url(), crate::mail::MAIL_PREFIX),
-        ),
-        ("MAIL_API_KEY".into(), "re_devstack_local".into()),
+    let mut vars = Vec::new();
+    if let Some(mail_url) = project.mail_url() {
+        vars.extend([
+            ("MAIL_TRANSPORT".into(), "resend".into()),
+            ("MAIL_API_URL".into(), mail_url),
+            ("MAIL_API_KEY".into(), project.mail_api_key.clone()),
+        ]);
+    }
+    vars.extend([
         ("SUPABASE_URL".into(), project.api_url()),
         ("SUPABASE_ANON_KEY".into(), project.anon_key.clone()),
         (
             "SUPABASE_SERVICE_ROLE_KEY".into(),
             project.service_role_key.clone(),
         ),
-    ];
+    ]);
     if project.signing_keys_path.is_none() {
         vars.push(("SUPABASE_JWT_SECRET".into(), project.jwt_secret.clone()));
     }
@@ -166,6 +168,42 @@ pub fn update_dev_vars(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_mail_catcher_is_printed_and_configured_on_its_own_port() {
+        let dir = std::env::temp_dir().join(format!("devstack-status-{}", uuid::Uuid::new_v4()));
+        let choice = crate::config::SigningKeysChoice::Legacy;
+        let mut main =
+            ProjectConfig::load_or_create(&dir, "default", 54321, "postgres", &choice).unwrap();
+        main.mail_port = Some(54324);
+        assert!(
+            as_text(std::slice::from_ref(&main), 54322)
+                .contains("     Mailpit URL: http://127.0.0.1:54324/\n")
+        );
+        assert_eq!(
+            as_json(std::slice::from_ref(&main), 54322)["projects"][0]["MAILPIT_URL"],
+            "http://127.0.0.1:54324/"
+        );
+        let vars = worker_vars(&main);
+        let var = |name: &str| {
+            vars.iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(var("MAIL_API_URL"), Some("http://127.0.0.1:54324"));
+        assert_eq!(var("MAIL_API_KEY"), Some(main.mail_api_key.as_str()));
+        assert!(main.mail_api_key.len() > 30, "a key of the project's own");
+
+        let mut tenant = main.clone();
+        tenant.mail_port = None;
+        assert!(!as_text(&[tenant.clone()], 54322).contains("Mailpit"));
+        assert!(
+            worker_vars(&tenant)
+                .iter()
+                .all(|(k, _)| !k.starts_with("MAIL_"))
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 
     #[test]
     fn dev_vars_keep_other_lines() {

@@ -295,6 +295,8 @@ mod tests {
             service_role_key: "service.jwt.key".into(),
             publishable_key: "sb_publishable_x".into(),
             secret_key: "sb_secret_x".into(),
+            mail_api_key: "re_x".into(),
+            mail_port: None,
         }
     }
 

@@ -8,12 +8,12 @@ import { createClient } from '@supabase/supabase-js';
 
 const statusPath = process.env.DEVSTACK_STATUS ?? new URL('../../.devstack/status.json', import.meta.url).pathname;
 
-function loadProjects() {
+function loadProjects(path = statusPath) {
   let status;
   try {
-    status = JSON.parse(readFileSync(statusPath, 'utf8'));
+    status = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new Error(`cannot read ${statusPath}: start the stack first (scripts/dev.sh) or run scripts/test.sh (${e.message})`);
+    throw new Error(`cannot read ${path}: start the stack first (scripts/dev.sh) or run scripts/test.sh (${e.message})`);
   }
   const byName = Object.fromEntries(status.projects.map((p) => [p.name, describe(p)]));
   return { main: describe(status.projects[0]), byName };
@@ -38,6 +38,11 @@ function describe(p) {
 }
 
 const projects = loadProjects();
+
+/** The main project of another stack, from its status.json (a test file's own devstack). */
+export function mainProjectOf(statusFile) {
+  return loadProjects(statusFile).main;
+}
 
 /** The main project (where the functions' tables live). */
 export const stack = projects.main;

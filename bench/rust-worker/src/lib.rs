@@ -18,8 +18,12 @@ pub use peer::{PeerAnswer, PeerError, PeerState, ResealRequest};
 use std::cell::OnceCell;
 use std::rc::Rc;
 
+use edge_http::BodyLimit;
 use edge_worker::{Answer, IncomingRequest};
 use worker::{Context, Env, Method, event, web_sys};
+
+/// The peer's reseal request (a sealed envelope and its fields) is well under this.
+const PEER_BODY_LIMIT: BodyLimit = BodyLimit::new(64 * 1024);
 
 thread_local! {
     /// Parsed once per isolate, as a function would keep its verifier and key ring.
@@ -72,7 +76,10 @@ async fn fetch(
     match (req.method(), req.path()) {
         (Method::Post, "/peer") => {
             let authorization = req.header("authorization");
-            let body = req.bytes().await?;
+            let body = match req.read_body(PEER_BODY_LIMIT).await {
+                Ok(body) => body,
+                Err(e) => return json(e.status(), e.body()),
+            };
             let now = edge_worker::now();
             match peer.reseal(authorization.as_deref(), &body, now).await {
                 Ok(answer) => json(200, serde_json::to_string(&answer)?),

@@ -36,7 +36,7 @@ struct AdminUserParams {
     ban_duration: Option<String>,
 }
 
-fn email_exists() -> AuthError {
+pub fn email_exists() -> AuthError {
     AuthError::unprocessable(
         "email_exists",
         "A user with this email address has already been registered",

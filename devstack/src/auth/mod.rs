@@ -1,34 +1,61 @@
 //! `/auth/v1`: a Supabase Auth (GoTrue) compatible API over the project's `auth` schema:
 //! e-mail/password and anonymous sign-up, password and refresh-token grants, the signed-in
-//! user's own account, sign-out, the admin user API, and GoTrue's `settings`/`health`/JWKS.
+//! user's own account, sign-out, the admin user API, and GoTrue's `settings`/`health`/JWKS;
+//! e-mail confirmation, `/verify`, `/resend`, recovery and magic links, mailed to the catcher.
 
 mod admin;
+mod admin_links;
 mod error;
+mod magic_link;
+mod mail_token;
+mod mailer;
+mod mfa;
+mod otp;
 mod password;
+mod qr;
+mod reauthentication;
+mod redirect;
 mod request;
 mod request_timeout;
+mod resend;
 mod sessions;
 mod settings;
 mod signup;
 mod token;
 mod tokens;
+mod totp;
+mod unserved;
 mod user;
 mod users;
 mod validate;
-
-use std::sync::Arc;
+mod verify;
 
 use axum::extract::State;
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::routing::{any, delete, get, post};
+use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use crate::project::SharedProject;
-use settings::AuthSettings;
+pub use settings::AuthSettings;
 
 pub fn router() -> Router<SharedProject> {
     Router::new()
         .route("/signup", post(signup::signup))
+        .route("/verify", get(verify::verify_get).post(verify::verify_post))
+        .route("/resend", post(resend::resend))
+        .route("/recover", post(resend::recover))
+        .route("/otp", post(magic_link::otp))
+        .route("/reauthenticate", get(reauthentication::reauthenticate))
+        .route("/factors", post(mfa::enroll))
+        .route("/factors/{factor_id}", delete(mfa::unenroll))
+        .route("/factors/{factor_id}/challenge", post(mfa::challenge))
+        .route("/factors/{factor_id}/verify", post(mfa::verify))
+        .route("/authorize", get(unserved::authorize))
+        .route("/sso", any(unserved::saml))
+        .route("/sso/{*rest}", any(unserved::saml))
+        .route("/admin/sso/{*rest}", any(unserved::saml))
+        .route("/passkeys", any(unserved::passkeys))
+        .route("/passkeys/{*rest}", any(unserved::passkeys))
         .route("/token", post(token::token))
         .route("/user", get(user::get_user).put(user::update_user))
         .route("/logout", post(user::logout))
@@ -42,15 +69,17 @@ pub fn router() -> Router<SharedProject> {
                 .put(admin::update_user)
                 .delete(admin::delete_user),
         )
+        .route("/invite", post(admin_links::invite))
+        .route("/admin/generate_link", post(admin_links::generate_link))
         .route("/settings", get(settings))
         .route("/health", get(health))
         .route("/.well-known/jwks.json", get(jwks))
+        .fallback(unserved::no_route)
         .layer(axum::middleware::from_fn_with_state(
             request_timeout::from_env(),
             request_timeout::bound,
         ))
         .layer(axum::middleware::from_fn(error::apply_api_version))
-        .layer(Extension(Arc::new(AuthSettings::from_env())))
 }
 
 /// GoTrue's `/health`.
@@ -63,47 +92,24 @@ async fn health() -> Json<Value> {
 }
 
 /// GoTrue's `/settings`: which sign-in methods this server offers.
-async fn settings(Extension(settings): Extension<Arc<AuthSettings>>) -> Json<Value> {
-    let external = [
-        "apple",
-        "azure",
-        "bitbucket",
-        "discord",
-        "facebook",
-        "figma",
-        "fly",
-        "github",
-        "gitlab",
-        "google",
-        "keycloak",
-        "kakao",
-        "linkedin",
-        "linkedin_oidc",
-        "notion",
-        "spotify",
-        "slack",
-        "slack_oidc",
-        "snapchat",
-        "workos",
-        "twitch",
-        "twitter",
-        "phone",
-        "zoom",
-    ]
-    .into_iter()
-    .map(|provider| (provider.to_owned(), Value::Bool(false)))
-    .chain([
-        ("email".to_owned(), Value::Bool(true)),
-        (
-            "anonymous_users".to_owned(),
-            Value::Bool(settings.anonymous_users_enabled),
-        ),
-    ])
-    .collect::<serde_json::Map<_, _>>();
+async fn settings(State(project): State<SharedProject>) -> Json<Value> {
+    let settings = &project.auth;
+    let external = unserved::OAUTH_PROVIDERS
+        .into_iter()
+        .chain(["phone"])
+        .map(|provider| (provider.to_owned(), Value::Bool(false)))
+        .chain([
+            ("email".to_owned(), Value::Bool(true)),
+            (
+                "anonymous_users".to_owned(),
+                Value::Bool(settings.anonymous_users_enabled),
+            ),
+        ])
+        .collect::<serde_json::Map<_, _>>();
     Json(json!({
         "external": external,
         "disable_signup": settings.signup_disabled,
-        "mailer_autoconfirm": true,
+        "mailer_autoconfirm": settings.mailer_autoconfirm,
         "phone_autoconfirm": false,
         "sms_provider": "",
         "saml_enabled": false,

@@ -59,17 +59,22 @@ impl FromRequestParts<SharedProject> for AuthContext {
         parts: &mut Parts,
         project: &SharedProject,
     ) -> Result<Self, Self::Rejection> {
-        require_api_key(&parts.headers, project).map_err(GatewayRejection)?;
-        let settings = parts
-            .extensions
-            .get::<Arc<AuthSettings>>()
-            .cloned()
-            .unwrap_or_default();
+        if !is_open_route(parts.uri.path()) {
+            require_api_key(&parts.headers, project).map_err(GatewayRejection)?;
+        }
+        let settings = project.auth.clone();
         Ok(Self {
             project: project.clone(),
             settings,
         })
     }
+}
+
+/// The routes the CLI's Kong serves without key-auth (`auth-v1-open*`): a mailed link or an
+/// OAuth redirect is followed by a browser, which has no API key.
+fn is_open_route(path: &str) -> bool {
+    let path = path.strip_prefix("/auth/v1").unwrap_or(path);
+    matches!(path, "/verify" | "/callback" | "/authorize")
 }
 
 /// Like Kong's key-auth in front of GoTrue: only the `apikey` is checked here (a bare project

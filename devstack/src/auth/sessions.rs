@@ -28,6 +28,10 @@ pub fn new_refresh_token() -> String {
 pub enum SignInMethod {
     Password,
     Anonymous,
+    /// A mailed link or code (`/verify`), whatever it was for.
+    Otp,
+    /// A verified TOTP challenge (second factor).
+    Totp,
 }
 
 impl SignInMethod {
@@ -35,6 +39,8 @@ impl SignInMethod {
         match self {
             Self::Password => "password",
             Self::Anonymous => "anonymous",
+            Self::Otp => "otp",
+            Self::Totp => "totp",
         }
     }
 }
@@ -118,7 +124,55 @@ async fn session_response(
     refresh_token: String,
 ) -> AuthResult<SessionResponse> {
     let amr = amr_of(db, session_id).await?;
-    minter.session(user, session_id, &amr, refresh_token)
+    let aal: String = db
+        .query_opt(
+            "SELECT coalesce(aal::text, 'aal1') FROM auth.sessions WHERE id = $1",
+            &[&session_id],
+        )
+        .await?
+        .map_or_else(|| "aal1".to_owned(), |row| row.get(0));
+    minter.session(user, session_id, &aal, &amr, refresh_token)
+}
+
+/// GoTrue's `updateMFASessionAndClaims`: the session becomes `aal2` through `factor_id`, its
+/// `amr` gains `method`, and a fresh refresh token replaces the current one.
+pub async fn raise_to_aal2(
+    tx: &Transaction<'_>,
+    minter: &AccessTokenMinter<'_>,
+    user_id: Uuid,
+    session_id: Uuid,
+    factor_id: Uuid,
+    method: SignInMethod,
+    user_agent: Option<&str>,
+) -> AuthResult<SessionResponse> {
+    tx.execute(
+        "UPDATE auth.sessions SET aal = 'aal2', factor_id = $2, updated_at = now(), \
+             user_agent = coalesce($3, user_agent) WHERE id = $1",
+        &[&session_id, &factor_id, &user_agent],
+    )
+    .await?;
+    tx.execute(
+        "INSERT INTO auth.mfa_amr_claims (id, session_id, created_at, updated_at, authentication_method) \
+         VALUES (gen_random_uuid(), $1, now(), now(), $2) \
+         ON CONFLICT (session_id, authentication_method) DO UPDATE SET updated_at = now()",
+        &[&session_id, &method.as_str()],
+    )
+    .await?;
+    // Sessions of this user that stay below aal2 end, as GoTrue's InvalidateSessionsWithAALLessThan.
+    tx.execute(
+        "DELETE FROM auth.sessions WHERE user_id = $1 AND id <> $2 AND coalesce(aal, 'aal1') = 'aal1'",
+        &[&user_id, &session_id],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE auth.refresh_tokens SET revoked = true, updated_at = now() \
+         WHERE session_id = $1 AND revoked = false",
+        &[&session_id],
+    )
+    .await?;
+    let refresh_token = insert_refresh_token(tx, user_id, session_id, None).await?;
+    let user = users::load(tx, user_id).await?;
+    session_response(tx, minter, user, session_id, refresh_token).await
 }
 
 /// What to do with a presented refresh token.

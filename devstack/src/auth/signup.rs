@@ -1,9 +1,12 @@
 //! `POST /signup`: e-mail + password sign-up, or an anonymous sign-in when neither an e-mail
-//! nor a phone is given. E-mail confirmation is off, as `supabase start` has it, so both
-//! return a session.
+//! nor a phone is given. With confirmations off (`supabase start`'s default) both return a
+//! session; with them on (`--email-confirmations`) an e-mail sign-up returns the user and mails
+//! a confirmation, and signing up again with a confirmed address answers a look-alike user
+//! (GoTrue's `sanitizeUser`), so sign-up does not tell who has an account.
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::Query;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -11,10 +14,13 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::error::{AuthError, AuthResult};
+use super::mail_token;
+use super::mailer::MailKind;
 use super::password;
+use super::redirect::{self, RedirectQuery};
 use super::request::{AuthContext, parse_json, user_agent};
 use super::sessions::{self, SignInMethod};
-use super::users::{self, NewUser};
+use super::users::{self, NewUser, User};
 use super::validate;
 
 #[derive(Deserialize, Default)]
@@ -26,7 +32,12 @@ struct SignupParams {
     data: Option<Map<String, Value>>,
 }
 
-pub async fn signup(ctx: AuthContext, headers: HeaderMap, body: Bytes) -> AuthResult<Response> {
+pub async fn signup(
+    ctx: AuthContext,
+    headers: HeaderMap,
+    Query(query): Query<RedirectQuery>,
+    body: Bytes,
+) -> AuthResult<Response> {
     if ctx.settings.signup_disabled {
         return Err(AuthError::unprocessable(
             "signup_disabled",
@@ -62,42 +73,38 @@ pub async fn signup(ctx: AuthContext, headers: HeaderMap, body: Bytes) -> AuthRe
         || AuthError::unprocessable("user_already_exists", "User already registered");
 
     let mut db = ctx.project.pools.admin.get().await?;
-    if users::find_by_email(&**db, &email).await?.is_some() {
-        return Err(already_registered());
+    if let Some(existing) = users::find_by_email(&**db, &email).await? {
+        if ctx.settings.mailer_autoconfirm {
+            return Err(already_registered());
+        }
+        let redirect_to =
+            redirect::redirect_target(&ctx.settings, query.redirect_to.as_deref(), &headers);
+        return repeated_signup(&ctx, &mut db, existing, &user_metadata, &redirect_to).await;
     }
+    let confirm_now = ctx.settings.mailer_autoconfirm;
     let password_hash = password::hash(&password).await?;
     let user_id = Uuid::new_v4();
     let tx = db.transaction().await?;
-    users::insert(
+    users::insert_email_user(
         &*tx,
-        &NewUser {
-            id: user_id,
-            role: users::DEFAULT_ROLE.to_owned(),
-            email: Some(email.clone()),
-            password_hash: Some(password_hash),
-            email_confirmed: true,
-            app_metadata: json!({"provider": "email", "providers": ["email"]}),
-            // Confirming marks the address verified in the user's metadata too.
-            user_metadata: users::merge_metadata(
-                &user_metadata,
-                json!({"email_verified": true}).as_object().expect("object"),
-            ),
-            is_anonymous: false,
-            banned_until: None,
-        },
+        user_id,
+        &email,
+        Some(password_hash),
+        confirm_now,
+        &user_metadata,
         already_registered,
     )
     .await?;
-    // The identity carries the sign-up data too, under the standard claims.
-    let mut identity_data = users::email_identity_data(user_id, &email, false);
-    if let (Some(identity), Some(extra)) =
-        (identity_data.as_object_mut(), user_metadata.as_object())
-    {
-        for (k, v) in extra {
-            identity.entry(k.clone()).or_insert_with(|| v.clone());
-        }
+    if !confirm_now {
+        let mail =
+            mail_token::issue(&*tx, &ctx.settings, user_id, MailKind::Confirmation, &email).await?;
+        let user = users::load(&*tx, user_id).await?;
+        tx.commit().await?;
+        let redirect_to =
+            redirect::redirect_target(&ctx.settings, query.redirect_to.as_deref(), &headers);
+        mail.send(&ctx.project, &redirect_to);
+        return Ok(Json(user).into_response());
     }
-    users::insert_email_identity(&*tx, user_id, &identity_data).await?;
     let session = sessions::sign_in(
         &tx,
         &ctx.minter(),
@@ -108,6 +115,59 @@ pub async fn signup(ctx: AuthContext, headers: HeaderMap, body: Bytes) -> AuthRe
     .await?;
     tx.commit().await?;
     Ok(Json(session).into_response())
+}
+
+/// Signing up again with a known address, confirmations on: an unconfirmed account gets its
+/// confirmation again (within the frequency limit) and nothing else changes, since the caller's
+/// claim to the address is unproven; a confirmed one gets a look-alike user and no mail.
+async fn repeated_signup(
+    ctx: &AuthContext,
+    db: &mut deadpool_postgres::Object,
+    existing: User,
+    user_metadata: &Value,
+    redirect_to: &str,
+) -> AuthResult<Response> {
+    if existing.is_email_confirmed() {
+        return Ok(Json(look_alike(existing, user_metadata)).into_response());
+    }
+    let email = existing.email.clone().unwrap_or_default();
+    let tx = db.transaction().await?;
+    let mail = mail_token::issue(
+        &*tx,
+        &ctx.settings,
+        existing.id,
+        MailKind::Confirmation,
+        &email,
+    )
+    .await?;
+    let user = users::load(&*tx, existing.id).await?;
+    tx.commit().await?;
+    mail.send(&ctx.project, redirect_to);
+    Ok(Json(user).into_response())
+}
+
+/// GoTrue's `sanitizeUser`: what a fresh unconfirmed sign-up would have answered.
+fn look_alike(user: User, user_metadata: &Value) -> User {
+    let now = chrono::Utc::now();
+    User {
+        id: Uuid::new_v4(),
+        role: String::new(),
+        phone: None,
+        email_change: None,
+        created_at: now,
+        updated_at: now,
+        confirmation_sent_at: Some(now),
+        last_sign_in_at: None,
+        confirmed_at: None,
+        email_change_sent_at: None,
+        email_confirmed_at: None,
+        phone_confirmed_at: None,
+        identities: Vec::new(),
+        factors: Vec::new(),
+        user_metadata: user_metadata.clone(),
+        app_metadata: json!({"provider": "email", "providers": ["email"]}),
+        ..user
+    }
 }
 
 /// `signInAnonymously()`: a user with no e-mail, phone or identity, flagged `is_anonymous`.

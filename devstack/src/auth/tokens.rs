@@ -22,6 +22,8 @@ pub struct TokenContext<'a> {
     /// `<API URL>/auth/v1`, as GoTrue's `GOTRUE_JWT_ISSUER` is set by the Supabase CLI.
     pub issuer: &'a str,
     pub session_id: Uuid,
+    /// `aal1`, or `aal2` once a second factor was verified in this session.
+    pub aal: &'a str,
     pub amr: &'a [AmrEntry],
     pub issued_at: i64,
     pub lifetime_secs: i64,
@@ -40,7 +42,7 @@ pub fn access_token_claims(user: &User, ctx: &TokenContext<'_>) -> Value {
         "app_metadata": user.app_metadata,
         "user_metadata": user.user_metadata,
         "role": user.role,
-        "aal": "aal1",
+        "aal": ctx.aal,
         "amr": ctx.amr,
         "session_id": ctx.session_id.to_string(),
         "is_anonymous": user.is_anonymous,
@@ -74,6 +76,7 @@ impl AccessTokenMinter<'_> {
         &self,
         user: User,
         session_id: Uuid,
+        aal: &str,
         amr: &[AmrEntry],
         refresh_token: String,
     ) -> AuthResult<SessionResponse> {
@@ -84,6 +87,7 @@ impl AccessTokenMinter<'_> {
             &TokenContext {
                 issuer: &self.issuer,
                 session_id,
+                aal,
                 amr,
                 issued_at,
                 lifetime_secs,
@@ -136,6 +140,7 @@ mod tests {
             deleted_at: None,
             is_anonymous: false,
             encrypted_password: None,
+            factors: vec![],
         }
     }
 
@@ -151,6 +156,7 @@ mod tests {
             &TokenContext {
                 issuer: "http://127.0.0.1:54321/auth/v1",
                 session_id,
+                aal: "aal1",
                 amr: &amr,
                 issued_at: 1_700_000_000,
                 lifetime_secs: 3600,
@@ -183,6 +189,7 @@ mod tests {
             &TokenContext {
                 issuer: "x",
                 session_id,
+                aal: "aal2",
                 amr: &amr,
                 issued_at: now,
                 lifetime_secs: 60,

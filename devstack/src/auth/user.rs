@@ -12,7 +12,10 @@ use serde_json::{Map, Value, json};
 use tokio_postgres::Transaction;
 
 use super::error::{AuthError, AuthResult};
+use super::mail_token;
 use super::password;
+use super::reauthentication;
+use super::redirect::{self, RedirectQuery};
 use super::request::{AuthContext, Caller, authenticate_user, parse_json};
 use super::sessions::{self, LogoutScope};
 use super::users::{self, User};
@@ -36,14 +39,19 @@ struct UserUpdateParams {
     data: Option<Map<String, Value>>,
     app_metadata: Option<Map<String, Value>>,
     phone: Option<String>,
+    /// The code `GET /reauthenticate` mailed, when secure password change asks for it.
+    nonce: Option<String>,
 }
 
 pub async fn update_user(
     ctx: AuthContext,
     headers: HeaderMap,
+    Query(query): Query<RedirectQuery>,
     body: Bytes,
 ) -> AuthResult<Response> {
-    let Caller { user, .. } = authenticate_user(&ctx, &headers).await?;
+    let Caller {
+        user, session_id, ..
+    } = authenticate_user(&ctx, &headers).await?;
     let params: UserUpdateParams = parse_json(&body)?;
     let new_email = match params.email.as_deref() {
         None | Some("") => None,
@@ -84,6 +92,16 @@ pub async fn update_user(
             "A user with this email address has already been registered",
         ));
     }
+    if params.password.is_some() && ctx.settings.secure_password_change {
+        reauthentication::require_recent_or_nonce(
+            &**db,
+            &ctx.settings,
+            &user,
+            session_id,
+            params.nonce.as_deref().unwrap_or(""),
+        )
+        .await?;
+    }
     let new_password_hash = match (params.password.as_deref(), &user.encrypted_password) {
         (None, _) => None,
         (Some(""), _) => Some(String::new()),
@@ -114,22 +132,23 @@ pub async fn update_user(
         )
         .await?;
     }
+    let mut mails = Vec::new();
     if let Some(email) = &email_change {
-        if user.is_anonymous {
+        if user.is_anonymous && ctx.settings.mailer_autoconfirm {
             upgrade_anonymous(&tx, &user, email).await?;
         } else {
-            // GoTrue mails a confirmation link here and changes the address once it is followed;
-            // devstack has no mailer, so the change stays pending as `new_email`.
-            tx.execute(
-                "UPDATE auth.users SET email_change = $2, email_change_sent_at = now(), \
-                     updated_at = now() WHERE id = $1",
-                &[&user.id, email],
-            )
-            .await?;
+            // Permanent users always confirm a new address (and, with secure e-mail change, the
+            // current one too); it waits as `new_email` until then.
+            mails = mail_token::issue_email_change(&*tx, &ctx.settings, &user, email).await?;
         }
     }
     let updated = users::load(&*tx, user.id).await?;
     tx.commit().await?;
+    let redirect_to =
+        redirect::redirect_target(&ctx.settings, query.redirect_to.as_deref(), &headers);
+    for mail in &mails {
+        mail.send(&ctx.project, &redirect_to);
+    }
     Ok(Json(updated).into_response())
 }
 
@@ -144,20 +163,7 @@ async fn upgrade_anonymous(tx: &Transaction<'_>, user: &User, email: &str) -> Au
         &[&user.id, &email, &json!({"email_verified": true})],
     )
     .await?;
-    users::insert_email_identity(
-        tx,
-        user.id,
-        &users::email_identity_data(user.id, email, true),
-    )
-    .await?;
-    let reloaded = users::load(tx, user.id).await?;
-    let app_metadata = users::with_providers(&reloaded.app_metadata, &reloaded.identities);
-    tx.execute(
-        "UPDATE auth.users SET raw_app_meta_data = $2 WHERE id = $1",
-        &[&user.id, &app_metadata],
-    )
-    .await?;
-    Ok(())
+    users::add_verified_email_identity(tx, user.id, email).await
 }
 
 pub async fn logout(

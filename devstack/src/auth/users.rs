@@ -56,6 +56,9 @@ pub struct User {
     pub is_anonymous: bool,
     #[serde(skip)]
     pub encrypted_password: Option<String>,
+    /// Second factors (`auth.mfa.listFactors` reads them here); GoTrue omits an empty list.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub factors: Vec<super::mfa::Factor>,
 }
 
 /// One way of signing in that a user has (`email`, `phone`, an OAuth provider).
@@ -123,6 +126,7 @@ fn user_from_row(row: &tokio_postgres::Row) -> User {
         deleted_at: row.get(20),
         is_anonymous: row.get(21),
         identities: Vec::new(),
+        factors: Vec::new(),
     }
 }
 
@@ -134,6 +138,7 @@ pub async fn find_by_id(db: &impl GenericClient, id: Uuid) -> AuthResult<Option<
     };
     let mut user = user_from_row(&row);
     user.identities = identities_of(db, id).await?;
+    user.factors = super::mfa::factors_of(db, id).await?;
     Ok(Some(user))
 }
 
@@ -155,6 +160,7 @@ pub async fn find_by_email(db: &impl GenericClient, email: &str) -> AuthResult<O
     };
     let mut user = user_from_row(&row);
     user.identities = identities_of(db, user.id).await?;
+    user.factors = super::mfa::factors_of(db, user.id).await?;
     Ok(Some(user))
 }
 
@@ -230,6 +236,80 @@ pub async fn insert(
         Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => Err(duplicate()),
         Err(e) => Err(AuthError::internal("Database error saving new user", e)),
     }
+}
+
+/// Creates an e-mail user and its identity: the sign-up `data` goes to the user metadata and,
+/// under the standard claims, to the identity; a confirmed address is marked verified in both.
+pub async fn insert_email_user(
+    db: &impl GenericClient,
+    id: Uuid,
+    email: &str,
+    password_hash: Option<String>,
+    confirmed: bool,
+    data: &Value,
+    duplicate: fn() -> AuthError,
+) -> AuthResult<()> {
+    let verified = json!({"email_verified": true});
+    insert(
+        db,
+        &NewUser {
+            id,
+            role: DEFAULT_ROLE.to_owned(),
+            email: Some(email.to_owned()),
+            password_hash,
+            email_confirmed: confirmed,
+            app_metadata: json!({"provider": "email", "providers": ["email"]}),
+            user_metadata: if confirmed {
+                merge_metadata(data, verified.as_object().expect("object"))
+            } else {
+                data.clone()
+            },
+            is_anonymous: false,
+            banned_until: None,
+        },
+        duplicate,
+    )
+    .await?;
+    insert_email_identity(
+        db,
+        id,
+        &email_identity_with_data(id, email, confirmed, data),
+    )
+    .await
+}
+
+/// Gives a user (an anonymous one, or one whose e-mail identity is gone) a verified e-mail
+/// identity, and re-derives `app_metadata.providers` from its identities.
+pub async fn add_verified_email_identity(
+    db: &impl GenericClient,
+    user_id: Uuid,
+    email: &str,
+) -> AuthResult<()> {
+    insert_email_identity(db, user_id, &email_identity_data(user_id, email, true)).await?;
+    let reloaded = load(db, user_id).await?;
+    let app_metadata = with_providers(&reloaded.app_metadata, &reloaded.identities);
+    db.execute(
+        "UPDATE auth.users SET raw_app_meta_data = $2 WHERE id = $1",
+        &[&user_id, &app_metadata],
+    )
+    .await?;
+    Ok(())
+}
+
+/// An e-mail identity's data carrying the sign-up `data` too, under the standard claims.
+pub fn email_identity_with_data(
+    user_id: Uuid,
+    email: &str,
+    email_verified: bool,
+    data: &Value,
+) -> Value {
+    let mut identity_data = email_identity_data(user_id, email, email_verified);
+    if let (Some(identity), Some(extra)) = (identity_data.as_object_mut(), data.as_object()) {
+        for (k, v) in extra {
+            identity.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    identity_data
 }
 
 /// The `identity_data` GoTrue stores for an e-mail identity.
@@ -353,6 +433,7 @@ mod tests {
             deleted_at: None,
             is_anonymous: true,
             encrypted_password: Some("secret-hash".into()),
+            factors: vec![],
         };
         let v = serde_json::to_value(&user).unwrap();
         assert_eq!(v["email"], "");

@@ -1,7 +1,9 @@
-//! The mail catcher, as the Supabase CLI runs Mailpit beside its stack: the Workers send
-//! through a Resend-style HTTP API (`POST /mail/emails`, the same transport code as in
-//! production), nothing leaves the machine, and the messages are read on a web page
-//! (`/mail/`) and through Mailpit's JSON API (`/mail/api/v1/…`).
+//! The mail catcher, as the Supabase CLI runs Mailpit beside its stack, on a port of its own
+//! (`--mail-port`, 54324 as the CLI's): the Workers send through a Resend-style HTTP API
+//! (`POST /emails` with the project's mail key, the same transport code as in production),
+//! nothing leaves the machine, and the messages are read on a web page (`/`) and through
+//! Mailpit's JSON API (`/api/v1/…`), like Mailpit's, without a key: the port is bound to
+//! 127.0.0.1 and answers loopback `Host`s only.
 
 mod api;
 mod pages;
@@ -11,13 +13,9 @@ mod store;
 use axum::Router;
 use axum::routing::{get, post};
 
-pub use pages::inbox;
-pub use store::Mailbox;
+pub use store::{Address, Mailbox, Message};
 
 use crate::project::SharedProject;
-
-/// Where it is served on the main project's port.
-pub const MAIL_PREFIX: &str = "/mail";
 
 pub fn router() -> Router<SharedProject> {
     Router::new()

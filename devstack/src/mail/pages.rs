@@ -1,4 +1,4 @@
-//! The web page: the list of caught messages (`/mail/`) and one message (`/mail/view/{ID}`)
+//! The web page: the list of caught messages (`/`) and one message (`/view/{ID}`)
 //! with its HTML (in a sandboxed frame: no scripts, no forms) and its text.
 
 use axum::extract::{Path, State};
@@ -16,7 +16,7 @@ pub async fn inbox(State(project): State<SharedProject>) -> Html<String> {
         .map(|m| {
             format!(
                 "<tr class=\"{read}\"><td>{created}</td><td>{from}</td><td>{to}</td>\
-                 <td><a href=\"/mail/view/{id}\">{subject}</a></td></tr>",
+                 <td><a href=\"/view/{id}\">{subject}</a></td></tr>",
                 read = if m.read { "read" } else { "unread" },
                 created = m.created.format("%Y-%m-%d %H:%M:%S"),
                 from = escape(&show(std::slice::from_ref(&m.from))),
@@ -27,7 +27,7 @@ pub async fn inbox(State(project): State<SharedProject>) -> Html<String> {
         })
         .collect();
     let body = if messages.is_empty() {
-        "<p>No messages yet. What the Workers send (MAIL_TRANSPORT=resend, MAIL_API_URL=…/mail) lands here.</p>".to_owned()
+        "<p>No messages yet. What the Workers send (MAIL_TRANSPORT=resend, MAIL_API_URL=this page's address) lands here.</p>".to_owned()
     } else {
         format!(
             "<table><thead><tr><th>Received</th><th>From</th><th>To</th><th>Subject</th></tr></thead>\
@@ -64,7 +64,7 @@ fn message_body(m: &Message) -> String {
         )
     };
     format!(
-        "<p><a href=\"/mail/\">← all messages</a></p><h1>{subject}</h1>\
+        "<p><a href=\"/\">← all messages</a></p><h1>{subject}</h1>\
          <dl><dt>From</dt><dd>{from}</dd><dt>To</dt><dd>{to}</dd><dt>Date</dt><dd>{date}</dd></dl>\
          <h2>HTML</h2>{html}<h2>Text</h2><pre>{text}</pre>",
         subject = escape(&m.subject),

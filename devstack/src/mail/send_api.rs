@@ -1,7 +1,8 @@
-//! `POST /mail/emails`: the sending side, in the shape of Resend's API (`POST /emails` with
-//! `Authorization: Bearer <key>` and an optional `Idempotency-Key`; `200 {"id"}`; errors
+//! `POST /emails` on the mail port: the sending side, in the shape of Resend's API (`POST /emails`
+//! with `Authorization: Bearer <key>` and an optional `Idempotency-Key`; `200 {"id"}`; errors
 //! `{"statusCode", "name", "message"}`), so the Workers use the same transport code locally as
-//! in production. Any non-empty key is accepted, as Mailpit accepts any SMTP credentials.
+//! in production. The key must be the project's mail key (`MAIL_API_KEY` in `.dev.vars`): no
+//! key is a 401 `missing_api_key`, another key a 403 `invalid_api_key`, as Resend answers.
 //! Addresses under the reserved `.invalid` top-level domain (RFC 2606) are refused like
 //! malformed ones (422): an address the provider refuses, on demand.
 
@@ -62,11 +63,18 @@ pub async fn send(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .filter(|key| !key.trim().is_empty());
-    if bearer.is_none() {
+    let Some(bearer) = bearer else {
         return error(
             StatusCode::UNAUTHORIZED,
             "missing_api_key",
             "Missing API key in the authorization header. Include the following header in your request: Authorization: Bearer YOUR_API_KEY",
+        );
+    };
+    if !same_key(bearer.trim(), &project.config.mail_api_key) {
+        return error(
+            StatusCode::FORBIDDEN,
+            "invalid_api_key",
+            "API key is invalid",
         );
     }
     if let Some(refused) = fires(chaos.authentication) {
@@ -124,6 +132,11 @@ pub async fn send(
             "Same idempotency key used with a different request payload. Change your idempotency key or payload.",
         ),
     }
+}
+
+/// Compares keys by their SHA-256, so the time taken says nothing about the key.
+fn same_key(presented: &str, expected: &str) -> bool {
+    Sha256::digest(presented.as_bytes()) == Sha256::digest(expected.as_bytes())
 }
 
 /// Why a message was refused (answered 422 with Resend's error `name`).

@@ -107,6 +107,54 @@ impl Frame {
         })
     }
 
+    /// The binary frame realtime-js's `2.0.0` serializer sends a broadcast as (kind 3, a
+    /// "user broadcast push"): seven header bytes (kind, the lengths of join ref, ref, topic,
+    /// event and metadata, the payload's encoding), those five strings, then the payload. It
+    /// becomes the `broadcast` push a JSON client sends; only JSON payloads (encoding 1) are
+    /// relayed, and the metadata is not used (Realtime does not use it either).
+    pub fn decode_broadcast_push(bytes: &[u8]) -> Result<Self, String> {
+        let [
+            3,
+            join_ref_len,
+            ref_len,
+            topic_len,
+            event_len,
+            meta_len,
+            encoding,
+            rest @ ..,
+        ] = bytes
+        else {
+            return Err("not a user broadcast push".into());
+        };
+        let mut rest = rest;
+        let mut take = |len: u8| -> Result<String, String> {
+            let len = usize::from(len);
+            if rest.len() < len {
+                return Err("truncated user broadcast push".into());
+            }
+            let (field, tail) = rest.split_at(len);
+            rest = tail;
+            String::from_utf8(field.to_vec()).map_err(|e| e.to_string())
+        };
+        let join_ref = take(*join_ref_len)?;
+        let msg_ref = take(*ref_len)?;
+        let topic = take(*topic_len)?;
+        let event = take(*event_len)?;
+        take(*meta_len)?;
+        if *encoding != 1 {
+            return Err("binary broadcast payloads are not relayed".into());
+        }
+        let payload: Value = serde_json::from_slice(rest).map_err(|e| e.to_string())?;
+        let non_empty = |s: String| (!s.is_empty()).then_some(s);
+        Ok(Self {
+            join_ref: non_empty(join_ref),
+            msg_ref: non_empty(msg_ref),
+            topic,
+            event: "broadcast".into(),
+            payload: json!({"type": "broadcast", "event": event, "payload": payload}),
+        })
+    }
+
     pub fn encode(&self, vsn: Vsn) -> String {
         let value = match vsn {
             Vsn::V2 => json!([
@@ -160,6 +208,28 @@ mod tests {
             serde_json::json!({"join_ref": null, "ref": "7", "topic": "phoenix", "event": "phx_reply",
                 "payload": {"status": "ok", "response": {}}})
         );
+    }
+
+    #[test]
+    fn a_binary_broadcast_push_becomes_a_broadcast() {
+        let mut bytes = vec![3, 1, 1, 13, 2, 0, 1];
+        bytes.extend_from_slice(b"47realtime:room");
+        bytes.extend_from_slice(b"hi");
+        bytes.extend_from_slice(br#"{"n":1}"#);
+        let frame = Frame::decode_broadcast_push(&bytes).unwrap();
+        assert_eq!(frame.join_ref.as_deref(), Some("4"));
+        assert_eq!(frame.msg_ref.as_deref(), Some("7"));
+        assert_eq!(frame.topic, "realtime:room");
+        assert_eq!(frame.event, "broadcast");
+        assert_eq!(
+            frame.payload,
+            serde_json::json!({"type": "broadcast", "event": "hi", "payload": {"n": 1}})
+        );
+        assert!(Frame::decode_broadcast_push(&bytes[..10]).is_err());
+        assert!(Frame::decode_broadcast_push(&[4, 0, 0, 0, 0, 0, 1]).is_err());
+        let mut raw = bytes.clone();
+        raw[6] = 0;
+        assert!(Frame::decode_broadcast_push(&raw).is_err());
     }
 
     #[test]

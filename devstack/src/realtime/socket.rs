@@ -1,5 +1,6 @@
 //! One WebSocket at `/realtime/v1/websocket`: the Phoenix socket and its channels, answering
-//! `phx_join`, `heartbeat`, `access_token` and `phx_leave` as Supabase Realtime does.
+//! `phx_join`, `heartbeat`, `access_token`, `broadcast`, `presence` and `phx_leave` as
+//! Supabase Realtime does.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use tokio::sync::mpsc;
 
 use super::hub::Subscriber;
 use super::protocol::{Frame, Vsn};
+use super::rooms::Member;
 use super::subscription::{Binding, binding_id};
 use super::token::{self, Credentials, TokenRefusal};
 use crate::gateway::{self, GatewayError};
@@ -69,6 +71,11 @@ struct Channel {
     join_ref: Option<String>,
     credentials: Credentials,
     subscribers: Vec<Arc<Subscriber>>,
+    private: bool,
+    /// `config.broadcast.ack`: each broadcast is answered once relayed.
+    ack: bool,
+    /// `config.presence.key`, or a fresh UUID when the client gave none (as Realtime).
+    presence_key: String,
 }
 
 struct Connection {
@@ -111,6 +118,13 @@ impl Connection {
             let frames = tokio::select! {
                 message = stream.next() => match message {
                     Some(Ok(Message::Text(text))) => conn.handle(text.as_str()).await,
+                    Some(Ok(Message::Binary(bytes))) => match Frame::decode_broadcast_push(&bytes) {
+                        Ok(frame) => conn.dispatch(frame).await,
+                        Err(e) => {
+                            tracing::debug!("realtime: ignoring a binary message: {e}");
+                            Vec::new()
+                        }
+                    },
                     Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
                     Some(Ok(_)) => Vec::new(),
                 },
@@ -135,6 +149,7 @@ impl Connection {
             }
         }
         conn.project.realtime.hub.remove(conn.id, None);
+        conn.project.realtime.rooms.leave(conn.id, None);
     }
 }
 
@@ -147,6 +162,10 @@ impl Connection {
                 return Vec::new();
             }
         };
+        self.dispatch(frame).await
+    }
+
+    async fn dispatch(&mut self, frame: Frame) -> Vec<Frame> {
         match (frame.topic.as_str(), frame.event.as_str()) {
             ("phoenix", "heartbeat") => vec![Frame::reply(&frame, "ok", json!({}))],
             (_, "phx_join") => self.join(&frame).await,
@@ -162,8 +181,69 @@ impl Connection {
                 vec![Frame::reply(&frame, "ok", json!({}))]
             }
             (_, "access_token") => self.refresh_token(&frame),
-            // Broadcast and presence are not served; Realtime ignores what it does not know.
+            (_, "broadcast") => self.broadcast(&frame),
+            (_, "presence") => self.presence(&frame),
+            // Realtime ignores what it does not know.
             _ => Vec::new(),
+        }
+    }
+
+    /// A member's broadcast, relayed to the channel's other members (and to itself with
+    /// `self`); answered only when the channel asked for acknowledgements.
+    fn broadcast(&self, frame: &Frame) -> Vec<Frame> {
+        let Some(channel) = self.channels.get(&frame.topic) else {
+            return Vec::new();
+        };
+        self.project.realtime.rooms.broadcast(
+            Some(self.id),
+            &frame.topic,
+            channel.private,
+            &frame.payload,
+        );
+        if channel.ack {
+            vec![Frame::reply(frame, "ok", json!({}))]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// `track` and `untrack` under the channel's presence key; every push is answered.
+    fn presence(&self, frame: &Frame) -> Vec<Frame> {
+        let Some(channel) = self.channels.get(&frame.topic) else {
+            return Vec::new();
+        };
+        let rooms = &self.project.realtime.rooms;
+        let event = frame
+            .payload
+            .get("event")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase);
+        match event.as_deref() {
+            Some("track") => {
+                let payload = frame.payload.get("payload").cloned().unwrap_or(json!({}));
+                let Value::Object(payload) = payload else {
+                    return vec![Frame::reply(
+                        frame,
+                        "error",
+                        json!({"reason": "Presence track payload must be a map"}),
+                    )];
+                };
+                rooms.track(
+                    self.id,
+                    &frame.topic,
+                    channel.private,
+                    &channel.presence_key,
+                    payload,
+                );
+                vec![Frame::reply(frame, "ok", json!({}))]
+            }
+            Some("untrack") => {
+                rooms.untrack(self.id, &frame.topic, &channel.presence_key);
+                vec![Frame::reply(frame, "ok", json!({}))]
+            }
+            // A push without an event is let be; an unknown one is an error.
+            None => vec![Frame::reply(frame, "ok", json!({}))],
+            Some(_) => vec![Frame::reply(frame, "error", json!({}))],
         }
     }
 
@@ -190,6 +270,31 @@ impl Connection {
             Ok(c) => c,
             Err(refusal) => return join_error(frame, &refusal.join_reason()),
         };
+        let config = frame.payload.get("config");
+        let flag = |pointer: &str| {
+            config
+                .and_then(|c| c.pointer(pointer))
+                .and_then(Value::as_bool)
+                .unwrap_or(false)
+        };
+        let private = flag("/private");
+        if private {
+            // Private channels are authorized by RLS on `realtime.messages`, which devstack
+            // does not keep: every private join is refused as Realtime refuses one the
+            // policies do not allow.
+            return join_error(
+                frame,
+                &format!(
+                    "Unauthorized: You do not have permissions to read from this Channel topic: {name}"
+                ),
+            );
+        }
+        let presence_enabled = flag("/presence/enabled");
+        let presence_key = config
+            .and_then(|c| c.pointer("/presence/key"))
+            .and_then(Value::as_str)
+            .filter(|k| !k.is_empty())
+            .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
         let params: Vec<Value> = frame
             .payload
             .pointer("/config/postgres_changes")
@@ -218,12 +323,22 @@ impl Connection {
             _ => Vec::new(),
         };
         self.project.realtime.hub.add(subscribers.iter().cloned());
+        self.project.realtime.rooms.join(Arc::new(Member {
+            connection: self.id,
+            topic: frame.topic.clone(),
+            private,
+            self_broadcast: flag("/broadcast/self"),
+            out: self.out.clone(),
+        }));
         self.channels.insert(
             frame.topic.clone(),
             Channel {
                 join_ref: frame.join_ref.clone(),
                 credentials,
                 subscribers,
+                private,
+                ack: flag("/broadcast/ack"),
+                presence_key,
             },
         );
         let mut frames = vec![Frame::reply(
@@ -237,6 +352,15 @@ impl Connection {
                 Err(e) => ("error", e),
             };
             frames.push(self.system(&frame.topic, "postgres_changes", status, &message));
+        }
+        // Realtime syncs a presence-enabled channel right after its join.
+        if presence_enabled {
+            frames.push(Frame::push(
+                frame.join_ref.clone(),
+                &frame.topic,
+                "presence_state",
+                self.project.realtime.rooms.state(&frame.topic, private),
+            ));
         }
         frames
     }
@@ -350,6 +474,7 @@ impl Connection {
     fn drop_channel(&mut self, topic: &str) {
         if self.channels.remove(topic).is_some() {
             self.project.realtime.hub.remove(self.id, Some(topic));
+            self.project.realtime.rooms.leave(self.id, Some(topic));
         }
     }
 

@@ -1,6 +1,7 @@
 //! Runs one statement the way PostgREST does: a transaction on the `authenticator` pool,
-//! the role and request settings set locally, then commit — or rollback on any error or when
-//! the response turns out unacceptable (a singular request that matched several rows). Every
+//! the role and request settings set locally, then commit — or rollback on any error, when
+//! the response turns out unacceptable (a singular request that matched several rows, more
+//! rows than a strict `max-affected`) or when the client asked for it (`tx=rollback`). Every
 //! wait is bounded: for a connection (PGRST003), and for the transaction (the statement timeout
 //! in effect, as Postgres would cancel it, even when Postgres cannot answer at all).
 
@@ -26,6 +27,8 @@ pub struct RequestScope {
     pub headers_json: String,
     pub schema: String,
     pub read_only: bool,
+    /// `Prefer: tx=rollback`: the statement runs, its answer is sent, nothing is kept.
+    pub rollback: bool,
     /// The role's own settings (`ALTER ROLE … SET`), set locally before the role itself, as
     /// PostgREST sets an impersonated role's settings.
     pub role_settings: Vec<(String, String)>,
@@ -138,6 +141,10 @@ pub struct StatementResult {
     pub body: Option<String>,
     /// The query string locating the inserted row (`id=eq.1`), for `return=headers-only`.
     pub location: Option<String>,
+    /// The rows a merging upsert inserted, from the optional fifth column.
+    pub inserted: Option<i32>,
+    /// The planner's estimate of the rows, for `count=planned|estimated`.
+    pub estimate: Option<i64>,
 }
 
 /// No connection for the request: every pooled one stayed busy for the whole wait (PostgREST's
@@ -204,10 +211,27 @@ pub async fn run(
     params: &[String],
     accept: impl FnOnce(&StatementResult) -> Result<(), ApiError>,
 ) -> Result<StatementResult, ApiError> {
+    run_estimated(pools, scope, None, sql, params, accept).await
+}
+
+/// [`run`], after `estimate` (an `EXPLAIN (FORMAT JSON)` without parameters) in the same
+/// transaction, whose top plan's row estimate becomes the result's `estimate`, as PostgREST
+/// reads one for `count=planned`.
+pub async fn run_estimated(
+    pools: &Pools,
+    scope: &RequestScope,
+    estimate: Option<&str>,
+    sql: &str,
+    params: &[String],
+    accept: impl FnOnce(&StatementResult) -> Result<(), ApiError>,
+) -> Result<StatementResult, ApiError> {
     let mut client = connection(pools).await?;
     let limit = scope.time_limit();
-    let outcome =
-        tokio::time::timeout(limit, transaction(&mut client, scope, sql, params, accept)).await;
+    let outcome = tokio::time::timeout(
+        limit,
+        transaction(&mut client, scope, estimate, sql, params, accept),
+    )
+    .await;
     match outcome {
         Ok(result) => result,
         Err(_) => {
@@ -223,6 +247,7 @@ pub async fn run(
 async fn transaction(
     client: &mut deadpool_postgres::Object,
     scope: &RequestScope,
+    estimate: Option<&str>,
     sql: &str,
     params: &[String],
     accept: impl FnOnce(&StatementResult) -> Result<(), ApiError>,
@@ -237,6 +262,13 @@ async fn transaction(
     set_local(&tx, &scope.local_settings())
         .await
         .map_err(db_error)?;
+    let estimate = match estimate {
+        Some(explain) => {
+            let row = tx.query_one(explain, &[]).await.map_err(db_error)?;
+            plan_rows(&row.get::<_, Value>(0))
+        }
+        None => None,
+    };
     let params: Vec<&(dyn ToSql + Sync)> =
         params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
     let row = tx.query_one(sql, &params).await.map_err(|e| {
@@ -250,10 +282,28 @@ async fn transaction(
         page_total: row.get(1),
         body: row.get(2),
         location: row.get(3),
+        inserted: if row.len() > 4 { row.get(4) } else { None },
+        estimate,
     };
     accept(&result)?;
-    tx.commit().await.map_err(db_error)?;
+    if scope.rollback {
+        // As PostgREST ends a `tx=rollback` transaction: deferred constraints are checked,
+        // so their errors are still answered, then nothing is kept.
+        tx.batch_execute("SET CONSTRAINTS ALL IMMEDIATE")
+            .await
+            .map_err(db_error)?;
+        tx.rollback().await.map_err(db_error)?;
+    } else {
+        tx.commit().await.map_err(db_error)?;
+    }
     Ok(result)
+}
+
+/// `Plan Rows` of the top plan of an `EXPLAIN (FORMAT JSON)`.
+fn plan_rows(explained: &Value) -> Option<i64> {
+    let rows = explained.pointer("/0/Plan/Plan Rows")?.as_f64()?;
+    // The planner's estimate is a whole, non-negative number of rows.
+    Some(rows.max(0.0).round() as i64)
 }
 
 #[cfg(test)]
@@ -285,6 +335,14 @@ mod tests {
             assert_eq!((status, body["code"].as_str()), (503, Some("PGRST000")));
             assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
         }
+    }
+
+    #[test]
+    fn the_estimate_is_the_top_plan_rows() {
+        let explained = serde_json::json!([{"Plan": {"Node Type": "Seq Scan", "Plan Rows": 1360.0,
+            "Plans": [{"Plan Rows": 3}]}}]);
+        assert_eq!(super::plan_rows(&explained), Some(1360));
+        assert_eq!(super::plan_rows(&serde_json::json!([])), None);
     }
 
     #[test]

@@ -11,11 +11,12 @@ use super::ast::{CompareOp, Filter, LogicTree, Operation};
 use super::error::ApiError;
 use super::executor::{self, RequestScope, StatementResult};
 use super::preferences::{
-    MediaType, Preferences, Resolution, ReturnPreference, negotiate, row_range, schema_for,
+    CountPreference, MediaType, Preferences, Resolution, ReturnPreference, negotiate, row_range,
+    schema_for,
 };
 use super::query_params::QueryParams;
 use super::response::{Reply, content_range, range_status};
-use super::rpc::{self, CallArgs};
+use super::rpc::{self, CallArgs, Payload};
 use super::schema_cache::{ReturnKind, SchemaCache, Table};
 use super::select_query::SelectBuilder;
 use super::table_statements::{self, InsertSpec, Returning};
@@ -65,6 +66,8 @@ async fn prepare(
     if let Value::Object(object) = &mut claims {
         object.insert("role".to_owned(), Value::String(role.clone()));
     }
+    let prefs = Preferences::from_headers(headers);
+    prefs.check_strict()?;
     let cache = project.rest.cache();
     Ok(Prepared {
         scope: RequestScope {
@@ -78,9 +81,10 @@ async fn prepare(
             headers_json: Value::Object(headers_json).to_string(),
             schema,
             read_only: is_read,
+            rollback: prefs.rollback(),
         },
         media,
-        prefs: Preferences::from_headers(headers),
+        prefs,
         profile_negotiated,
         body,
     })
@@ -184,8 +188,15 @@ pub async fn rpc(
                     .any(|f| f.params.iter().any(|p| p.name == name))
         };
         let params = QueryParams::parse(uri.query().unwrap_or(""), is_param)?;
-        // The arguments as one JSON object (or the raw body for a single json parameter).
-        let (arg_text, keys) = if is_post {
+        let payload = is_post.then(|| {
+            Payload::from_content_type(
+                headers.get("content-type").and_then(|v| v.to_str().ok()),
+            )
+        });
+        // The arguments as one JSON object (or the raw body for a single unnamed parameter).
+        let (arg_text, keys) = if let Some(raw) = payload.filter(|p| *p != Payload::Json) {
+            (raw_argument(raw, &req.body)?, Vec::new())
+        } else if is_post {
             let text = std::str::from_utf8(&req.body)
                 .map_err(|_| ApiError::invalid_body("Empty or invalid json"))?;
             let text = if text.trim().is_empty() { "{}" } else { text };
@@ -211,15 +222,26 @@ pub async fn rpc(
             &function,
             &keys,
             req.prefs.single_object,
-            is_post,
+            payload,
         )?;
-        if is_post && matches!(args, CallArgs::Named(_)) && !arg_text.trim_start().starts_with('{')
+        if payload == Some(Payload::Json)
+            && matches!(args, CallArgs::Named(_))
+            && !arg_text.trim_start().starts_with('{')
         {
             return Err(ApiError::invalid_body("Empty or invalid json"));
         }
+        if req.prefs.strict() && req.prefs.max_affected.is_some() && !chosen.returns_set {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "PGRST128",
+                "Function must return SETOF or TABLE when max-affected preference is used with handling=strict",
+                None,
+                None,
+            ));
+        }
         req.scope.function_settings = chosen.hoisted_settings.clone();
         let range = row_range(&headers, params.limit(&[]), params.offset(&[]))?;
-        let mut builder = SelectBuilder::new(&cache, &params);
+        let mut builder = SelectBuilder::new(&cache, &params, req.media);
         let with_count = req.prefs.count.is_some();
         let sql = rpc::call(
             &cache,
@@ -231,14 +253,15 @@ pub async fn rpc(
             with_count,
         )?;
         let returns_rows = chosen.returns == ReturnKind::Rows && chosen.returns_set;
-        let singular = req.media == MediaType::SingleObject;
+        let singular = req.media.is_single();
         // A call without arguments has no `$1` to bind.
         let bound = match &args {
             CallArgs::Named(keys) if keys.is_empty() => Vec::new(),
             _ => vec![arg_text],
         };
         let result = executor::run(&project.pools, &req.scope, &sql, &bound, |r| {
-            check_singular(singular && chosen.returns_set, r)
+            check_singular(singular && chosen.returns_set, r)?;
+            req.prefs.check_max_affected(r.page_total)
         })
         .await?;
         if chosen.returns == ReturnKind::Void {
@@ -255,9 +278,12 @@ pub async fn rpc(
             "content-range",
             content_range(offset, result.page_total, result.total),
         );
-        reply = reply.header_opt("preference-applied", req.prefs.applied_to_read());
+        reply = reply.header_opt("preference-applied", req.prefs.applied_to_call());
         if method != Method::HEAD {
-            let media = if chosen.returns_set || req.media == MediaType::Csv {
+            let media = if chosen.returns_set
+                || req.media == MediaType::Csv
+                || req.media.strips_nulls()
+            {
                 req.media
             } else {
                 MediaType::Json
@@ -268,6 +294,15 @@ pub async fn rpc(
     }
     .await;
     result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// A raw body as the text bound for the function's one parameter: bytes hex-encoded for
+/// `bytea`, text as it is (it must be UTF-8).
+fn raw_argument(payload: Payload, body: &[u8]) -> Result<String, ApiError> {
+    if payload == Payload::Binary {
+        return Ok(body.iter().map(|b| format!("{b:02x}")).collect());
+    }
+    String::from_utf8(body.to_vec()).map_err(|_| ApiError::invalid_body("Empty or invalid json"))
 }
 
 pub async fn invalid_path() -> Response {
@@ -319,19 +354,39 @@ async fn read_table(
     head: bool,
 ) -> Result<Reply, ApiError> {
     let range = row_range(headers, params.limit(&[]), params.offset(&[]))?;
-    let with_count = req.prefs.count.is_some();
-    let mut builder = SelectBuilder::new(cache, params);
-    let sql = table_statements::read(&mut builder, table, params, range, with_count, !head)?;
-    let singular = req.media == MediaType::SingleObject;
-    let result = executor::run(&project.pools, &req.scope, &sql, &[], |r| {
-        check_singular(singular, r)
-    })
+    let count = req.prefs.count;
+    let exact = matches!(
+        count,
+        Some(CountPreference::Exact | CountPreference::Estimated)
+    );
+    let planned = matches!(
+        count,
+        Some(CountPreference::Planned | CountPreference::Estimated)
+    );
+    let mut builder = SelectBuilder::new(cache, params, req.media);
+    let (sql, explain) = table_statements::read(&mut builder, table, params, range, exact, !head)?;
+    let singular = req.media.is_single();
+    let result = executor::run_estimated(
+        &project.pools,
+        &req.scope,
+        planned.then_some(explain.as_str()),
+        &sql,
+        &[],
+        |r| check_singular(singular, r),
+    )
     .await?;
-    let status = range_status(range.offset, result.page_total, result.total)?;
+    // PostgREST's totals: the planner's for `planned`; for `estimated` the larger of the
+    // exact count and the planner's (devstack has no `db-max-rows` below which it is exact).
+    let total = match count {
+        Some(CountPreference::Planned) => result.estimate,
+        Some(CountPreference::Estimated) => result.total.max(result.estimate),
+        _ => result.total,
+    };
+    let status = range_status(range.offset, result.page_total, total)?;
     let mut reply = Reply::new(status)
         .header(
             "content-range",
-            content_range(range.offset, result.page_total, result.total),
+            content_range(range.offset, result.page_total, total),
         )
         .header_opt("preference-applied", req.prefs.applied_to_read());
     if !head {
@@ -421,26 +476,32 @@ async fn insert(
     let resolution_applied = upsert.is_some();
     let spec = InsertSpec {
         columns: &columns,
-        missing_default: req.prefs.missing_default,
+        missing_default: req.prefs.missing_default(),
         upsert,
     };
     let returning = returning_for(&req.prefs);
-    let mut builder = SelectBuilder::new(cache, params);
+    let mut builder = SelectBuilder::new(cache, params, req.media);
     let sql = table_statements::insert(&mut builder, table, params, &spec, returning)?;
-    let singular = req.media == MediaType::SingleObject && returning == Returning::Rows;
+    let singular = req.media.is_single() && returning == Returning::Rows;
     let result = executor::run(&project.pools, &req.scope, &sql, &[rows_json], |r| {
         check_singular(singular, r)
     })
     .await?;
     let total = mutation_total(req, &result);
-    let mut reply = Reply::new(StatusCode::CREATED)
+    // An upsert that merged every row into an existing one created nothing: 200.
+    let status = if result.inserted.is_some_and(|n| n <= 0) {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let mut reply = Reply::new(status)
         .header(
             "content-range",
             format!("*/{}", total.map_or("*".to_owned(), |t| t.to_string())),
         )
         .header_opt(
             "preference-applied",
-            req.prefs.applied(resolution_applied, true),
+            req.prefs.applied(resolution_applied, true, false),
         );
     if let Some(location) = result
         .location
@@ -511,7 +572,7 @@ async fn put(
         upsert: Some((table.primary_key.clone(), Resolution::MergeDuplicates)),
     };
     let returning = returning_for(&req.prefs);
-    let mut builder = SelectBuilder::new(cache, params);
+    let mut builder = SelectBuilder::new(cache, params, req.media);
     let sql = table_statements::insert(&mut builder, table, params, &spec, returning)?;
     let result = executor::run(&project.pools, &req.scope, &sql, &[rows_json], |_| Ok(())).await?;
     let mut reply = Reply::new(if returning == Returning::Rows {
@@ -519,7 +580,7 @@ async fn put(
     } else {
         StatusCode::NO_CONTENT
     })
-    .header_opt("preference-applied", req.prefs.applied(false, false));
+    .header_opt("preference-applied", req.prefs.applied(false, false, false));
     if returning == Returning::Rows {
         reply = reply.body(req.media, result.body.unwrap_or_else(|| "[]".to_owned()))?;
     }
@@ -598,16 +659,17 @@ async fn update(
         .unwrap_or("{}")
         .to_owned();
     let returning = returning_for(&req.prefs);
-    let mut builder = SelectBuilder::new(cache, params);
+    let mut builder = SelectBuilder::new(cache, params, req.media);
     let sql = table_statements::update(&mut builder, table, params, &columns, returning)?;
-    let singular = req.media == MediaType::SingleObject && returning == Returning::Rows;
+    let singular = req.media.is_single() && returning == Returning::Rows;
     let params_sql = if columns.is_empty() {
         vec![]
     } else {
         vec![object]
     };
     let result = executor::run(&project.pools, &req.scope, &sql, &params_sql, |r| {
-        check_singular(singular, r)
+        check_singular(singular, r)?;
+        req.prefs.check_max_affected(r.page_total)
     })
     .await?;
     mutation_reply(req, &result, returning, true)
@@ -621,11 +683,12 @@ async fn delete(
     req: &Prepared,
 ) -> Result<Reply, ApiError> {
     let returning = returning_for(&req.prefs);
-    let mut builder = SelectBuilder::new(cache, params);
+    let mut builder = SelectBuilder::new(cache, params, req.media);
     let sql = table_statements::delete(&mut builder, table, params, returning)?;
-    let singular = req.media == MediaType::SingleObject && returning == Returning::Rows;
+    let singular = req.media.is_single() && returning == Returning::Rows;
     let result = executor::run(&project.pools, &req.scope, &sql, &[], |r| {
-        check_singular(singular, r)
+        check_singular(singular, r)?;
+        req.prefs.check_max_affected(r.page_total)
     })
     .await?;
     mutation_reply(req, &result, returning, false)
@@ -651,7 +714,7 @@ fn mutation_reply(
     };
     let mut reply = Reply::new(status)
         .header("content-range", range)
-        .header_opt("preference-applied", req.prefs.applied(false, ranged));
+        .header_opt("preference-applied", req.prefs.applied(false, ranged, true));
     if returning == Returning::Rows {
         reply = reply.body(
             req.media,

@@ -26,15 +26,39 @@ pub enum CountPreference {
     Estimated,
 }
 
+/// `tx=`: devstack honours it as PostgREST does with `db-tx-end = commit-allow-override`,
+/// the behaviour supabase-js's `rollback()` documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transaction {
+    Commit,
+    Rollback,
+}
+
+/// `handling=`: `strict` refuses unknown preferences (PGRST122) and enforces `max-affected`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handling {
+    Strict,
+    Lenient,
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct Preferences {
     pub return_: Option<ReturnPreference>,
     pub count: Option<CountPreference>,
     pub resolution: Option<Resolution>,
-    /// `missing=default`: absent keys take the column default rather than NULL.
-    pub missing_default: bool,
+    /// `missing=default` (true) or `missing=null` (false): whether absent keys take the
+    /// column default rather than NULL.
+    pub missing: Option<bool>,
     /// `params=single-object`: the whole body is the function's one json argument.
     pub single_object: bool,
+    pub transaction: Option<Transaction>,
+    pub handling: Option<Handling>,
+    /// `max-affected=n`: with `handling=strict`, more affected rows fail the request (PGRST124).
+    pub max_affected: Option<i64>,
+    /// `timezone=…`: known to PostgREST, so never invalid, but not applied by devstack.
+    pub timezone: bool,
+    /// The values PostgREST does not know, in the order given (for PGRST122).
+    pub invalid: Vec<String>,
 }
 
 impl Preferences {
@@ -66,25 +90,99 @@ impl Preferences {
                 "resolution=ignore-duplicates" => {
                     set_once(&mut prefs.resolution, Resolution::IgnoreDuplicates)
                 }
-                "missing=default" => prefs.missing_default = true,
+                "missing=default" => set_once(&mut prefs.missing, true),
+                "missing=null" => set_once(&mut prefs.missing, false),
                 "params=single-object" => prefs.single_object = true,
-                _ => {}
+                "tx=commit" => set_once(&mut prefs.transaction, Transaction::Commit),
+                "tx=rollback" => set_once(&mut prefs.transaction, Transaction::Rollback),
+                "handling=strict" => set_once(&mut prefs.handling, Handling::Strict),
+                "handling=lenient" => set_once(&mut prefs.handling, Handling::Lenient),
+                other => {
+                    if let Some(n) = other.strip_prefix("max-affected=") {
+                        if prefs.max_affected.is_none() {
+                            prefs.max_affected = n.parse().ok();
+                        }
+                    } else if other.starts_with("timezone=") {
+                        prefs.timezone = true;
+                    } else {
+                        prefs.invalid.push(other.to_owned());
+                    }
+                }
             }
         }
         prefs
     }
 
-    /// `Preference-Applied` for a read: only a count applies to one.
-    pub fn applied_to_read(&self) -> Option<String> {
-        Preferences {
-            count: self.count,
-            ..Preferences::default()
-        }
-        .applied(false, false)
+    pub fn missing_default(&self) -> bool {
+        self.missing == Some(true)
     }
 
-    /// The `Preference-Applied` value, in PostgREST's order, of what was honoured.
-    pub fn applied(&self, resolution_applied: bool, missing_applied: bool) -> Option<String> {
+    pub fn strict(&self) -> bool {
+        self.handling == Some(Handling::Strict)
+    }
+
+    pub fn rollback(&self) -> bool {
+        self.transaction == Some(Transaction::Rollback)
+    }
+
+    /// `handling=strict` with a preference PostgREST does not know: PGRST122, before anything
+    /// runs.
+    pub fn check_strict(&self) -> Result<(), ApiError> {
+        if !self.strict() || self.invalid.is_empty() {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "PGRST122",
+            "Invalid preferences given with handling=strict",
+            Some(&format!("Invalid preferences: {}", self.invalid.join(", "))),
+            None,
+        ))
+    }
+
+    /// PGRST124 when a strict `max-affected` is exceeded by `affected` rows: the caller's
+    /// transaction then rolls back.
+    pub fn check_max_affected(&self, affected: i64) -> Result<(), ApiError> {
+        match self.max_affected {
+            Some(n) if self.strict() && affected > n => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "PGRST124",
+                "Query result exceeds max-affected preference constraint",
+                Some(&format!("The query affects {affected} rows")),
+                None,
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// `Preference-Applied` for a read: a count, the transaction's end and the handling.
+    pub fn applied_to_read(&self) -> Option<String> {
+        self.read_part(false).applied(false, false, false)
+    }
+
+    /// `Preference-Applied` for a function call: a read's, and `max-affected`.
+    pub fn applied_to_call(&self) -> Option<String> {
+        self.read_part(true).applied(false, false, true)
+    }
+
+    fn read_part(&self, with_max_affected: bool) -> Preferences {
+        Preferences {
+            count: self.count,
+            transaction: self.transaction,
+            handling: self.handling,
+            max_affected: self.max_affected.filter(|_| with_max_affected),
+            ..Preferences::default()
+        }
+    }
+
+    /// The `Preference-Applied` value, in PostgREST's order, of what was honoured;
+    /// `max-affected` only for PATCH, DELETE and calls, and only with `handling=strict`.
+    pub fn applied(
+        &self,
+        resolution_applied: bool,
+        missing_applied: bool,
+        max_affected_applies: bool,
+    ) -> Option<String> {
         let mut parts = Vec::new();
         match self.resolution {
             Some(Resolution::MergeDuplicates) if resolution_applied => {
@@ -95,8 +193,10 @@ impl Preferences {
             }
             _ => {}
         }
-        if self.missing_default && missing_applied {
-            parts.push("missing=default");
+        match self.missing {
+            Some(true) if missing_applied => parts.push("missing=default"),
+            Some(false) if missing_applied => parts.push("missing=null"),
+            _ => {}
         }
         match self.return_ {
             Some(ReturnPreference::Minimal) => parts.push("return=minimal"),
@@ -109,6 +209,23 @@ impl Preferences {
             Some(CountPreference::Planned) => parts.push("count=planned"),
             Some(CountPreference::Estimated) => parts.push("count=estimated"),
             None => {}
+        }
+        match self.transaction {
+            Some(Transaction::Commit) => parts.push("tx=commit"),
+            Some(Transaction::Rollback) => parts.push("tx=rollback"),
+            None => {}
+        }
+        match self.handling {
+            Some(Handling::Strict) => parts.push("handling=strict"),
+            Some(Handling::Lenient) => parts.push("handling=lenient"),
+            None => {}
+        }
+        let mut parts: Vec<String> = parts.into_iter().map(str::to_owned).collect();
+        if let Some(n) = self
+            .max_affected
+            .filter(|_| max_affected_applies && self.strict())
+        {
+            parts.push(format!("max-affected={n}"));
         }
         (!parts.is_empty()).then(|| parts.join(", "))
     }
@@ -126,6 +243,11 @@ pub enum MediaType {
     Json,
     /// `application/vnd.pgrst.object+json`: exactly one row, as an object.
     SingleObject,
+    /// `application/vnd.pgrst.array+json;nulls=stripped` (supabase-js `stripNulls()`): JSON
+    /// without the keys whose value is null.
+    StrippedJson,
+    /// `application/vnd.pgrst.object+json;nulls=stripped`.
+    StrippedObject,
     Csv,
 }
 
@@ -134,8 +256,21 @@ impl MediaType {
         match self {
             Self::Json => "application/json; charset=utf-8",
             Self::SingleObject => "application/vnd.pgrst.object+json; charset=utf-8",
+            Self::StrippedJson => "application/vnd.pgrst.array+json;nulls=stripped; charset=utf-8",
+            Self::StrippedObject => {
+                "application/vnd.pgrst.object+json;nulls=stripped; charset=utf-8"
+            }
             Self::Csv => "text/csv; charset=utf-8",
         }
+    }
+
+    /// Exactly one row, as an object.
+    pub fn is_single(self) -> bool {
+        matches!(self, Self::SingleObject | Self::StrippedObject)
+    }
+
+    pub fn strips_nulls(self) -> bool {
+        matches!(self, Self::StrippedJson | Self::StrippedObject)
     }
 }
 
@@ -150,17 +285,24 @@ pub fn negotiate(headers: &HeaderMap) -> Result<MediaType, ApiError> {
     }
     let mut offered = Vec::new();
     for item in accept.split(',') {
-        let essence = item
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
+        let mut parts = item.split(';');
+        let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let stripped = parts.any(|p| {
+            p.split_once('=')
+                .is_some_and(|(k, v)| k.trim() == "nulls" && v.trim() == "stripped")
+        });
         let media = match essence.as_str() {
             "application/json" | "*/*" | "application/*" => MediaType::Json,
+            "application/vnd.pgrst.object+json" | "application/vnd.pgrst.object" if stripped => {
+                MediaType::StrippedObject
+            }
             "application/vnd.pgrst.object+json" | "application/vnd.pgrst.object" => {
                 MediaType::SingleObject
             }
+            "application/vnd.pgrst.array+json" | "application/vnd.pgrst.array" if stripped => {
+                MediaType::StrippedJson
+            }
+            "application/vnd.pgrst.array+json" | "application/vnd.pgrst.array" => MediaType::Json,
             "text/csv" | "text/*" => MediaType::Csv,
             _ => {
                 offered.push(essence);
@@ -309,10 +451,51 @@ mod tests {
         assert_eq!(p.return_, Some(ReturnPreference::Representation));
         assert_eq!(p.count, Some(CountPreference::Exact));
         assert_eq!(p.resolution, Some(Resolution::MergeDuplicates));
-        assert!(p.missing_default);
+        assert!(p.missing_default());
+        assert_eq!(p.invalid, vec!["bogus=1"]);
         assert_eq!(
-            p.applied(true, true).unwrap(),
+            p.applied(true, true, false).unwrap(),
             "resolution=merge-duplicates, missing=default, return=representation, count=exact"
+        );
+        // Lenient by default: the unknown value is ignored.
+        assert!(p.check_strict().is_ok());
+    }
+
+    #[test]
+    fn strict_handling_and_max_affected() {
+        let p = Preferences::from_headers(&headers(&[
+            ("prefer", "handling=strict"),
+            ("prefer", "max-affected=2, tx=rollback, timezone=UTC"),
+        ]));
+        assert!(p.check_strict().is_ok());
+        assert!(p.rollback());
+        assert!(p.check_max_affected(2).is_ok());
+        let err = p.check_max_affected(3).unwrap_err();
+        assert_eq!(err.status, 400);
+        assert_eq!(err.body()["code"], "PGRST124");
+        assert_eq!(err.body()["details"], "The query affects 3 rows");
+        assert_eq!(
+            p.applied(false, true, true).unwrap(),
+            "tx=rollback, handling=strict, max-affected=2"
+        );
+        assert_eq!(p.applied_to_read().unwrap(), "tx=rollback, handling=strict");
+        let bad = Preferences::from_headers(&headers(&[(
+            "prefer",
+            "handling=strict, anything=1, count=none",
+        )]));
+        let err = bad.check_strict().unwrap_err();
+        assert_eq!(err.body()["code"], "PGRST122");
+        assert_eq!(
+            err.body()["details"],
+            "Invalid preferences: anything=1, count=none"
+        );
+        // Lenient: max-affected is not enforced, nor echoed.
+        let lenient =
+            Preferences::from_headers(&headers(&[("prefer", "handling=lenient, max-affected=0")]));
+        assert!(lenient.check_max_affected(5).is_ok());
+        assert_eq!(
+            lenient.applied(false, false, true).unwrap(),
+            "handling=lenient"
         );
     }
 
@@ -329,6 +512,26 @@ mod tests {
         );
         assert_eq!(
             negotiate(&headers(&[("accept", "application/json, text/plain, */*")])).unwrap(),
+            MediaType::Json
+        );
+        assert_eq!(
+            negotiate(&headers(&[(
+                "accept",
+                "application/vnd.pgrst.array+json;nulls=stripped"
+            )]))
+            .unwrap(),
+            MediaType::StrippedJson
+        );
+        assert_eq!(
+            negotiate(&headers(&[(
+                "accept",
+                "application/vnd.pgrst.object+json; nulls=stripped"
+            )]))
+            .unwrap(),
+            MediaType::StrippedObject
+        );
+        assert_eq!(
+            negotiate(&headers(&[("accept", "application/vnd.pgrst.array+json")])).unwrap(),
             MediaType::Json
         );
         let err = negotiate(&headers(&[("accept", "image/png")])).unwrap_err();

@@ -29,6 +29,24 @@ pub fn resolve<'a>(
     };
     let mut found = Vec::new();
     for fk in &cache.foreign_keys {
+        if fk.schema == parent.schema
+            && fk.table == parent.name
+            && fk.foreign_schema == fk.schema
+            && fk.foreign_table == fk.table
+        {
+            // A self-reference is one key and two relationships; PostgREST's convention picks
+            // the children by the table's name (`family_tree(*)`, or `!fk_column` naming the
+            // key), the parent by the key's column (`parent(*)`).
+            let children =
+                wanted == parent.name && embed.hint.as_deref().is_none_or(|h| fk.columns == [h]);
+            let parent_row = embed.hint.is_none() && fk.columns == [wanted];
+            if (children || parent_row)
+                && let Some(table) = cache.table(&fk.schema, &fk.table)
+            {
+                found.push(self_relationship(table, fk, children));
+            }
+            continue;
+        }
         // many-to-one: the parent holds the key
         if fk.schema == parent.schema
             && fk.table == parent.name
@@ -50,14 +68,10 @@ pub fn resolve<'a>(
             && matches_hint(fk)
             && let Some(target) = cache.table(&fk.schema, &fk.table)
         {
-            let unique = target
-                .unique_keys
-                .iter()
-                .any(|k| k.len() == fk.columns.len() && k.iter().all(|c| fk.columns.contains(c)));
             found.push(Relationship {
                 target,
                 join: pairs(&fk.foreign_columns, &fk.columns),
-                to_one: unique,
+                to_one: is_unique(target, &fk.columns),
                 fk,
             });
         }
@@ -87,7 +101,7 @@ pub fn resolve<'a>(
             let details: Vec<Value> = found.iter().map(|r| describe(parent, r)).collect();
             let hints: Vec<String> = found
                 .iter()
-                .map(|r| format!("'{wanted}!{}'", r.fk.name))
+                .map(|r| format!("'{}!{}'", r.target.name, r.fk.name))
                 .collect();
             Err(ApiError::new(
                 StatusCode::MULTIPLE_CHOICES,
@@ -107,6 +121,33 @@ pub fn resolve<'a>(
     }
 }
 
+/// One side of a self-referencing key: the rows pointing at this one (`children`) or the
+/// row this one points at.
+fn self_relationship<'a>(table: &'a Table, fk: &'a ForeignKey, children: bool) -> Relationship<'a> {
+    if children {
+        Relationship {
+            target: table,
+            join: pairs(&fk.foreign_columns, &fk.columns),
+            to_one: is_unique(table, &fk.columns),
+            fk,
+        }
+    } else {
+        Relationship {
+            target: table,
+            join: pairs(&fk.columns, &fk.foreign_columns),
+            to_one: true,
+            fk,
+        }
+    }
+}
+
+fn is_unique(table: &Table, columns: &[String]) -> bool {
+    table
+        .unique_keys
+        .iter()
+        .any(|k| k.len() == columns.len() && k.iter().all(|c| columns.contains(c)))
+}
+
 fn pairs(parent_columns: &[String], target_columns: &[String]) -> Vec<(String, String)> {
     parent_columns
         .iter()
@@ -115,25 +156,28 @@ fn pairs(parent_columns: &[String], target_columns: &[String]) -> Vec<(String, S
         .collect()
 }
 
+/// One candidate of PGRST201's details, as PostgREST words it: the constraint, then the
+/// parent's columns and the target's, in the order they join.
 fn describe(parent: &Table, r: &Relationship) -> Value {
-    let cardinality = match (
-        r.to_one,
-        r.fk.table == parent.name && r.fk.schema == parent.schema,
-    ) {
+    let parent_holds_key = r.fk.table == parent.name && r.fk.schema == parent.schema;
+    let parent_columns: Vec<&str> = r.join.iter().map(|(p, _)| p.as_str()).collect();
+    let cardinality = match (r.to_one, parent_holds_key) {
+        (true, true) if is_unique(parent, &r.fk.columns) => "one-to-one",
         (true, true) => "many-to-one",
         (true, false) => "one-to-one",
         (false, _) => "one-to-many",
     };
+    let target_columns: Vec<&str> = r.join.iter().map(|(_, t)| t.as_str()).collect();
     json!({
         "cardinality": cardinality,
         "embedding": format!("{} with {}", parent.name, r.target.name),
         "relationship": format!(
             "{} using {}({}) and {}({})",
             r.fk.name,
-            r.fk.table,
-            r.fk.columns.join(", "),
-            r.fk.foreign_table,
-            r.fk.foreign_columns.join(", ")
+            parent.name,
+            parent_columns.join(", "),
+            r.target.name,
+            target_columns.join(", ")
         ),
     })
 }

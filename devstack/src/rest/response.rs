@@ -3,7 +3,6 @@
 
 use axum::body::Body;
 use axum::http::{HeaderValue, Response, StatusCode, header};
-use serde_json::Value;
 
 use super::error::ApiError;
 use super::preferences::MediaType;
@@ -39,9 +38,10 @@ impl Reply {
     /// `body` is the JSON the statement produced; it is reshaped for the media type.
     pub fn body(mut self, media: MediaType, body: String) -> Result<Self, ApiError> {
         let body = match media {
-            MediaType::Json => body,
-            MediaType::SingleObject => single_object(&body)?,
-            MediaType::Csv => csv(&body)?,
+            MediaType::Json | MediaType::StrippedJson => body,
+            MediaType::SingleObject | MediaType::StrippedObject => single_object(&body)?,
+            // Postgres built the CSV itself (see `SelectBuilder::rows_body`).
+            MediaType::Csv => body,
         };
         self.body = Some((media, body));
         Ok(self)
@@ -102,73 +102,6 @@ fn single_object(body: &str) -> Result<String, ApiError> {
     }
 }
 
-/// One JSON object with its keys in their original order.
-struct OrderedRow(Vec<(String, Value)>);
-
-impl<'de> serde::Deserialize<'de> for OrderedRow {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct RowVisitor;
-        impl<'de> serde::de::Visitor<'de> for RowVisitor {
-            type Value = OrderedRow;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<OrderedRow, A::Error> {
-                let mut entries = Vec::new();
-                while let Some(entry) = map.next_entry::<String, Value>()? {
-                    entries.push(entry);
-                }
-                Ok(OrderedRow(entries))
-            }
-        }
-        d.deserialize_map(RowVisitor)
-    }
-}
-
-/// `text/csv`: a header line of the columns, then one line per row.
-fn csv(body: &str) -> Result<String, ApiError> {
-    let rows: Vec<OrderedRow> = match serde_json::from_str(body) {
-        Ok(rows) => rows,
-        Err(_) => {
-            vec![serde_json::from_str(body).map_err(|e| ApiError::internal("result JSON", e))?]
-        }
-    };
-    let Some(first) = rows.first() else {
-        return Ok(String::new());
-    };
-    let mut out = first
-        .0
-        .iter()
-        .map(|(k, _)| csv_field(k))
-        .collect::<Vec<_>>()
-        .join(",");
-    for row in &rows {
-        out.push('\n');
-        let fields: Vec<String> = row
-            .0
-            .iter()
-            .map(|(_, v)| match v {
-                Value::Null => String::new(),
-                Value::String(s) => csv_field(s),
-                other => csv_field(&other.to_string()),
-            })
-            .collect();
-        out.push_str(&fields.join(","));
-    }
-    Ok(out)
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,9 +125,5 @@ mod tests {
             "{\"b\":1,\"a\":2}"
         );
         assert_eq!(single_object("[]").unwrap_err().status, 406);
-        assert_eq!(
-            csv("[{\"b\":1,\"a\":\"x,y\"},{\"b\":null,\"a\":\"q\\\"\"}]").unwrap(),
-            "b,a\n1,\"x,y\"\n,\"q\"\"\""
-        );
     }
 }

@@ -32,7 +32,9 @@ pub struct Table {
 #[derive(Debug, Clone, Deserialize)]
 pub struct Column {
     pub name: String,
-    /// The default expression as Postgres prints it (`now()`, `gen_random_uuid()`).
+    /// The default expression as Postgres prints it (`now()`, `gen_random_uuid()`), as
+    /// PostgREST reads it: a domain's default when the column has none, `nextval` of the
+    /// sequence of an identity column `BY DEFAULT`, none for a generated column.
     pub default: Option<String>,
 }
 
@@ -168,6 +170,7 @@ impl SchemaCache {
                 .or_default()
                 .push(function);
         }
+        cache.sort_overloads();
         for row in client.query(ROLE_SETTINGS_SQL, &[]).await? {
             let role: String = row.get(0);
             let settings: Vec<String> = row.get(1);
@@ -181,6 +184,45 @@ impl SchemaCache {
             );
         }
         Ok(cache)
+    }
+
+    /// PostgREST's order of overloads: fewest parameters first, then by the parameters.
+    fn sort_overloads(&mut self) {
+        for overloads in self.functions.values_mut() {
+            overloads.sort_by(|a, b| {
+                a.params.len().cmp(&b.params.len()).then_with(|| {
+                    let key = |f: &Function| {
+                        f.params
+                            .iter()
+                            .map(|p| {
+                                (
+                                    p.name.clone(),
+                                    p.type_sql.clone(),
+                                    !p.has_default,
+                                    p.variadic,
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                    };
+                    key(a).cmp(&key(b))
+                })
+            });
+        }
+    }
+
+    /// A cache of just these functions, as `load` would order them.
+    #[cfg(test)]
+    pub fn with_functions(functions: Vec<Function>) -> Self {
+        let mut cache = Self::default();
+        for f in functions {
+            cache
+                .functions
+                .entry((f.schema.clone(), f.name.clone()))
+                .or_default()
+                .push(f);
+        }
+        cache.sort_overloads();
+        cache
     }
 
     /// The settings `role` has of its own (`ALTER ROLE role SET name = value`).
@@ -220,9 +262,18 @@ impl SchemaCache {
 
 /// The closest name to `wanted`, if close enough to suggest (PostgREST's "Perhaps you meant").
 pub fn closest_name<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    closest_within(wanted, names, 0.75)
+}
+
+/// The closest of `names` to `wanted` with a similarity of at least `min_score`.
+pub fn closest_within<'a>(
+    wanted: &str,
+    names: impl Iterator<Item = &'a str>,
+    min_score: f64,
+) -> Option<&'a str> {
     names
         .map(|n| (similarity(wanted, n), n))
-        .filter(|(score, _)| *score >= 0.75)
+        .filter(|(score, _)| *score >= min_score)
         .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
         .map(|(_, n)| n)
 }
@@ -254,12 +305,20 @@ fn similarity(a: &str, b: &str) -> f64 {
 const TABLES_SQL: &str = "
 SELECT n.nspname::text, c.relname::text,
   coalesce(
-    json_agg(json_build_object('name', a.attname, 'default', pg_get_expr(d.adbin, d.adrelid))
+    json_agg(json_build_object('name', a.attname, 'default',
+               CASE
+                 WHEN t.typbasetype <> 0 AND d.adbin IS NULL THEN pg_get_expr(t.typdefaultbin, 0)
+                 WHEN a.attidentity = 'd' THEN
+                   format('nextval(%L)', pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname::text))
+                 WHEN a.attgenerated = 's' THEN NULL
+                 ELSE pg_get_expr(d.adbin, d.adrelid)
+               END)
              ORDER BY a.attnum) FILTER (WHERE a.attname IS NOT NULL),
     '[]')
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+LEFT JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
 WHERE n.nspname::text = ANY($1::text[]) AND c.relkind IN ('r', 'v', 'm', 'f', 'p')
 GROUP BY 1, 2";

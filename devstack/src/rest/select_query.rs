@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use super::ast::{EmbedPath, SelectItem};
 use super::conditions::{field_sql, order_sql, tree_sql};
 use super::error::ApiError;
-use super::preferences::RowRange;
+use super::preferences::{MediaType, RowRange};
 use super::query_params::QueryParams;
 use super::relationships::{Relationship, resolve};
 use super::schema_cache::{SchemaCache, Table};
@@ -18,17 +18,39 @@ use super::sql_text::{ident, qualified};
 pub struct SelectBuilder<'a> {
     cache: &'a SchemaCache,
     params: &'a QueryParams,
+    media: MediaType,
     next_alias: usize,
     embedded: HashSet<EmbedPath>,
 }
 
+/// PostgREST's CSV, built by Postgres over the rows `_pgrst_t`: a header of the first row's
+/// keys, then each row as its record text without the parentheses, so every value is printed
+/// and quoted as Postgres prints a record (`t`/`f`, jsonb's own spacing, `""` for a quote).
+const CSV_BODY: &str = "coalesce((SELECT string_agg(_pgrst_k, ',') \
+     FROM json_object_keys((array_agg(row_to_json(_pgrst_t)))[1]) AS _pgrst_k), '') \
+     || E'\\n' || coalesce(string_agg(substring(_pgrst_t::text, 2, length(_pgrst_t::text) - 2), E'\\n'), '')";
+
 impl<'a> SelectBuilder<'a> {
-    pub fn new(cache: &'a SchemaCache, params: &'a QueryParams) -> Self {
+    pub fn new(cache: &'a SchemaCache, params: &'a QueryParams, media: MediaType) -> Self {
         Self {
             cache,
             params,
+            media,
             next_alias: 0,
             embedded: HashSet::new(),
+        }
+    }
+
+    /// The response body over the rows `_pgrst_t`: a JSON array (`json` is how: the array,
+    /// or its first element for a function returning one row), without null-valued keys at
+    /// any depth for `nulls=stripped` (Postgres's `json_strip_nulls`, as PostgREST), or CSV.
+    pub fn rows_body(&self, json: &'static str) -> String {
+        if self.media == MediaType::Csv {
+            CSV_BODY.to_owned()
+        } else if self.media.strips_nulls() {
+            format!("json_strip_nulls(({json})::json)::text")
+        } else {
+            json.to_owned()
         }
     }
 
@@ -42,6 +64,7 @@ impl<'a> SelectBuilder<'a> {
         path: &EmbedPath,
     ) -> Result<String, ApiError> {
         let mut columns = Vec::new();
+        let mut embed_names: Vec<&str> = Vec::new();
         for item in items {
             match item {
                 SelectItem::Star => columns.push(format!("{reference}.*")),
@@ -84,8 +107,17 @@ impl<'a> SelectBuilder<'a> {
                         ));
                     };
                     let rel = resolve(self.cache, parent, embed)?;
+                    if embed_names.contains(&embed.output_name()) {
+                        return Err(duplicate_embed(parent, embed.output_name(), path.len()));
+                    }
+                    embed_names.push(embed.output_name());
                     let mut child_path = path.clone();
                     child_path.push(embed.output_name().to_owned());
+                    if embed.items.is_empty() {
+                        // `table()`: only to filter by (with `!inner`); no key in the output.
+                        self.embedded.insert(child_path);
+                        continue;
+                    }
                     let alias = self.alias(&rel);
                     let (from, conditions) =
                         self.embed_source(&rel, &alias, reference, &embed.items, &child_path)?;
@@ -220,6 +252,22 @@ impl<'a> SelectBuilder<'a> {
         }
         Ok(())
     }
+}
+
+/// Two embeds under one name at one level: PostgREST names both subqueries
+/// `<parent>_<name>_<depth>` and passes on Postgres's refusal of the second.
+fn duplicate_embed(parent: &Table, name: &str, parent_depth: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "42712",
+        format!(
+            "table name \"{}_{name}_{}\" specified more than once",
+            parent.name,
+            parent_depth + 1
+        ),
+        None,
+        None,
+    )
 }
 
 /// ` ORDER BY … LIMIT … OFFSET …` for the top level, from the negotiated range.

@@ -30,7 +30,7 @@ pub fn read(
     range: RowRange,
     with_count: bool,
     with_body: bool,
-) -> Result<String, ApiError> {
+) -> Result<(String, String), ApiError> {
     let reference = qualified(&table.schema, &table.name);
     let root = Vec::new();
     let list = builder.select_list(Some(table), &reference, &params.select, &root)?;
@@ -43,13 +43,18 @@ pub fn read(
         "NULL::bigint".to_owned()
     };
     let body = if with_body {
-        "coalesce(json_agg(_pgrst_t), '[]')::text"
+        builder.rows_body("coalesce(json_agg(_pgrst_t), '[]')::text")
     } else {
-        "NULL::text"
+        "NULL::text".to_owned()
     };
-    Ok(format!(
-        "SELECT {total}, pg_catalog.count(*)::bigint, {body}, NULL::text \
-         FROM (SELECT {list} FROM {reference} WHERE {conditions}{paging}) _pgrst_t"
+    // What PostgREST asks the planner for `count=planned|estimated`: its count query.
+    let explain = format!("EXPLAIN (FORMAT JSON) SELECT 1 FROM {reference} WHERE {conditions}");
+    Ok((
+        format!(
+            "SELECT {total}, pg_catalog.count(*)::bigint, {body}, NULL::text \
+             FROM (SELECT {list} FROM {reference} WHERE {conditions}{paging}) _pgrst_t"
+        ),
+        explain,
     ))
 }
 
@@ -88,6 +93,15 @@ pub fn insert(
             )
         })
         .collect();
+    // A merging upsert counts the rows it inserts as PostgREST does: each row offered adds
+    // one to `pgrst.inserted`, each that turns into an update takes it back, so the response
+    // can tell an upsert that only updated (200) from one that created (201).
+    let merging = matches!(spec.upsert, Some((_, Resolution::MergeDuplicates)));
+    let offered = if merging {
+        format!(" WHERE {}", count_inserted('+', "0"))
+    } else {
+        String::new()
+    };
     let on_conflict = match &spec.upsert {
         None => String::new(),
         Some((keys, resolution)) => {
@@ -101,9 +115,10 @@ pub fn insert(
                 format!(" ON CONFLICT ({}) DO NOTHING", keys.join(", "))
             } else {
                 format!(
-                    " ON CONFLICT ({}) DO UPDATE SET {}",
+                    " ON CONFLICT ({}) DO UPDATE SET {} WHERE {}",
                     keys.join(", "),
-                    updates.join(", ")
+                    updates.join(", "),
+                    count_inserted('-', "-1")
                 )
             }
         }
@@ -117,11 +132,22 @@ pub fn insert(
         "INSERT INTO {target}{columns_sql} SELECT {} \
          FROM json_array_elements($1::text::json) AS _pgrst_j(j) \
          CROSS JOIN LATERAL json_populate_record(NULL::{target}, _pgrst_j.j) AS _pgrst_r\
-         {on_conflict} RETURNING {}",
+         {offered}{on_conflict} RETURNING {}",
         values.join(", "),
         returning_sql(&target, table, params, returning)
     );
-    mutation_result(builder, table, params, &mutation, returning)
+    mutation_result(builder, table, params, &mutation, returning, merging)
+}
+
+/// The rows a merging upsert inserted, read after it ran (a fifth result column).
+const INSERTED_COUNT: &str = "nullif(current_setting('pgrst.inserted', true), '')::int";
+
+/// A condition that is always true and moves `pgrst.inserted` by one (`+` or `-`); `never`
+/// is the value the setting cannot take after the move.
+fn count_inserted(direction: char, never: &str) -> String {
+    format!(
+        "set_config('pgrst.inserted', (coalesce({INSERTED_COUNT}, 0) {direction} 1)::text, true) <> '{never}'"
+    )
 }
 
 pub fn update(
@@ -149,7 +175,7 @@ pub fn update(
             returning_sql(&target, table, params, returning)
         )
     };
-    mutation_result(builder, table, params, &mutation, returning)
+    mutation_result(builder, table, params, &mutation, returning, false)
 }
 
 pub fn delete(
@@ -164,7 +190,7 @@ pub fn delete(
         "DELETE FROM {target} WHERE {conditions} RETURNING {}",
         returning_sql(&target, table, params, returning)
     );
-    mutation_result(builder, table, params, &mutation, returning)
+    mutation_result(builder, table, params, &mutation, returning, false)
 }
 
 /// What a mutation returns: only the columns the response reads (the selected and ordered
@@ -217,22 +243,24 @@ fn returning_sql(
         .join(", ")
 }
 
-/// Wraps a mutation in the statement every response reads.
+/// Wraps a mutation in the statement every response reads; `inserted` adds the count of a
+/// merging upsert's inserted rows.
 fn mutation_result(
     builder: &mut SelectBuilder,
     table: &Table,
     params: &QueryParams,
     mutation: &str,
     returning: Returning,
+    inserted: bool,
 ) -> Result<String, ApiError> {
     let reference = ident(&table.name);
     let (list, body) = match returning {
         Returning::Rows => (
             builder.select_list(Some(table), &reference, &params.select, &Vec::new())?,
-            "coalesce(json_agg(_pgrst_t), '[]')::text",
+            builder.rows_body("coalesce(json_agg(_pgrst_t), '[]')::text"),
         ),
-        Returning::Location => (format!("{reference}.*"), "NULL::text"),
-        Returning::Count => ("1".to_owned(), "NULL::text"),
+        Returning::Location => (format!("{reference}.*"), "NULL::text".to_owned()),
+        Returning::Count => ("1".to_owned(), "NULL::text".to_owned()),
     };
     let location = if returning == Returning::Location && !table.primary_key.is_empty() {
         let pairs: Vec<String> = table
@@ -256,7 +284,12 @@ fn mutation_result(
     };
     Ok(format!(
         "WITH pgrst_mutation AS ({mutation}) \
-         SELECT NULL::bigint, pg_catalog.count(*)::bigint, {body}, {location} \
-         FROM (SELECT {list} FROM pgrst_mutation AS {reference}{order}) _pgrst_t"
+         SELECT NULL::bigint, pg_catalog.count(*)::bigint, {body}, {location}{} \
+         FROM (SELECT {list} FROM pgrst_mutation AS {reference}{order}) _pgrst_t",
+        if inserted {
+            format!(", {INSERTED_COUNT}")
+        } else {
+            String::new()
+        }
     ))
 }

@@ -177,3 +177,45 @@ export const myUsage = () =>
   rows(supabase.from('usage_logs').select('id, action, credits_used, result_id, created_at').order('created_at', { ascending: false }).limit(20));
 export const fileTask = (fields) =>
   rows(supabase.from('segmentation_results').insert(fields).select('id').single());
+
+// --- accounts people run themselves (Supabase Auth's mailed links) -----------------------------
+
+/** A page of this app, as the link in an Auth e-mail leads back to it. */
+const appPage = (path) => new URL(path, location.origin).toString();
+
+/** Mails a link to choose a new password (Supabase Auth says nothing of whether the address has an account). */
+export const sendPasswordReset = (email) =>
+  auth(supabase.auth.resetPasswordForEmail(email, { redirectTo: appPage('/reset-password') }));
+
+/** Mails a sign-in link (and code) to an existing account; an unknown address is answered the same. */
+export async function sendMagicLink(email) {
+  const { error } = await supabase.auth.signInWithOtp({ email, options: { emailRedirectTo: appPage('/'), shouldCreateUser: false } });
+  if (error && error.code !== 'otp_disabled') throw fromAuthError(error);
+}
+
+/** Signs in with the code from a sign-in e-mail. */
+export const verifyEmailCode = (email, token) => auth(supabase.auth.verifyOtp({ email, token, type: 'email' }));
+
+/** Sign-up; `confirmationPending` when the project mails a confirmation first (no session yet). */
+export async function signUpOrConfirm(email, password) {
+  const data = await auth(supabase.auth.signUp({ email, password, options: { emailRedirectTo: appPage('/') } }));
+  return { confirmationPending: !data.session };
+}
+
+export const updateUser = (attributes, options) => auth(supabase.auth.updateUser(attributes, options));
+export const changeEmail = (email) => updateUser({ email }, { emailRedirectTo: appPage('/account') });
+export const reauthenticate = () => auth(supabase.auth.reauthenticate());
+export const currentUser = async () => (await auth(supabase.auth.getUser())).user;
+export const mfa = supabase.auth.mfa;
+
+/**
+ * Deletes the signed-in account (Postgres's public.delete_my_account, see the account page for
+ * what goes and what stays), after signing in again with the password: the database only
+ * accepts a session authenticated in the last 5 minutes.
+ */
+export async function deleteMyAccount(email, password) {
+  await auth(supabase.auth.signInWithPassword({ email, password }));
+  const result = await rows(supabase.rpc('delete_my_account'));
+  await supabase.auth.signOut({ scope: 'local' });
+  return result;
+}

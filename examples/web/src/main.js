@@ -10,6 +10,10 @@ import * as settings from './pages/settings.js';
 import * as profiles from './pages/profiles.js';
 import * as profile from './pages/profile.js';
 import * as register from './pages/register.js';
+import * as forgotPassword from './pages/forgot-password.js';
+import * as resetPassword from './pages/reset-password.js';
+import * as account from './pages/account.js';
+import { consumeAuthRedirect, describeRedirect } from './auth-redirect.js';
 
 const routes = [
   { path: /^\/$/, page: home, title: 'Home' },
@@ -19,6 +23,9 @@ const routes = [
   { path: /^\/profiles$/, page: profiles, title: 'Profiles' },
   { path: /^\/profiles\/([0-9a-f-]{36})$/, page: profile, title: 'Profile' },
   { path: /^\/register\/([^/]+)$/, page: register, title: 'Register' },
+  { path: /^\/forgot-password$/, page: forgotPassword, title: 'Forgot password' },
+  { path: /^\/reset-password$/, page: resetPassword, title: 'New password' },
+  { path: /^\/account$/, page: account, title: 'My account' },
 ];
 
 const state = { session: null, account: null, guestError: null };
@@ -65,7 +72,7 @@ function renderHeader(currentPath) {
     );
   } else {
     who.replaceChildren(
-      h('span', { 'data-testid': 'session-email' }, state.session.user.email),
+      h('a', { href: '/account', 'data-link': true, 'data-testid': 'session-email' }, state.session.user.email),
       state.account ? h('span', { class: 'badge user', 'data-testid': 'session-kind' }, state.account.role) : null,
       h('button', { class: 'link', type: 'button', onclick: (e) => signOut(e.currentTarget) }, 'Sign out'),
     );
@@ -157,9 +164,11 @@ async function dropStaleSession() {
 
 // The app works before sign-in (seeds 000/001): a first visit gets a guest session and a
 // visitor record. The register page is for someone about to get an account, so it starts none.
+// A mailed link (confirmation, magic link, recovery, e-mail change) lands here with its session.
+const linkOutcome = await consumeAuthRedirect();
 await dropStaleSession();
 await refreshSession();
-if (!state.session && !location.pathname.startsWith('/register/')) {
+if (!state.session && !location.pathname.startsWith('/register/') && !linkOutcome?.error) {
   try {
     await api.startGuest();
     await refreshSession();
@@ -167,5 +176,5 @@ if (!state.session && !location.pathname.startsWith('/register/')) {
     state.guestError = e.message;
   }
 }
-await render();
+await render({ flash: describeRedirect(linkOutcome) });
 document.documentElement.dataset.ready = 'true';

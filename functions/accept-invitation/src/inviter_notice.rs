@@ -3,8 +3,8 @@
 //! the acceptance.
 
 use edge_worker::{
-    MailConfig, OutgoingMail, RequestContext, Rest, escape_html, person_name, readable_time,
-    send_mail,
+    MailConfig, OutgoingMail, RequestContext, Rest, escape_html, person_name, plain_name,
+    readable_time, send_mail,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -81,12 +81,14 @@ pub fn notice_mail(notice: &AcceptanceNotice) -> OutgoingMail {
         .inviter
         .name
         .as_deref()
+        .map(plain_name)
+        .filter(|name| !name.is_empty())
         .map_or_else(|| "Hello,".to_owned(), |name| format!("Hello {name},"));
     let subject = format!("{profile} accepted your invitation");
     let text = format!(
         "{greeting}\n\n{invitee} accepted your invitation on {when}: the profile of {profile} \
          now belongs to their new account.\n",
-        invitee = notice.invitee_email
+        invitee = plain_name(&notice.invitee_email)
     );
     let html = format!(
         "<!doctype html><html><body style=\"font-family:sans-serif;line-height:1.5\">\
@@ -135,5 +137,36 @@ mod tests {
         );
         assert!(mail.html.contains("Hello &lt;Grace&gt;,"));
         assert_eq!(mail.idempotency_key, format!("{}:accepted", Uuid::nil()));
+    }
+
+    #[test]
+    fn control_characters_in_names_reach_neither_subject_nor_text() {
+        let notice = AcceptanceNotice {
+            invitation_id: Uuid::nil(),
+            invitee_email: "ada@example.com".into(),
+            accepted_at: "2026-12-01T10:00:00+00:00".into(),
+            profile: NoticeProfile {
+                first_name: "Ada\r\nBcc: leak@evil.example".into(),
+                last_name: Some("\u{85}Lovelace".into()),
+            },
+            inviter: NoticeInviter {
+                email: "boss@example.com".into(),
+                name: Some("Grace\n\nP.S.".into()),
+            },
+        };
+        let mail = notice_mail(&notice);
+        assert_eq!(
+            mail.subject,
+            "Ada Bcc: leak@evil.example Lovelace accepted your invitation"
+        );
+        assert!(
+            mail.text.starts_with("Hello Grace P.S.,\n\n"),
+            "{}",
+            mail.text
+        );
+        assert!(
+            mail.text
+                .contains("the profile of Ada Bcc: leak@evil.example Lovelace now")
+        );
     }
 }

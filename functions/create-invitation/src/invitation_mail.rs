@@ -1,7 +1,7 @@
 //! The invitation e-mail: who invites, whose record the link claims, the link, when it expires;
 //! in text and HTML (every value escaped).
 
-use edge_worker::{OutgoingMail, escape_html, person_name, readable_time};
+use edge_worker::{OutgoingMail, escape_html, person_name, plain_name, readable_time};
 
 use crate::invitation_view::MailContext;
 
@@ -19,7 +19,9 @@ pub fn invitation_mail(
     let inviter = context
         .inviter
         .as_ref()
-        .and_then(|i| i.name.clone().or_else(|| i.email.clone()))
+        .and_then(|i| i.name.as_deref().or(i.email.as_deref()))
+        .map(plain_name)
+        .filter(|name| !name.is_empty())
         .unwrap_or_else(|| "An administrator".to_owned());
     let expires = readable_time(expires_at);
     let subject = format!("{inviter} invited you to register as {profile}");
@@ -100,5 +102,25 @@ mod tests {
     fn the_inviters_name_wins_over_the_address() {
         let mail = invitation_mail("a@b.co", "l", "t", &context(Some("Grace")));
         assert!(mail.subject.starts_with("Grace invited you"));
+    }
+
+    #[test]
+    fn control_characters_in_names_reach_neither_subject_nor_text() {
+        let mut named = context(Some("Boss\r\nBcc: leak@evil.example"));
+        named.profile.first_name = "Ada\r\nX-Injected: 1".into();
+        let mail = invitation_mail("a@b.co", "l", "t", &named);
+        assert_eq!(
+            mail.subject,
+            "Boss Bcc: leak@evil.example invited you to register as Ada X-Injected: 1 <Lovelace>"
+        );
+        assert!(!mail.subject.contains(['\r', '\n']));
+        assert!(
+            mail.text
+                .contains("Boss Bcc: leak@evil.example invited you")
+        );
+        assert!(!mail.text.contains("\r"));
+        assert!(!mail.text.contains("Boss\n"), "{}", mail.text);
+        let unnamed = invitation_mail("a@b.co", "l", "t", &context(Some("\r\n")));
+        assert!(unnamed.subject.starts_with("An administrator invited you"));
     }
 }

@@ -92,11 +92,7 @@ async fn sign_up_guest(ctx: &mut RequestContext) -> Result<Answer, ApiError> {
 /// The body, which may be absent (supabase-js sends none without `body`): 413 past the limit,
 /// 400 naming the problem.
 async fn read_report(req: &mut IncomingRequest) -> Result<ReportedVisit, ApiError> {
-    BODY_LIMIT.check_declared(req.header("content-length").as_deref())?;
-    let bytes = req.bytes().await.map_err(|_| {
-        ApiError::bad_request("unreadable_body", "The request body could not be read")
-    })?;
-    SignupInput::parse(BODY_LIMIT.check_actual(&bytes)?)?.validate()
+    SignupInput::parse(&req.read_body(BODY_LIMIT).await?)?.validate()
 }
 
 fn request_origin(req: &IncomingRequest) -> RequestOrigin {

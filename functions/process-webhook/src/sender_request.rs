@@ -29,11 +29,7 @@ pub async fn authenticated_body(
         .map_err(|e| internal_error("reading the webhook credentials", e))
     })?;
 
-    limit.check_declared(ctx.req.header("content-length").as_deref())?;
-    let bytes = ctx.req.bytes().await.map_err(|_| {
-        ApiError::bad_request("unreadable_body", "The request body could not be read")
-    })?;
-    limit.check_actual(&bytes)?;
+    let bytes = ctx.req.read_body(limit).await?;
 
     // The signature covers the exact bytes received, so it is checked before parsing.
     let [api_key, idempotency_key, id, timestamp, signature] = [

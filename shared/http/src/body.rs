@@ -6,8 +6,8 @@ use serde_json::error::Category;
 use crate::ApiError;
 
 /// The largest body a function accepts, checked twice: against `Content-Length` before
-/// reading (cheap refusal), and against the bytes actually read (the header may be absent with
-/// chunked encoding, or lie).
+/// reading (cheap refusal), and against the bytes as they are read ([`LimitedBody`]: the header
+/// may be absent with chunked encoding, or lie).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BodyLimit(usize);
 
@@ -18,7 +18,7 @@ impl BodyLimit {
     }
 
     /// Checks the `Content-Length` header value (`None` when absent: fine, the real length is
-    /// checked after reading).
+    /// counted while reading).
     pub fn check_declared(self, content_length: Option<&str>) -> Result<(), ApiError> {
         let Some(value) = content_length else {
             return Ok(());
@@ -31,13 +31,45 @@ impl BodyLimit {
         }
         Ok(())
     }
+}
 
-    /// Checks the body as read; returns it for chaining.
-    pub fn check_actual(self, body: &[u8]) -> Result<&[u8], ApiError> {
-        if body.len() > self.0 {
-            return Err(ApiError::payload_too_large(self.0));
+/// A body collected chunk by chunk as its stream is read, never past its limit: a chunk that
+/// would take it over is refused before it is copied (413), and the reader then cancels the
+/// stream, so a refused body costs at most the limit in memory however large it is.
+#[derive(Debug)]
+pub struct LimitedBody {
+    limit: BodyLimit,
+    bytes: Vec<u8>,
+}
+
+impl LimitedBody {
+    pub fn new(limit: BodyLimit) -> Self {
+        Self {
+            limit,
+            bytes: Vec::new(),
         }
-        Ok(body)
+    }
+
+    /// Adds a chunk of `len` bytes, which `copy` writes into the slice it is given; 413 (and
+    /// nothing copied) when the body would pass the limit.
+    pub fn push_with(&mut self, len: usize, copy: impl FnOnce(&mut [u8])) -> Result<(), ApiError> {
+        let start = self.bytes.len();
+        if len > self.limit.0 - start {
+            return Err(ApiError::payload_too_large(self.limit.0));
+        }
+        self.bytes.resize(start + len, 0);
+        copy(&mut self.bytes[start..]);
+        Ok(())
+    }
+
+    /// Adds a chunk already in memory (as [`Self::push_with`]).
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), ApiError> {
+        self.push_with(chunk.len(), |to| to.copy_from_slice(chunk))
+    }
+
+    /// The whole body, within the limit.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
     }
 }
 
@@ -214,9 +246,26 @@ mod tests {
             limit.check_declared(Some("-1")).unwrap_err().code(),
             "invalid_content_length"
         );
-        assert_eq!(limit.check_actual(&[0; 10]).unwrap().len(), 10);
-        let err = limit.check_actual(&[0; 11]).unwrap_err();
+    }
+
+    #[test]
+    fn a_limited_body_takes_chunks_up_to_the_limit_and_refuses_the_one_past_it() {
+        let mut body = LimitedBody::new(BodyLimit::new(10));
+        body.push(b"hello").unwrap();
+        body.push(b"").unwrap();
+        body.push(b"world").unwrap();
+        let err = body.push(b"!").unwrap_err();
         assert_eq!((err.status(), err.code()), (413, "payload_too_large"));
+        assert_eq!(body.into_bytes(), b"helloworld");
+
+        // A chunk that would pass the limit is never copied, however large it says it is.
+        let mut body = LimitedBody::new(BodyLimit::new(10));
+        body.push(b"abc").unwrap();
+        let mut copied = false;
+        let err = body.push_with(usize::MAX, |_| copied = true).unwrap_err();
+        assert_eq!(err.status(), 413);
+        assert!(!copied);
+        assert_eq!(body.into_bytes(), b"abc");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use edge_auth::{NoJwks, TokenVerifier, UnixTime, VerifierConfig, bearer_token};
 use edge_crypto::{Aad, KeyRing, hmac_sha256};
-use edge_http::{ApiError, BodyLimit, Cors, parse_json, request_id};
+use edge_http::{ApiError, BodyLimit, Cors, LimitedBody, parse_json, request_id};
 use serde::Deserialize;
 
 const JWT_SECRET: &str = "super-secret-jwt-token-with-at-least-32-characters-long";
@@ -81,7 +81,11 @@ fn save(req: &Request<'_>, verifier: &TokenVerifier, ring: &KeyRing) -> Result<S
     }
     let limit = BodyLimit::new(16 * 1024);
     limit.check_declared(req.content_length)?;
-    let input: SaveConnection = parse_json(limit.check_actual(req.body)?)?;
+    let mut body = LimitedBody::new(limit);
+    for chunk in req.body.chunks(4096) {
+        body.push(chunk)?;
+    }
+    let input: SaveConnection = parse_json(&body.into_bytes())?;
     let row = format!("connections/{}", input.name);
     let aad = Aad {
         owner: caller.user_id,

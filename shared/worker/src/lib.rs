@@ -40,7 +40,7 @@ pub use config::{SupabaseConfig, key_ring, once_per_isolate, optional_setting, r
 pub use fetch::{FetchError, fetch_init, fetch_text, timer_millis};
 pub use mail_config::{MailConfig, MailTransport, mail_not_configured};
 pub use mail_send::{MailFailure, OutgoingMail, SentMail, send_mail};
-pub use mail_text::{escape_html, person_name, readable_time};
+pub use mail_text::{escape_html, person_name, plain_name, readable_time};
 pub use request::{IncomingRequest, read_json_body, sub_path};
 pub use respond::{Answer, empty_response, internal_error, json_response};
 pub use rest::{Rest, RestError};

@@ -16,11 +16,31 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
-/// `first last`, or `first` when there is no last name.
+/// A user-set name fit for a Subject or a text part: every run of control characters (CR, LF,
+/// tab and the other C0 and C1 controls, DEL) becomes one space, so that a name cannot start a
+/// new header line in a transport that writes headers; then trimmed.
+pub fn plain_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut in_controls = false;
+    for c in name.chars() {
+        if c.is_control() {
+            if !in_controls {
+                out.push(' ');
+            }
+            in_controls = true;
+        } else {
+            out.push(c);
+            in_controls = false;
+        }
+    }
+    out.trim().to_owned()
+}
+
+/// `first last`, or `first` when there is no last name, as [`plain_name`].
 pub fn person_name(first: &str, last: Option<&str>) -> String {
-    match last.map(str::trim).filter(|l| !l.is_empty()) {
-        Some(last) => format!("{first} {last}"),
-        None => first.to_owned(),
+    match last.map(plain_name).filter(|l| !l.is_empty()) {
+        Some(last) => format!("{} {last}", plain_name(first)),
+        None => plain_name(first),
     }
 }
 
@@ -60,6 +80,21 @@ mod tests {
         assert_eq!(person_name("Ada", Some("Lovelace")), "Ada Lovelace");
         assert_eq!(person_name("Ada", Some(" ")), "Ada");
         assert_eq!(person_name("Ada", None), "Ada");
+    }
+
+    #[test]
+    fn names_lose_their_control_characters() {
+        assert_eq!(
+            plain_name("Boss\r\nBcc: leak@evil.example"),
+            "Boss Bcc: leak@evil.example"
+        );
+        assert_eq!(plain_name("\tA\u{0}\u{7f}\u{85}\u{9b}B\n"), "A B");
+        assert_eq!(plain_name("Zoë Ω"), "Zoë Ω", "other characters stay");
+        assert_eq!(
+            person_name("Ada\r\n", Some("Love\u{1b}lace")),
+            "Ada Love lace"
+        );
+        assert_eq!(person_name("Ada", Some("\r\n")), "Ada");
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! Reading requests: the incoming request, headers, the function-relative path, JSON bodies
 //! within a size limit.
 
-use edge_http::{ApiError, BodyLimit, parse_json_object};
+use edge_http::{ApiError, BodyLimit, LimitedBody, parse_json_object};
 use serde::de::DeserializeOwned;
-use worker::js_sys::{ArrayBuffer, Uint8Array};
+use worker::js_sys::{Reflect, Uint8Array};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
+use worker::web_sys::ReadableStreamDefaultReader;
 use worker::worker_sys::ext::RequestExt;
 use worker::{Cf, Headers, Method, Url};
 
@@ -65,18 +66,52 @@ impl IncomingRequest {
         self.raw.cf().map(Cf::from)
     }
 
-    /// The body, read whole (once: the runtime refuses a second read).
-    pub async fn bytes(&mut self) -> Result<Vec<u8>, JsValue> {
-        let buffer: ArrayBuffer = JsFuture::from(self.raw.array_buffer()?)
-            .await?
-            .unchecked_into();
-        Ok(Uint8Array::new(&buffer).to_vec())
+    /// The body, at most `limit` bytes (once: the runtime refuses a second read); empty when
+    /// there is none. 413 when `Content-Length` says more, or as soon as the bytes read from the
+    /// stream pass the limit: the stream is then cancelled, so the rest of an oversized (e.g.
+    /// chunked) upload is never read and the isolate holds at most `limit` bytes of it.
+    pub async fn read_body(&mut self, limit: BodyLimit) -> Result<Vec<u8>, ApiError> {
+        limit.check_declared(self.header("content-length").as_deref())?;
+        let Some(stream) = self.raw.body() else {
+            return Ok(Vec::new());
+        };
+        let reader: ReadableStreamDefaultReader = stream
+            .get_reader()
+            .dyn_into()
+            .map_err(|_| unreadable_body())?;
+        let mut body = LimitedBody::new(limit);
+        while let Some(chunk) = next_chunk(&reader).await? {
+            if let Err(too_large) = body.push_with(chunk.length() as usize, |to| chunk.copy_to(to))
+            {
+                // Whether the cancel succeeds changes nothing about the answer.
+                let _ = JsFuture::from(reader.cancel()).await;
+                return Err(too_large);
+            }
+        }
+        Ok(body.into_bytes())
     }
 
     /// The runtime's request (for its body stream).
     pub fn inner(&self) -> &worker::web_sys::Request {
         &self.raw
     }
+}
+
+/// The next chunk of a body stream, `None` at its end.
+async fn next_chunk(reader: &ReadableStreamDefaultReader) -> Result<Option<Uint8Array>, ApiError> {
+    let result = JsFuture::from(reader.read())
+        .await
+        .map_err(|_| unreadable_body())?;
+    let field = |name: &str| Reflect::get(&result, &JsValue::from_str(name));
+    if field("done").map_err(|_| unreadable_body())?.is_truthy() {
+        return Ok(None);
+    }
+    let value = field("value").map_err(|_| unreadable_body())?;
+    value.dyn_into().map(Some).map_err(|_| unreadable_body())
+}
+
+fn unreadable_body() -> ApiError {
+    ApiError::bad_request("unreadable_body", "The request body could not be read")
 }
 
 /// The path of a serialised URL (what the runtime's `request.url` gives), without re-parsing it:
@@ -105,17 +140,13 @@ pub fn sub_path<'a>(path: &'a str, function: &str) -> &'a str {
     }
 }
 
-/// The body, a JSON object, parsed as `T`: 413 past `limit` bytes (declared or actual), 400 naming what is
-/// wrong when it is not the JSON `T` expects.
+/// The body, a JSON object, parsed as `T`: 413 past `limit` bytes (declared or as read, see
+/// [`IncomingRequest::read_body`]), 400 naming what is wrong when it is not the JSON `T` expects.
 pub async fn read_json_body<T: DeserializeOwned>(
     req: &mut IncomingRequest,
     limit: BodyLimit,
 ) -> Result<T, ApiError> {
-    limit.check_declared(req.header("content-length").as_deref())?;
-    let bytes = req.bytes().await.map_err(|_| {
-        ApiError::bad_request("unreadable_body", "The request body could not be read")
-    })?;
-    parse_json_object(limit.check_actual(&bytes)?)
+    parse_json_object(&req.read_body(limit).await?)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 import { newAccountForm } from '../account-form.js';
 import * as api from '../api.js';
 import { busy, field, h, messageBox, onValidSubmit, rules, show } from '../dom.js';
+import { checkYourEmail } from './forgot-password.js';
 
 export function render(ctx) {
   return h(
@@ -9,7 +10,31 @@ export function render(ctx) {
     {},
     h('h1', {}, 'Sign in'),
     h('div', { class: 'grid2' }, signInCard(ctx), signUpCard(ctx)),
+    magicLinkCard(),
   );
+}
+
+/** Sign in without a password: a link (and a code) by e-mail. */
+function magicLinkCard() {
+  const msg = messageBox('magic-link-message');
+  const submit = h('button', { type: 'submit', class: 'secondary' }, 'E-mail me a sign-in link');
+  const form = h(
+    'form',
+    { novalidate: true, 'aria-label': 'Sign in with a link' },
+    field('E-mail', { name: 'email', type: 'email', autocomplete: 'username', id: 'magic-email' }),
+    msg,
+    submit,
+  );
+  const card = h('div', { class: 'card' }, h('h2', {}, 'Sign in with a link'), h('p', { class: 'muted small' }, 'No password needed: we e-mail you a link that signs you in.'), form);
+  onValidSubmit(form, msg, { email: rules.email }, async ({ email }) => {
+    try {
+      await busy(submit, 'Sending…', () => api.sendMagicLink(email));
+      card.replaceChildren(checkYourEmail(`If ${email} has an account, we sent it a sign-in link. Open it on this device.`));
+    } catch (e) {
+      show(msg, 'error', e.message);
+    }
+  });
+  return card;
 }
 
 function signInCard(ctx) {
@@ -38,6 +63,7 @@ function signInCard(ctx) {
     h('h2', {}, 'I have an account'),
     ctx.isGuest ? h('p', { class: 'muted small' }, 'Signing in ends this guest session and links this device to your account; what the guest made stays with the guest.') : null,
     form,
+    h('p', { class: 'small' }, h('a', { href: '/forgot-password', 'data-link': true }, 'Forgot your password?')),
   );
 }
 
@@ -58,8 +84,13 @@ function signUpCard(ctx) {
   const form = newAccountForm({ idPrefix: 'signup-', msg, submit, onValues: async (values) => {
     try {
       // A guest keeps its id and everything it made; anyone else gets a new account.
-      const create = ctx.isGuest ? api.upgradeGuest : api.signUp;
-      await busy(submit, 'Creating your account…', () => create(values.email, values.password));
+      const create = ctx.isGuest ? api.upgradeGuest : api.signUpOrConfirm;
+      const created = await busy(submit, 'Creating your account…', () => create(values.email, values.password));
+      if (created?.confirmationPending) {
+        // Confirmations on (every hosted project): the account waits for its e-mail.
+        form.replaceWith(checkYourEmail(`We sent a link to ${values.email}. Open it to confirm your address; your account is ready after that.`));
+        return;
+      }
       await ctx.refresh();
       ctx.navigate('/', { flash: `Your account ${values.email} is ready.` });
     } catch (e) {
