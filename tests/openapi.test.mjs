@@ -57,8 +57,8 @@ const pointer = (...parts) => parts.map((p) => String(p).replaceAll('~', '~0').r
  * Sends a request for `method path` (a documented path, `params` filling its braces) and checks
  * the answer against the document. Returns `{ status, body, headers }`.
  */
-async function drive(method, path, { params = {}, query = '', headers = {}, body, expect } = {}) {
-  const url = `${stack.functionsUrl}${path.replace(/\{(\w+)\}/g, (_, name) => params[name])}${query}`;
+async function drive(method, path, { params = {}, query = '', headers = {}, body, expect, base = stack.functionsUrl } = {}) {
+  const url = `${base}${path.replace(/\{(\w+)\}/g, (_, name) => params[name])}${query}`;
   const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   const res = await fetch(url, {
     method: method.toUpperCase(),
@@ -128,6 +128,8 @@ test('save-connection answers as documented', async () => {
 });
 
 test('tenant-proxy answers as documented', async () => {
+  const functionsOrigin = `${process.env.FUNCTIONS_ORIGIN}/functions/v1`;
+  assert.ok(process.env.FUNCTIONS_ORIGIN, 'scripts/test.sh sets FUNCTIONS_ORIGIN to wrangler dev itself');
   const tenant = tenantProject('tenant');
   const user = await signedUpUser(undefined, 'oas-proxy');
   const save = (body) => drive('post', '/save-connection', {
@@ -165,8 +167,10 @@ test('tenant-proxy answers as documented', async () => {
   for (const method of ['get', 'head', 'post', 'patch', 'put', 'delete']) {
     const body = method === 'get' || method === 'head' || method === 'delete' ? {} : { body: {} };
     await drive(method, path, { params: at('refused-url'), headers: bearer(user), ...body, expect: 409 });
-    // An encoded traversal out of /rest/v1: 400 before anything is looked up or sent.
-    await drive(method, path, { params: at('writes', '..%2F..%2Fauth%2Fv1%2Fadmin%2Fusers'), headers: bearer(user), ...body, expect: 400 });
+    // An encoded traversal out of /rest/v1: 400 before anything is looked up or sent. Sent to
+    // wrangler dev itself: devstack's gateway already refuses it (404, as Kong does for a path
+    // no route matches), so this is the Worker's own check, for a gateway that lets it through.
+    await drive(method, path, { params: at('writes', '..%2F..%2Fauth%2Fv1%2Fadmin%2Fusers'), headers: bearer(user), ...body, expect: 400, base: functionsOrigin });
   }
 });
 
