@@ -214,6 +214,16 @@ start_function_stack() {
   export DEVSTACK_PID FUNCTIONS_PID
 }
 
+# Starts the reference inference backend (target/debug/inference-worker, built by the caller) in
+# the background against the functions at $2, with the webhook key from the secrets file $1.
+# Sets INFERENCE_PID. Its log goes to $3; further arguments go to inference-worker.
+start_inference_worker() {
+  local env_file="$1" functions_url="$2" logfile="$3"
+  shift 3
+  "$REPO/target/debug/inference-worker" --dev-vars "$env_file" --functions-url "$functions_url" "$@" >"$logfile" 2>&1 &
+  INFERENCE_PID=$!
+}
+
 # A command from PyPI at an exact version, in a virtualenv of its own under .tools/ (made once).
 ensure_python_tool() {
   local package="$1" version="$2" venv="$REPO/.tools/$1-$2"

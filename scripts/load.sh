@@ -7,7 +7,9 @@
 #   - Postgres stopped and restarted during a load run, then frozen (SIGSTOP on every process,
 #     backends started meanwhile included) and thawed (SIGCONT): the longest answer while frozen,
 #     the time to the first 2xx after the thaw, and no acknowledged write lost;
-#   - tenants that break off mid-body, answer late or never answer.
+#   - tenants that break off mid-body, answer late or never answer;
+#   - the task pipeline (tests/load/pipeline.test.mjs): 200 tasks from 20 users through 2
+#     inference workers, p50/p99 from filing to `done` as the app sees it over Realtime.
 # Bounded in time: every test has its own timeout and the whole node run is killed after
 # LOAD_TIMEOUT seconds (default 900).
 #
@@ -20,6 +22,7 @@
 #   FAULT_DOWN_SECONDS=5 how long Postgres stays down
 #   FAULT_STOP_MODE=fast pg_ctl's stop mode (immediate: as good as a crash)
 #   FREEZE_SECONDS=15    how long every Postgres process stays frozen (SIGSTOP) in the freeze run
+#   LOAD_RATE_PIPELINE=10 tasks filed per second in the pipeline run (200 in all)
 #   LOAD_TESTS="tests/load/a.test.mjs ..."   a selection (default: every tests/load/*.test.mjs)
 #   LOAD_PORT_BASE=57400, LOAD_STATE=/tmp/devstack-load-<hash>   ports and state of the stack
 source "$(dirname "$0")/lib.sh"
@@ -49,6 +52,8 @@ ensure_wasm_tools
 
 log "building devstack and the functions (release wasm)"
 cargo build --quiet -p devstack
+# The reference inference backend tests/load/pipeline.test.mjs runs twice.
+cargo build --quiet -p inference-worker
 bash scripts/build-functions.sh router
 build_web_app
 

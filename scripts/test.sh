@@ -31,6 +31,8 @@ log "building devstack and the functions (release wasm)"
 cargo build --quiet -p devstack
 # The developer webhook sender the browser tests run (built here, not inside a timed test).
 cargo build --quiet -p process-webhook --example send-webhook
+# The reference inference backend the pipeline tests run.
+cargo build --quiet -p inference-worker
 bash scripts/build-functions.sh router
 build_web_app
 

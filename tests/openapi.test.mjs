@@ -196,6 +196,27 @@ test('process-webhook answers as documented', async () => {
   await drive('post', path, { headers: { 'x-api-key': 'whk_wrong' }, body: done, expect: 401 });
   await drive('post', path, { body: done, expect: 401 });
   await drive('post', path, { headers: { 'x-api-key': apiKey }, body: { ...done, error: 'x'.repeat(300_000) }, expect: 413 });
+  // The backend's leases: a task to claim, extend, then lose.
+  const { data: queued } = await owner.client.from('segmentation_results')
+    .insert({ source_image_url: 'https://images.example.test/b.png' }).select('id').single();
+  const claimPath = '/process-webhook/claim';
+  let leased;
+  for (let i = 0; i < 20 && !leased; i++) {
+    const claimed = await drive('post', claimPath, { headers: { 'x-api-key': apiKey }, body: { max: 10, lease_seconds: 600 }, expect: 200 });
+    leased = claimed.body.tasks.find((t) => t.task_id === queued.id);
+  }
+  assert.ok(leased, 'the queued task was claimed');
+  await drive('post', claimPath, { headers: signed({ max: 1 }), body: { max: 1 }, expect: 200 });
+  await drive('post', claimPath, { headers: { 'x-api-key': apiKey }, body: { max: 11 }, expect: 400 });
+  await drive('post', claimPath, { body: {}, expect: 401 });
+  await drive('post', claimPath, { headers: { 'x-api-key': apiKey }, body: { max: 1, pad: 'x'.repeat(5000) }, expect: 413 });
+  const extendPath = '/process-webhook/extend';
+  await drive('post', extendPath, { headers: { 'x-api-key': apiKey }, body: { task_id: queued.id, lease_seconds: 900, attempt: 1 }, expect: 200 });
+  await drive('post', extendPath, { headers: { 'x-api-key': apiKey }, body: { task_id: queued.id, attempt: 2 }, expect: 409 });
+  await drive('post', extendPath, { headers: { 'x-api-key': apiKey }, body: { task_id: randomUUID() }, expect: 404 });
+  await drive('post', extendPath, { headers: { 'x-api-key': apiKey }, body: { lease_seconds: 60 }, expect: 400 });
+  await drive('post', extendPath, { headers: { 'x-api-key': 'whk_wrong' }, body: { task_id: queued.id }, expect: 401 });
+  await drive('post', extendPath, { headers: { 'x-api-key': apiKey }, body: { task_id: queued.id, pad: 'x'.repeat(5000) }, expect: 413 });
   const retention = '/process-webhook/retention';
   await drive('post', retention, { headers: { apikey: stack.serviceKey, authorization: `Bearer ${stack.serviceKey}` }, expect: 200 });
   await drive('post', retention, { headers: anon, expect: 403 });

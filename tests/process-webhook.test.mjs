@@ -308,9 +308,12 @@ test('rotation: a removed X-API-Key stops working, a listed old signing secret k
   writeFileSync(rotatedVars, vars
     .replace(/^WEBHOOK_API_KEYS=.*$/m, `WEBHOOK_API_KEYS="${newKey}"`)
     .replace(/^WEBHOOK_SECRETS=.*$/m, `WEBHOOK_SECRETS="${freshSecret} ${secret}"`));
-  // Two ports past the stack's API, database and mail ports (54424/54425 under scripts/test.sh).
-  const port = Number(new URL(stack.url).port) + 3;
-  Object.assign(rotated, await startFunctions({ port, inspectorPort: port + 1, envFile: rotatedVars }));
+  // Base + 33 and + 43 under scripts/test.sh (+23 is the mail catcher). Both odd: Linux gives
+  // outgoing connections even ports of ip_local_port_range first (32768-60999, where port bases
+  // such as 58400 lie), so an even port bound this late in a run can be held by one of the run's
+  // own connections ("Address already in use (socket direct:1:default)": the inspector on +24).
+  const api = Number(new URL(stack.url).port);
+  Object.assign(rotated, await startFunctions({ port: api + 12, inspectorPort: api + 22, envFile: rotatedVars }));
   const rotatedUrl = `${rotated.url}/functions/v1/process-webhook`;
 
   const a = await signedUpUser(undefined, 'whf-rotate');

@@ -169,7 +169,7 @@ export const myResults = () =>
   rows(
     supabase
       .from('segmentation_results')
-      .select('id, source_image_url, mask_image_url, text_prompt, status, labels, error, credits_charged, credits_shortfall, created_at, updated_at')
+      .select('id, source_image_url, source_image_path, mask_image_url, mask_path, text_prompt, status, labels, metadata, error, credits_charged, credits_shortfall, created_at, updated_at')
       .order('created_at', { ascending: false })
       .limit(50),
   );
@@ -177,6 +177,94 @@ export const myUsage = () =>
   rows(supabase.from('usage_logs').select('id, action, credits_used, result_id, created_at').order('created_at', { ascending: false }).limit(20));
 export const fileTask = (fields) =>
   rows(supabase.from('segmentation_results').insert(fields).select('id').single());
+
+/** Cancels a pending or processing task (its credit is released at once). */
+export const cancelTask = (id) => rows(supabase.rpc('cancel_segmentation_task', { task_id: id }));
+
+/**
+ * The `images` bucket's limits (`allowed_mime_types`, `file_size_limit`), readable by signed-in
+ * users (20261207610000_images_bucket_readable.sql); null when they cannot be read, and then
+ * Storage alone judges the upload.
+ */
+export async function imagesBucket() {
+  const { data, error } = await supabase.storage.getBucket('images');
+  return error ? null : data;
+}
+
+/**
+ * Uploads `file` to `images/<user id>/<unique name>` with the session's token, reporting
+ * `onProgress(sent, total)` as the bytes go (supabase-js's upload has no progress, so this is
+ * Storage's own upload route over XMLHttpRequest). Resolves to the object's path.
+ */
+export async function uploadImage(userId, file, onProgress) {
+  const session = await currentSession();
+  if (!session) throw new AppError('You are not signed in. Sign in and try again.', { status: 401 });
+  const ext = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp' }[file.type] ?? 'bin';
+  const path = `${userId}/${crypto.randomUUID()}.${ext}`;
+  const url = `${SUPABASE_URL}/storage/v1/object/images/${path.split('/').map(encodeURIComponent).join('/')}`;
+  await new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', url);
+    xhr.setRequestHeader('authorization', `Bearer ${session.access_token}`);
+    xhr.setRequestHeader('apikey', ANON_KEY);
+    xhr.setRequestHeader('content-type', file.type || 'application/octet-stream');
+    xhr.setRequestHeader('x-upsert', 'false');
+    xhr.upload.onprogress = (e) => onProgress?.(e.loaded, e.lengthComputable ? e.total : file.size);
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) return resolve();
+      let body = null;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        // not JSON
+      }
+      reject(fromStorageError(body, xhr.status));
+    };
+    xhr.onerror = () => reject(new AppError('The upload did not reach the server. Check your connection and try again.'));
+    xhr.send(file);
+  });
+  return path;
+}
+
+/** Storage's refusals, in words (its body is `{statusCode, error, message}`). */
+function fromStorageError(body, status) {
+  const code = String(body?.statusCode ?? status);
+  if (code === '413' || body?.error === 'Payload too large') return new AppError('The image is larger than the bucket allows.', { status, code: 'too_large', body });
+  if (code === '415' || body?.error === 'invalid_mime_type') return new AppError('Only PNG, JPEG or WebP images can be uploaded.', { status, code: 'invalid_mime_type', body });
+  if (code === '409') return new AppError('An image with this name is already uploaded.', { status, code: 'duplicate', body });
+  return new AppError(describe({ status: Number(code) || status, message: body?.message }), { status, code: body?.error ?? null, body });
+}
+
+/** Signed download URLs (an hour) for the caller's own images, by path (one request). */
+export async function imageUrls(paths) {
+  if (!paths.length) return new Map();
+  const { data, error } = await supabase.storage.from('images').createSignedUrls(paths, 3600);
+  if (error) throw new AppError(describe({ message: error.message }));
+  return new Map(data.filter((d) => d.signedUrl).map((d) => [d.path, d.signedUrl]));
+}
+
+/** An object's bytes (the caller's image, or the mask of one of the caller's tasks). */
+export async function downloadFile(bucket, path) {
+  const { data, error } = await supabase.storage.from(bucket).download(path);
+  if (error) throw new AppError(`The ${bucket === 'masks' ? 'mask' : 'image'} could not be loaded: ${describe({ message: error.message })}`);
+  return data;
+}
+
+/**
+ * Deletes a finished task and its files: the mask (while the task exists, since the masks
+ * policy asks the task's owner), the uploaded image unless `keepImage`, then the row.
+ */
+export async function deleteTask(task, { keepImage = false } = {}) {
+  if (task.mask_path) {
+    const { error } = await supabase.storage.from('masks').remove([task.mask_path]);
+    if (error) throw new AppError(`The mask could not be deleted: ${describe({ message: error.message })}`);
+  }
+  if (task.source_image_path && !keepImage) {
+    const { error } = await supabase.storage.from('images').remove([task.source_image_path]);
+    if (error) throw new AppError(`The image could not be deleted: ${describe({ message: error.message })}`);
+  }
+  await rows(supabase.from('segmentation_results').delete().eq('id', task.id));
+}
 
 // --- accounts people run themselves (Supabase Auth's mailed links) -----------------------------
 

@@ -37,6 +37,9 @@ const BY_CODE = {
   refresh_token_not_found: 'Your session has ended. Sign in again.',
   // segmentation tasks (the database's credit check, PostgREST 402) and device links
   PT402: 'No credits left. Every credit is spent or held by a task still running; wait for those to finish, or upgrade your plan.',
+  status_conflict: 'This task has already finished, so it can no longer be cancelled.',
+  task_not_found: 'This task does not exist any more (or is not yours).',
+  source_image_not_found: 'The uploaded image was not found. Upload it again.',
   visitor_linked_elsewhere: 'This device is already linked to another account.',
   invalid_guest_token: 'The guest session of this device could not be checked, so it was not linked to your account.',
   // PostgREST (tenant data through tenant-proxy, and our own tables)
@@ -135,5 +138,7 @@ export function fromAuthError(error) {
  */
 export function fromPostgrestError(error, status = 0) {
   const message = error?.message ?? error?.error ?? null;
-  return new AppError(describe({ status, code: error?.code, message }), { status, code: error?.code ?? null, body: error });
+  // The database's own refusals (PT4xx) name the case in their hint.
+  const code = error?.hint && BY_CODE[error.hint] ? error.hint : error?.code;
+  return new AppError(describe({ status, code, message }), { status, code: code ?? null, body: error });
 }

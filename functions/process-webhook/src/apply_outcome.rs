@@ -28,6 +28,8 @@ const HINTS: &[(&str, u16)] = &[
     ("task_not_found", 404),
     ("status_conflict", 409),
     ("delivery_id_reused", 409),
+    ("task_cancelled", 409),
+    ("invalid_mask_path", 400),
 ];
 
 /// The refusals the function raises on purpose, as 4xx answers that tell a sender to stop

@@ -1,21 +1,15 @@
 //! POST: size limit, sender authentication over the raw body, validation, then one RPC.
 //! POST /retention: the results retention job on demand, with the service key.
-
-use std::cell::RefCell;
-use std::rc::Rc;
+//! POST /claim, /extend: the backend's task leases (crate::claim, crate::extend).
 
 use edge_auth::ApiKeyKind;
-use edge_crypto::WebhookHeaders;
 use edge_http::{ApiError, BodyLimit};
-use edge_worker::{
-    Answer, RequestContext, Rest, internal_error, json_response, now, once_per_isolate,
-    optional_setting, require_api_key, sub_path,
-};
+use edge_worker::{Answer, RequestContext, Rest, json_response, require_api_key, sub_path};
 use serde_json::{Map, Value, json};
 
 use crate::apply_outcome::{WebhookOutcome, known_refusal};
 use crate::results_retention::{configured_keep_days, purge_old_results};
-use crate::sender_auth::{PresentedCredentials, SenderCredentials};
+use crate::sender_request::authenticated_body;
 use crate::webhook_body::{ValidWebhook, parse_webhook};
 
 /// A result is a mask URL, labels and metadata: 256 KiB leaves room for many labels while a
@@ -26,6 +20,8 @@ pub async fn route(ctx: RequestContext) -> Result<Answer, ApiError> {
     let path = ctx.req.path();
     match sub_path(path, crate::SPEC.name).trim_end_matches('/') {
         "" => receive(ctx).await,
+        "/claim" => crate::claim::claim(ctx).await,
+        "/extend" => crate::extend::extend(ctx).await,
         "/retention" => {
             require_api_key(&ctx, ApiKeyKind::Secret)?;
             let keep = configured_keep_days(&ctx.env)?;
@@ -37,44 +33,9 @@ pub async fn route(ctx: RequestContext) -> Result<Answer, ApiError> {
     }
 }
 
-thread_local! {
-    /// `WEBHOOK_API_KEYS` and `WEBHOOK_SECRETS`, parsed (keys hashed, secrets decoded) once.
-    static CREDENTIALS: RefCell<Option<Rc<SenderCredentials>>> = const { RefCell::new(None) };
-}
-
 async fn receive(mut ctx: RequestContext) -> Result<Answer, ApiError> {
-    let credentials = once_per_isolate(&CREDENTIALS, || {
-        SenderCredentials::from_settings(
-            optional_setting(&ctx.env, "WEBHOOK_API_KEYS").as_deref(),
-            optional_setting(&ctx.env, "WEBHOOK_SECRETS").as_deref(),
-        )
-        .map_err(|e| internal_error("reading the webhook credentials", e))
-    })?;
-
-    let bytes = ctx.req.read_body(BODY_LIMIT).await?;
-    let body = bytes.as_slice();
-
-    // The signature covers the exact bytes received, so it is checked before parsing.
-    let [api_key, idempotency_key, id, timestamp, signature] = [
-        "x-api-key",
-        "idempotency-key",
-        "webhook-id",
-        "webhook-timestamp",
-        "webhook-signature",
-    ]
-    .map(|name| ctx.req.header(name));
-    let presented = PresentedCredentials {
-        api_key: api_key.as_deref(),
-        idempotency_key: idempotency_key.as_deref(),
-        webhook: WebhookHeaders {
-            id: id.as_deref(),
-            timestamp: timestamp.as_deref(),
-            signature: signature.as_deref(),
-        },
-    };
-    let delivery = credentials.authenticate(presented, body, now().as_secs())?;
-
-    let webhook = parse_webhook(body)?;
+    let (body, delivery) = authenticated_body(&mut ctx, BODY_LIMIT).await?;
+    let webhook = parse_webhook(&body)?;
     let outcome = apply(&ctx, &webhook, delivery.delivery_id.as_deref()).await?;
     worker::console_log!(
         "{} delivery {} via {:?}: task {} {} -> {}{}{}",
@@ -125,6 +86,7 @@ fn rpc_args(webhook: &ValidWebhook, delivery_id: Option<&str>) -> Value {
         ("p_metadata", webhook.metadata.as_ref().map(|m| json!(m))),
         ("p_credits_used", webhook.credits_used.map(|c| json!(c))),
         ("p_error", webhook.error.as_ref().map(|e| json!(e))),
+        ("p_mask_path", webhook.mask_path.as_ref().map(|p| json!(p))),
     ];
     for (name, value) in optional {
         if let Some(value) = value {
@@ -145,6 +107,7 @@ mod tests {
             task_id: uuid::Uuid::nil(),
             status: ReportedStatus::Done,
             mask_url: Some("https://m.io/a.png".into()),
+            mask_path: Some("u/t.png".into()),
             labels: None,
             metadata: Some(Map::from_iter([("model".into(), json!("sam2"))])),
             credits_used: Some(2),
@@ -159,11 +122,13 @@ mod tests {
                 "p_mask_url": "https://m.io/a.png",
                 "p_metadata": {"model": "sam2"},
                 "p_credits_used": 2,
+                "p_mask_path": "u/t.png",
             })
         );
         let bare = ValidWebhook {
             status: ReportedStatus::Processing,
             mask_url: None,
+            mask_path: None,
             metadata: None,
             credits_used: None,
             ..webhook

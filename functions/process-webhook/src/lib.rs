@@ -4,16 +4,23 @@
 //! credits exactly once, however often and in whatever order deliveries arrive. Its cron
 //! trigger forgets old delivery ids, deletes finished results older than
 //! `RESULTS_RETENTION_DAYS` (also on demand: `POST /process-webhook/retention` with the service
-//! key) and grants each level's monthly credits.
+//! key) and grants each level's monthly credits. The backend takes tasks with a lease
+//! (`/claim`, `/extend`); the cron's every-minute trigger expires the leases that ran out.
 #![forbid(unsafe_code)]
 
 mod api_keys;
 mod apply_outcome;
+mod claim;
 mod delivery_retention;
+mod extend;
 mod handler;
+mod lease_expiry;
 mod monthly_credits;
 mod results_retention;
 mod sender_auth;
+mod sender_request;
+mod task_files;
+mod task_settings;
 mod webhook_body;
 
 pub use api_keys::{ApiKeyList, InvalidApiKeyList};
@@ -64,4 +71,36 @@ pub async fn scheduled_retention(env: &Env) {
     .await;
 }
 
-edge_worker::standalone_worker!(handle, scheduled: scheduled_retention);
+/// The cron that expires task leases (`wrangler.toml`), every minute.
+pub const LEASE_EXPIRY_CRON: &str = "* * * * *";
+
+/// The every-minute cron's work: tasks whose lease ran out go back to the queue or end.
+pub async fn scheduled_lease_expiry(env: &Env) {
+    let limits = task_settings::TaskLimits::from_env(env);
+    edge_worker::run_scheduled(env, "task lease expiry", |config| async move {
+        lease_expiry::expire_leases(&config, limits?).await
+    })
+    .await;
+}
+
+/// This function's cron triggers when it is deployed on its own: the lease expiry on its
+/// every-minute trigger, the retention jobs on the others.
+pub async fn scheduled(cron: &str, env: &Env) {
+    if cron == LEASE_EXPIRY_CRON {
+        scheduled_lease_expiry(env).await;
+    } else {
+        scheduled_retention(env).await;
+    }
+}
+
+edge_worker::standalone_worker!(handle);
+
+#[cfg(feature = "standalone")]
+#[worker::event(scheduled)]
+async fn standalone_scheduled(
+    event: worker::ScheduledEvent,
+    env: Env,
+    _ctx: worker::ScheduleContext,
+) {
+    scheduled(&event.cron(), &env).await;
+}

@@ -8,6 +8,8 @@ use uuid::Uuid;
 
 /// Longest `mask_url` (the column's check constraint allows the same).
 pub const MAX_MASK_URL_LEN: usize = 2048;
+/// Longest `mask_path` (the column's check constraint allows the same).
+pub const MAX_MASK_PATH_LEN: usize = 1024;
 /// Longest `error` message, in characters (the column's check constraint allows the same).
 pub const MAX_ERROR_CHARS: usize = 2000;
 /// Highest `credits_used` one task may cost.
@@ -68,6 +70,8 @@ pub struct WebhookInput {
     pub task_id: Uuid,
     pub status: ReportedStatus,
     pub mask_url: Option<String>,
+    /// The mask's object name in the `masks` bucket (what `/claim` handed out as `mask_path`).
+    pub mask_path: Option<String>,
     pub labels: Option<Value>,
     pub metadata: Option<Value>,
     pub credits_used: Option<i64>,
@@ -80,6 +84,7 @@ pub struct ValidWebhook {
     pub task_id: Uuid,
     pub status: ReportedStatus,
     pub mask_url: Option<String>,
+    pub mask_path: Option<String>,
     pub labels: Option<Vec<Value>>,
     pub metadata: Option<Map<String, Value>>,
     pub credits_used: Option<i32>,
@@ -103,6 +108,9 @@ impl WebhookInput {
         if let Some(url) = &self.mask_url {
             check_mask_url(url)?;
         }
+        if let Some(path) = &self.mask_path {
+            check_mask_path(path)?;
+        }
         let labels = self.labels.map(check_labels).transpose()?;
         let metadata = self.metadata.map(check_metadata).transpose()?;
         let credits_used = self
@@ -116,6 +124,7 @@ impl WebhookInput {
             task_id: self.task_id,
             status: self.status,
             mask_url: self.mask_url,
+            mask_path: self.mask_path,
             labels,
             metadata,
             credits_used,
@@ -153,6 +162,29 @@ fn check_mask_url(raw: &str) -> Result<(), ApiError> {
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(invalid("mask_url", "mask_url must not carry credentials"));
+    }
+    Ok(())
+}
+
+/// An object name as Storage keeps it: `/`-separated non-empty segments, none `.` or `..`, no
+/// backslash or control character, at most [`MAX_MASK_PATH_LEN`] bytes. Whose folder it is
+/// (the task's) the database checks.
+fn check_mask_path(path: &str) -> Result<(), ApiError> {
+    if path.len() > MAX_MASK_PATH_LEN {
+        return Err(invalid(
+            "mask_path",
+            format_args!("mask_path is longer than {MAX_MASK_PATH_LEN} bytes"),
+        ));
+    }
+    let clean_segments = path
+        .split('/')
+        .all(|segment| !segment.is_empty() && segment != "." && segment != "..");
+    if !clean_segments || path.contains('\\') || path.chars().any(char::is_control) {
+        return Err(invalid(
+            "mask_path",
+            "mask_path must be an object name in masks, such as <task id>/mask.png \
+             (no empty, `.` or `..` segments, backslashes or control characters)",
+        ));
     }
     Ok(())
 }
@@ -365,6 +397,33 @@ mod tests {
             assert_eq!((status, code.as_str()), (400, "invalid_body"), "{body}");
             assert!(actual.starts_with(message), "{body}: {actual}");
         }
+    }
+
+    #[test]
+    fn mask_paths_are_clean_object_names() {
+        let valid = parse(json!({"task_id": TASK, "status": "done", "mask_path": "u1/t1.png"}));
+        assert_eq!(valid.unwrap().mask_path.as_deref(), Some("u1/t1.png"));
+        for bad in [
+            "",
+            "/u1/t1.png",
+            "u1//t1.png",
+            "u1/../u2/t.png",
+            "./t.png",
+            "u1/t1.png/",
+            "u1\\t.png",
+            "u1/t\u{1}.png",
+        ] {
+            let (status, code, _) =
+                refusal(json!({"task_id": TASK, "status": "done", "mask_path": bad}));
+            assert_eq!(
+                (status, code.as_str()),
+                (400, "invalid_mask_path"),
+                "{bad:?}"
+            );
+        }
+        let long = format!("u1/{}", "a".repeat(MAX_MASK_PATH_LEN));
+        let (_, code, _) = refusal(json!({"task_id": TASK, "status": "done", "mask_path": long}));
+        assert_eq!(code, "invalid_mask_path");
     }
 
     #[test]

@@ -34,12 +34,18 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
 /// The cron that only retries invitation e-mails (`wrangler.toml`'s `[triggers]`).
 const EMAIL_RETRY_CRON: &str = "*/5 * * * *";
 
-/// The cron triggers of `wrangler.toml`: invitation e-mail retries on every one; the retention
-/// jobs of guest-signup and process-webhook on the hourly one.
+/// The cron triggers of `wrangler.toml`: process-webhook's task lease expiry alone on the
+/// every-minute one; invitation e-mail retries on every other; the retention jobs of
+/// guest-signup and process-webhook on the hourly one.
 #[event(scheduled)]
 async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    let cron = event.cron();
+    if cron == process_webhook::LEASE_EXPIRY_CRON {
+        process_webhook::scheduled_lease_expiry(&env).await;
+        return;
+    }
     create_invitation::scheduled_email_retry(&env).await;
-    if event.cron() != EMAIL_RETRY_CRON {
+    if cron != EMAIL_RETRY_CRON {
         guest_signup::scheduled_retention(&env).await;
         process_webhook::scheduled_retention(&env).await;
     }
