@@ -48,17 +48,8 @@ create trigger segmentation_results_check_source_image
   for each row execute function private.check_task_source_image();
 
 -- The owner removes a finished task's files with it (the app deletes the mask, the image, then
--- the row); the mask's folder is the task's id, readable by the task's owner already.
-create policy "Task owners delete their masks"
-  on storage.objects for delete to authenticated
-  using (
-    bucket_id = 'masks'
-    and exists (
-      select 1 from public.segmentation_results as r
-      where r.id::text = (storage.foldername(name))[1]
-        and r.user_id = (select auth.uid())
-    )
-  );
+-- the row): the policy "Task owners delete their masks" (20261207310000_account_files_deletion.sql)
+-- already lets a task's owner delete the objects in its folder.
 
 -- ---------------------------------------------------------------------------------------------
 -- claim_segmentation_tasks, as in 20261207600100_task_leases.sql, with source_image_path in
