@@ -1,9 +1,10 @@
-//! `/functions/v1/*`: forwarded unchanged to the Workers under `wrangler dev`, as Supabase's
-//! gateway forwards to its edge runtime. A path that would leave `/functions/v1` once the
-//! functions server's URL parser has resolved it (`..`, `%2e%2e`, `\`) is answered as the
-//! gateway answers a path no route matches, and never forwarded. An encoded `/` or `\` stays
-//! inside its segment (Kong forwards it as it is, and the WHATWG parser does not decode it), so a
-//! function sees it and answers for it (tenant-proxy's 400 for `..%2F..` in a table name).
+//! `/functions/v1/*`: forwarded to the Workers under `wrangler dev`, as Supabase's gateway
+//! forwards to its edge runtime. Like Kong, the gateway first resolves dot segments (`.`, `..`,
+//! also percent-encoded as `%2e`, which the functions server's URL parser would resolve too): a
+//! path that then still lies under `/functions/v1/` is forwarded resolved, anything else (and any
+//! raw `\`, which that parser reads as `/`) is answered as an unrouted path and never forwarded.
+//! An encoded `/` or `\` stays inside its segment, as Kong and the WHATWG parser keep it, and the
+//! function answers for it (tenant-proxy's 400 for `..%2F..` in a table name).
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -26,15 +27,15 @@ pub async fn forward(State(project): State<SharedProject>, request: Request) -> 
     let Some(base) = project.functions_url.as_deref() else {
         return unavailable("Edge Functions are not running: start devstack with --functions-url");
     };
-    if leaves_functions(request.uri().path()) {
+    let Some(path) = resolved_functions_path(request.uri().path()) else {
         return no_route();
-    }
-    let path_and_query = request
+    };
+    let query = request
         .uri()
-        .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/");
-    let url = format!("{}{}", base.trim_end_matches('/'), path_and_query);
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    let url = format!("{}{path}{query}", base.trim_end_matches('/'));
     let (parts, body) = request.into_parts();
     let mut outgoing = project.http.request(parts.method, &url);
     for (name, value) in &parts.headers {
@@ -62,15 +63,31 @@ pub async fn forward(State(project): State<SharedProject>, request: Request) -> 
     }
 }
 
-/// Whether a `/functions/v1/…` path has a segment a URL parser resolves or splits: `.` or `..`
-/// (also percent-encoded, in any case: the WHATWG parser reads `%2e` as `.`), or a raw `\`
-/// (which the WHATWG parser reads as `/` in http URLs).
-fn leaves_functions(path: &str) -> bool {
-    let rest = path.strip_prefix("/functions/v1/").unwrap_or(path);
-    rest.contains('\\')
-        || rest
-            .split('/')
-            .any(|segment| matches!(percent_decode(segment).as_slice(), b"." | b".."))
+/// The path with its dot segments resolved (RFC 3986 §5.2.4, a segment counting as `.` or `..`
+/// also percent-encoded, in any case), when it still lies under `/functions/v1/`; `None` for any
+/// other, or for a raw `\\`.
+fn resolved_functions_path(path: &str) -> Option<String> {
+    if path.contains('\\') {
+        return None;
+    }
+    let mut segments: Vec<&str> = Vec::new();
+    let raw: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    for (i, segment) in raw.iter().enumerate() {
+        let last = i + 1 == raw.len();
+        match percent_decode(segment).as_slice() {
+            b"." => {}
+            b".." => {
+                segments.pop();
+            }
+            _ => segments.push(segment),
+        }
+        // A final `.` or `..` leaves the path ending in `/`, as RFC 3986 resolves it.
+        if last && matches!(percent_decode(segment).as_slice(), b"." | b"..") {
+            segments.push("");
+        }
+    }
+    let resolved = format!("/{}", segments.join("/"));
+    resolved.starts_with("/functions/v1/").then_some(resolved)
 }
 
 /// `%XX` decoded once; anything else kept as it is.
@@ -116,28 +133,53 @@ fn unavailable(message: &str) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::leaves_functions;
+    use super::resolved_functions_path;
 
     #[test]
-    fn paths_that_stay_under_functions_v1_are_forwarded() {
-        for path in [
-            "/functions/v1/guest-signup",
-            "/functions/v1/tenant-proxy/acme/rest/v1/orders",
-            "/functions/v1/tenant-proxy/acme/rest/v1/a.b",
-            "/functions/v1/tenant-proxy/acme/...",
-            "/functions/v1/tenant-proxy/acme/%252e%252e",
-            "/functions/v1/tenant-proxy/acme/%20x",
+    fn paths_under_functions_v1_are_forwarded_resolved() {
+        for (path, resolved) in [
+            ("/functions/v1/guest-signup", "/functions/v1/guest-signup"),
+            (
+                "/functions/v1/tenant-proxy/acme/rest/v1/a.b",
+                "/functions/v1/tenant-proxy/acme/rest/v1/a.b",
+            ),
+            (
+                "/functions/v1/tenant-proxy/acme/...",
+                "/functions/v1/tenant-proxy/acme/...",
+            ),
+            (
+                "/functions/v1/tenant-proxy/acme/%252e%252e",
+                "/functions/v1/tenant-proxy/acme/%252e%252e",
+            ),
+            ("/functions/v1/./guest-signup", "/functions/v1/guest-signup"),
+            (
+                "/functions/v1/tenant-proxy/acme/rest/v1/%2e%2e/%2E%2E/auth/v1/admin/users",
+                "/functions/v1/tenant-proxy/acme/auth/v1/admin/users",
+            ),
             // Encoded separators stay inside their segment: the function answers for them.
-            "/functions/v1/tenant-proxy/acme/rest/v1/..%2F..%2Fauth%2Fv1",
-            "/functions/v1/guest-signup%2f..%2f..%2f__scheduled",
-            "/functions/v1/guest-signup%5c..%5c__scheduled",
+            (
+                "/functions/v1/tenant-proxy/acme/rest/v1/..%2F..%2Fauth%2Fv1",
+                "/functions/v1/tenant-proxy/acme/rest/v1/..%2F..%2Fauth%2Fv1",
+            ),
+            (
+                "/functions/v1/guest-signup%2f..%2f__scheduled",
+                "/functions/v1/guest-signup%2f..%2f__scheduled",
+            ),
+            (
+                "/functions/v1/guest-signup%5c..%5c__scheduled",
+                "/functions/v1/guest-signup%5c..%5c__scheduled",
+            ),
         ] {
-            assert!(!leaves_functions(path), "{path}");
+            assert_eq!(
+                resolved_functions_path(path).as_deref(),
+                Some(resolved),
+                "{path}"
+            );
         }
     }
 
     #[test]
-    fn dot_segments_and_separators_in_any_encoding_are_refused() {
+    fn paths_that_resolve_outside_functions_v1_are_refused() {
         for path in [
             "/functions/v1/%2e%2e/%2e%2e/__scheduled",
             "/functions/v1/%2E%2E/__scheduled",
@@ -145,11 +187,10 @@ mod tests {
             "/functions/v1/%2e./x",
             "/functions/v1/../__scheduled",
             "/functions/v1/guest-signup/../../__scheduled",
-            "/functions/v1/./guest-signup",
-            "/functions/v1/%2e",
+            "/functions/v1/..",
             "/functions/v1/guest-signup\\..\\__scheduled",
         ] {
-            assert!(leaves_functions(path), "{path}");
+            assert_eq!(resolved_functions_path(path), None, "{path}");
         }
     }
 }
