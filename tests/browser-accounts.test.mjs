@@ -1,6 +1,7 @@
 // The web app's own-account flows in Chromium (as tests/browser.test.mjs drives it), each done as
 // a person does: forms typed and submitted, the e-mail read from the mail catcher and its link
-// opened in the browser. Forgot-password, magic-link sign-in, e-mail change, second factor.
+// opened in the browser. Forgot-password, magic-link sign-in, e-mail change, second factor,
+// the profile's picture, account deletion.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { anonClient, serviceClient, sql, stack } from './support/stack.mjs';
 import { verifyLink, waitForMessages } from './support/mail.mjs';
 import { totpCode as totp } from './support/auth-mail.mjs';
+import { rectanglesPng } from './support/png.mjs';
 
 const statusPath = process.env.DEVSTACK_STATUS ?? new URL('../.devstack/status.json', import.meta.url).pathname;
 const filesDir = join(dirname(statusPath), 'storage', 'default');
@@ -187,4 +189,37 @@ test('account deletion: asked for the password again, stated on the page, then g
   // Storage removed the files, rows and bytes, before the account went.
   assert.deepEqual(sql(`SELECT count(*) FROM storage.objects WHERE name LIKE '${files.id}/%' OR name LIKE '${files.task}/%'`), [['0']]);
   for (const version of files.versions) assert.equal(existsSync(join(filesDir, version)), false, 'no orphan bytes');
+});
+
+test('profile: a display name and a picture in Storage, shown in the header; gone with the account', async () => {
+  const { email, password } = await account('avatar');
+  const [[id]] = sql(`SELECT id FROM auth.users WHERE email = '${email}'`);
+  const page = await newPage();
+  await signIn(page, email, password);
+  await open(page, '/account');
+  // Checked against the bucket's limits before anything is sent.
+  await page.fill('#account-display-name', 'Ada L.');
+  await page.setInputFiles('#account-avatar', { name: 'huge.png', mimeType: 'image/png', buffer: Buffer.alloc(1024 * 1024 + 1) });
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.locator('#profile-message').filter({ hasText: 'huge.png is too large; a picture can be at most 1 MB.' }).waitFor();
+  assert.deepEqual(sql(`SELECT count(*) FROM storage.objects WHERE bucket_id = 'avatars' AND name LIKE '${id}/%'`), [['0']]);
+  await page.setInputFiles('#account-avatar', { name: 'me.png', mimeType: 'image/png', buffer: rectanglesPng(64, 64) });
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.locator('#profile-message').filter({ hasText: 'Saved.' }).waitFor();
+  const header = page.locator('[data-testid="session-avatar"]');
+  await header.waitFor();
+  assert.match(await header.getAttribute('src'), new RegExp(`/storage/v1/object/public/avatars/${id}/avatar\\?v=\\d+$`));
+  await page.waitForFunction(() => document.querySelector('[data-testid="session-avatar"]')?.naturalWidth === 64);
+  await page.locator('[data-testid="session-name"]').filter({ hasText: 'Ada L.' }).waitFor();
+  await shot(page, 'accounts-profile-avatar');
+  assert.deepEqual(sql(`SELECT display_name, avatar_url LIKE '%/avatars/${id}/avatar?v=%' FROM public.user_profiles WHERE id = '${id}'`), [['Ada L.', 't']]);
+  const [[version]] = sql(`SELECT version FROM storage.objects WHERE bucket_id = 'avatars' AND name = '${id}/avatar'`);
+  assert.ok(existsSync(join(filesDir, version)));
+  // Deleting the account takes the picture too (rows and bytes).
+  page.once('dialog', (dialog) => dialog.accept());
+  await page.fill('#delete-password', password);
+  await page.getByRole('button', { name: 'Delete my account' }).click();
+  await page.locator('#home-message').filter({ hasText: 'Your account is deleted.' }).waitFor();
+  assert.deepEqual(sql(`SELECT count(*) FROM storage.objects WHERE bucket_id = 'avatars' AND name LIKE '${id}/%'`), [['0']]);
+  assert.equal(existsSync(join(filesDir, version)), false, 'no orphan bytes');
 });

@@ -12,6 +12,8 @@ use crate::postgres::SUPERUSER_PASSWORD;
 const BOOTSTRAP_SQL: &str = include_str!("../sql/bootstrap.sql");
 /// Auth's MFA tables, idempotent, applied on every start (see the file).
 const AUTH_MFA_SQL: &str = include_str!("../sql/auth_mfa.sql");
+/// Auth's PKCE flow states, idempotent, applied on every start (see the file).
+const AUTH_FLOW_STATE_SQL: &str = include_str!("../sql/auth_flow_state.sql");
 /// The `storage` schema, a part of the bootstrap kept in its own file so that it also reaches
 /// databases bootstrapped before devstack served Storage.
 const STORAGE_SQL: &str = include_str!("../sql/storage.sql");
@@ -125,6 +127,10 @@ pub async fn prepare(pools: &Pools, migration_dirs: &[PathBuf]) -> anyhow::Resul
         .batch_execute(AUTH_MFA_SQL)
         .await
         .context("creating Auth's MFA tables")?;
+    client
+        .batch_execute(AUTH_FLOW_STATE_SQL)
+        .await
+        .context("creating Auth's flow states")?;
     storage_schema_once(&mut client).await?;
     apply_unless(
         &mut client,

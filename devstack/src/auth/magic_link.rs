@@ -16,6 +16,7 @@ use super::error::{AuthError, AuthResult};
 use super::mail_token;
 use super::mailer::MailKind;
 use super::password;
+use super::pkce::ChallengeParams;
 use super::redirect::{self, RedirectQuery};
 use super::request::{AuthContext, parse_json};
 use super::users;
@@ -29,6 +30,8 @@ struct OtpParams {
     create_user: bool,
     data: Option<Map<String, Value>>,
     channel: String,
+    #[serde(flatten)]
+    pkce: ChallengeParams,
 }
 
 impl Default for OtpParams {
@@ -39,6 +42,7 @@ impl Default for OtpParams {
             create_user: true,
             data: None,
             channel: String::new(),
+            pkce: ChallengeParams::default(),
         }
     }
 }
@@ -70,6 +74,7 @@ pub async fn otp(
         return Err(AuthError::validation("One of email or phone must be set"));
     }
     let email = validate::email(&params.email)?;
+    let challenge = params.pkce.validate()?;
     let mut db = ctx.project.pools.admin.get().await?;
     let existing = users::find_by_email(&**db, &email).await?;
     if !params.create_user && existing.is_none() {
@@ -81,13 +86,15 @@ pub async fn otp(
     let redirect_to =
         redirect::redirect_target(&ctx.settings, query.redirect_to.as_deref(), &headers);
     let tx = db.transaction().await?;
-    let mail = match existing {
-        Some(user) if user.is_email_confirmed() => {
-            mail_token::issue(&*tx, &ctx.settings, user.id, MailKind::MagicLink, &email).await?
-        }
-        Some(user) => {
-            mail_token::issue(&*tx, &ctx.settings, user.id, MailKind::Confirmation, &email).await?
-        }
+    let (user_id, mail) = match existing {
+        Some(user) if user.is_email_confirmed() => (
+            user.id,
+            mail_token::issue(&*tx, &ctx.settings, user.id, MailKind::MagicLink, &email).await?,
+        ),
+        Some(user) => (
+            user.id,
+            mail_token::issue(&*tx, &ctx.settings, user.id, MailKind::Confirmation, &email).await?,
+        ),
         None => {
             if ctx.settings.signup_disabled {
                 return Err(AuthError::unprocessable(
@@ -112,9 +119,13 @@ pub async fn otp(
             } else {
                 MailKind::Confirmation
             };
-            mail_token::issue(&*tx, &ctx.settings, user_id, kind, &email).await?
+            (
+                user_id,
+                mail_token::issue(&*tx, &ctx.settings, user_id, kind, &email).await?,
+            )
         }
     };
+    let mail = mail.in_flow(&*tx, user_id, challenge.as_ref()).await?;
     tx.commit().await?;
     mail.send(&ctx.project, &redirect_to);
     Ok(Json(json!({})).into_response())

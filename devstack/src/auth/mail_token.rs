@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::error::{AuthError, AuthResult};
 use super::mailer::{self, MailKind, Outgoing};
 use super::otp::{self, MailedToken};
+use super::pkce::{self, Challenge, FlowMethod};
 use super::settings::AuthSettings;
 use super::users::User;
 use crate::project::Project;
@@ -61,6 +62,36 @@ pub struct PendingMail {
 }
 
 impl PendingMail {
+    /// This mail as a PKCE flow's when the request carried a `challenge` (GoTrue's
+    /// `generateFlowState` and `addFlowPrefixToToken`): a flow state for the user, and the token
+    /// stored and linked as `pkce_<hash>` (the code to type stays the same).
+    pub async fn in_flow(
+        mut self,
+        db: &impl GenericClient,
+        user_id: Uuid,
+        challenge: Option<&Challenge>,
+    ) -> AuthResult<Self> {
+        let method = match self.kind {
+            MailKind::Confirmation => FlowMethod::EmailSignup,
+            MailKind::MagicLink => FlowMethod::MagicLink,
+            MailKind::Recovery => FlowMethod::Recovery,
+            _ => return Ok(self),
+        };
+        let Some(challenge) = challenge else {
+            return Ok(self);
+        };
+        pkce::store_flow_state(db, user_id, method, challenge).await?;
+        self.token.hash = format!("{}{}", pkce::PREFIX, self.token.hash);
+        store(
+            db,
+            user_id,
+            TokenSlot::for_kind(self.kind),
+            &self.token.hash,
+        )
+        .await?;
+        Ok(self)
+    }
+
     pub fn send(&self, project: &Project, redirect_to: &str) {
         mailer::send(
             project,

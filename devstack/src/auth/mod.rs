@@ -12,6 +12,7 @@ mod mailer;
 mod mfa;
 mod otp;
 mod password;
+mod pkce;
 mod qr;
 mod rate_limit;
 mod reauthentication;

@@ -153,7 +153,7 @@ pub async fn limit_token_grants(
     next: Next,
 ) -> Response {
     let served_grant = request.uri().query().is_some_and(|query| {
-        url_query_grant(query).is_some_and(|g| matches!(g, "password" | "refresh_token"))
+        url_query_grant(query).is_some_and(|g| matches!(g, "password" | "refresh_token" | "pkce"))
     });
     if served_grant && !limiter.admits(&request) {
         return over_limit();

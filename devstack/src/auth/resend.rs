@@ -13,6 +13,7 @@ use serde_json::json;
 use super::error::{AuthError, AuthResult};
 use super::mail_token;
 use super::mailer::MailKind;
+use super::pkce::ChallengeParams;
 use super::redirect::{self, RedirectQuery};
 use super::request::{AuthContext, parse_json};
 use super::users;
@@ -106,6 +107,8 @@ pub async fn resend(
 #[serde(default)]
 struct RecoverParams {
     email: String,
+    #[serde(flatten)]
+    pkce: ChallengeParams,
 }
 
 pub async fn recover(
@@ -119,12 +122,16 @@ pub async fn recover(
         return Err(AuthError::validation("Password recovery requires an email"));
     }
     let email = validate::email(&params.email)?;
+    let challenge = params.pkce.validate()?;
     let mut db = ctx.project.pools.admin.get().await?;
     let Some(user) = users::find_by_email(&**db, &email).await? else {
         return Ok(nothing_to_say());
     };
     let tx = db.transaction().await?;
-    let mail = mail_token::issue(&*tx, &ctx.settings, user.id, MailKind::Recovery, &email).await?;
+    let mail = mail_token::issue(&*tx, &ctx.settings, user.id, MailKind::Recovery, &email)
+        .await?
+        .in_flow(&*tx, user.id, challenge.as_ref())
+        .await?;
     tx.commit().await?;
     let redirect_to =
         redirect::redirect_target(&ctx.settings, query.redirect_to.as_deref(), &headers);

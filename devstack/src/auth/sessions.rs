@@ -32,6 +32,10 @@ pub enum SignInMethod {
     Otp,
     /// A verified TOTP challenge (second factor).
     Totp,
+    /// PKCE exchanges (`grant_type=pkce`), named by the flow the code came from.
+    EmailSignup,
+    MagicLink,
+    Recovery,
 }
 
 impl SignInMethod {
@@ -41,6 +45,9 @@ impl SignInMethod {
             Self::Anonymous => "anonymous",
             Self::Otp => "otp",
             Self::Totp => "totp",
+            Self::EmailSignup => "email/signup",
+            Self::MagicLink => "magiclink",
+            Self::Recovery => "recovery",
         }
     }
 }

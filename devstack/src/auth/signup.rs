@@ -17,6 +17,7 @@ use super::error::{AuthError, AuthResult};
 use super::mail_token;
 use super::mailer::MailKind;
 use super::password;
+use super::pkce::{Challenge, ChallengeParams};
 use super::redirect::{self, RedirectQuery};
 use super::request::{AuthContext, parse_json, user_agent};
 use super::sessions::{self, SignInMethod};
@@ -30,6 +31,8 @@ struct SignupParams {
     phone: Option<String>,
     password: Option<String>,
     data: Option<Map<String, Value>>,
+    #[serde(flatten)]
+    pkce: ChallengeParams,
 }
 
 pub async fn signup(
@@ -69,6 +72,7 @@ pub async fn signup(
         ));
     }
     let email = validate::email(&email)?;
+    let challenge = params.pkce.validate()?;
     let already_registered =
         || AuthError::unprocessable("user_already_exists", "User already registered");
 
@@ -79,7 +83,15 @@ pub async fn signup(
         }
         let redirect_to =
             redirect::redirect_target(&ctx.settings, query.redirect_to.as_deref(), &headers);
-        return repeated_signup(&ctx, &mut db, existing, &user_metadata, &redirect_to).await;
+        return repeated_signup(
+            &ctx,
+            &mut db,
+            existing,
+            &user_metadata,
+            &redirect_to,
+            challenge,
+        )
+        .await;
     }
     let confirm_now = ctx.settings.mailer_autoconfirm;
     let password_hash = password::hash(&password).await?;
@@ -96,8 +108,10 @@ pub async fn signup(
     )
     .await?;
     if !confirm_now {
-        let mail =
-            mail_token::issue(&*tx, &ctx.settings, user_id, MailKind::Confirmation, &email).await?;
+        let mail = mail_token::issue(&*tx, &ctx.settings, user_id, MailKind::Confirmation, &email)
+            .await?
+            .in_flow(&*tx, user_id, challenge.as_ref())
+            .await?;
         let user = users::load(&*tx, user_id).await?;
         tx.commit().await?;
         let redirect_to =
@@ -126,6 +140,7 @@ async fn repeated_signup(
     existing: User,
     user_metadata: &Value,
     redirect_to: &str,
+    challenge: Option<Challenge>,
 ) -> AuthResult<Response> {
     if existing.is_email_confirmed() {
         return Ok(Json(look_alike(existing, user_metadata)).into_response());
@@ -139,6 +154,8 @@ async fn repeated_signup(
         MailKind::Confirmation,
         &email,
     )
+    .await?
+    .in_flow(&*tx, existing.id, challenge.as_ref())
     .await?;
     let user = users::load(&*tx, existing.id).await?;
     tx.commit().await?;

@@ -1,4 +1,4 @@
-//! `POST /token?grant_type=password|refresh_token`.
+//! `POST /token?grant_type=password|refresh_token|pkce` (pkce in [`super::pkce`]).
 
 use std::collections::HashMap;
 
@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::error::{AuthError, AuthResult};
 use super::password;
+use super::pkce;
 use super::request::{AuthContext, parse_json, user_agent};
 use super::sessions::{self, RefreshOutcome, SignInMethod};
 use super::users;
@@ -27,6 +28,7 @@ pub async fn token(
     match query.get("grant_type").map(String::as_str) {
         Some("password") => password_grant(&ctx, &headers, &body).await,
         Some("refresh_token") => refresh_token_grant(&ctx, &headers, &body).await,
+        Some("pkce") => pkce::grant(&ctx, &headers, &body).await,
         _ => Err(AuthError::bad_request(
             INVALID_LOGIN_CODE,
             "unsupported_grant_type",

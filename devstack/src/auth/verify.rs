@@ -1,6 +1,7 @@
 //! `GET /verify` (a mailed link: redirects with the session, or the error, in the fragment) and
 //! `POST /verify` (`verifyOtp`: `token_hash`, or the e-mail and the code), as GoTrue's verify.go.
 //! Any use clears the token, so a link or code works once; tokens expire after `mailer_otp_exp`.
+//! A PKCE flow's link (`pkce_` token) redirects with `?code=` for `grant_type=pkce` instead.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -17,6 +18,7 @@ use super::error::{AuthError, AuthResult};
 use super::mail_token::TokenSlot;
 use super::otp;
 use super::password;
+use super::pkce;
 use super::redirect;
 use super::request::{AuthContext, parse_json, user_agent};
 use super::sessions::{self, SignInMethod};
@@ -71,9 +73,11 @@ impl Purpose {
     }
 }
 
-/// How a verification ends: a session, or (first half of a secure e-mail change) a message.
+/// How a verification ends: a session, a PKCE flow's auth code, or (first half of a secure
+/// e-mail change) a message.
 enum Verified {
     Session(Box<SessionResponse>),
+    AuthCode(String),
     FirstOfTwo,
 }
 
@@ -99,11 +103,22 @@ pub async fn verify_get(
         ));
     }
     let redirect_to = redirect::redirect_target(&ctx.settings, Some(&params.redirect_to), &headers);
-    let outcome = verify_hash(&ctx, &headers, &params.kind, &params.token).await;
+    let pkce = params.token.starts_with(pkce::PREFIX);
+    // GoTrue's PKCE redirects repeat their message or error in the query.
+    let target = |pairs: &[(&str, &str)]| {
+        if pkce {
+            with_query(&redirect_to, pairs)
+        } else {
+            redirect_to.clone()
+        }
+    };
+    let outcome = verify_hash(&ctx, &headers, &params.kind, &params.token, pkce).await;
     let location = match outcome {
         Ok((Verified::Session(session), kind)) => session_redirect(&redirect_to, &session, kind),
+        Ok((Verified::AuthCode(code), _)) => with_query(&redirect_to, &[("code", &code)]),
         Ok((Verified::FirstOfTwo, _)) => {
-            fragment_redirect(&redirect_to, &[("message", SINGLE_CONFIRMATION_ACCEPTED)])
+            let pairs = [("message", SINGLE_CONFIRMATION_ACCEPTED)];
+            fragment_redirect(&target(&pairs), &pairs)
         }
         Err(e) if e.status.is_server_error() => return Err(e),
         Err(e) => {
@@ -112,14 +127,12 @@ pub async fn verify_get(
                 StatusCode::UNAUTHORIZED => "unauthorized_client",
                 _ => "access_denied",
             };
-            fragment_redirect(
-                &redirect_to,
-                &[
-                    ("error", oauth_error),
-                    ("error_code", e.error_code),
-                    ("error_description", &e.message),
-                ],
-            )
+            let pairs = [
+                ("error", oauth_error),
+                ("error_code", e.error_code),
+                ("error_description", &e.message),
+            ];
+            fragment_redirect(&target(&pairs), &pairs)
         }
     };
     Ok((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
@@ -160,12 +173,13 @@ pub async fn verify_post(
                 "Only the token_hash and type should be provided",
             ));
         }
-        verify_hash(&ctx, &headers, &params.kind, &params.token_hash)
+        verify_hash(&ctx, &headers, &params.kind, &params.token_hash, false)
             .await?
             .0
     };
     Ok(match outcome {
         Verified::Session(session) => Json(*session).into_response(),
+        Verified::AuthCode(_) => unreachable!("POST /verify signs in"),
         Verified::FirstOfTwo => {
             Json(json!({"msg": SINGLE_CONFIRMATION_ACCEPTED, "code": "200"})).into_response()
         }
@@ -238,7 +252,10 @@ impl Candidate {
         self.tokens
             .iter()
             .filter(|(slot, stored, _)| {
-                slots.contains(slot) && !stored.is_empty() && stored == hash
+                // A PKCE flow's token is stored with its prefix; its code still verifies.
+                slots.contains(slot)
+                    && !stored.is_empty()
+                    && (stored == hash || stored.strip_prefix(pkce::PREFIX) == Some(hash))
             })
             .find(|(_, _, sent_at)| {
                 !otp::is_expired(*sent_at, ctx.settings.mailer_otp_exp, Utc::now())
@@ -267,12 +284,14 @@ fn slots_for(kind: &str) -> Option<&'static [TokenSlot]> {
     }
 }
 
-/// A link's (or `token_hash`'s) verification: GoTrue's `verifyTokenHash`.
+/// A link's (or `token_hash`'s) verification: GoTrue's `verifyTokenHash`. `pkce`: a PKCE
+/// flow's link, which ends in the flow's auth code rather than a session.
 async fn verify_hash(
     ctx: &AuthContext,
     headers: &HeaderMap,
     kind: &str,
     hash: &str,
+    pkce: bool,
 ) -> AuthResult<(Verified, &'static str)> {
     let slots =
         slots_for(kind).ok_or_else(|| AuthError::validation("Invalid email verification type"))?;
@@ -293,7 +312,12 @@ async fn verify_hash(
         .matching_slot(slots, hash, ctx)
         .ok_or_else(invalid_link)?;
     let purpose = resolve(kind, slot).ok_or_else(invalid_link)?;
-    let verified = complete(ctx, headers, &tx, &candidate, purpose, slot).await?;
+    let flow = if pkce {
+        Some(pkce::FlowMethod::of_verification(purpose_type(purpose)).ok_or_else(invalid_link)?)
+    } else {
+        None
+    };
+    let verified = complete(ctx, headers, &tx, &candidate, purpose, slot, flow).await?;
     tx.commit().await?;
     Ok((verified, purpose_type(purpose)))
 }
@@ -334,7 +358,7 @@ async fn verify_code(
         .matching_slot(slots, &hash, ctx)
         .ok_or_else(invalid_code)?;
     let purpose = resolve(kind, slot).ok_or_else(invalid_code)?;
-    let verified = complete(ctx, headers, &tx, &candidate, purpose, slot).await?;
+    let verified = complete(ctx, headers, &tx, &candidate, purpose, slot, None).await?;
     tx.commit().await?;
     Ok(verified)
 }
@@ -349,7 +373,8 @@ fn purpose_type(purpose: Purpose) -> &'static str {
     }
 }
 
-/// Spends the token and does what it was for, then signs the user in.
+/// Spends the token and does what it was for, then signs the user in, or, for a PKCE `flow`,
+/// hands out the flow's auth code.
 async fn complete(
     ctx: &AuthContext,
     headers: &HeaderMap,
@@ -357,6 +382,7 @@ async fn complete(
     user: &Candidate,
     purpose: Purpose,
     slot: TokenSlot,
+    flow: Option<pkce::FlowMethod>,
 ) -> AuthResult<Verified> {
     match purpose {
         Purpose::Signup | Purpose::Invite => {
@@ -404,6 +430,11 @@ async fn complete(
             }
             change_email(tx, user).await?;
         }
+    }
+    if let Some(method) = flow {
+        return Ok(Verified::AuthCode(
+            pkce::issue_auth_code(tx, user.id, method).await?,
+        ));
     }
     let session = sessions::sign_in(
         tx,
@@ -482,6 +513,24 @@ fn session_redirect(redirect_to: &str, session: &SessionResponse, kind: &str) ->
     )
 }
 
+/// `redirect_to` with `pairs` set in its query (GoTrue's `prepPKCERedirectURL`, and the query
+/// half of its PKCE messages and errors); unchanged when it is not a URL.
+fn with_query(redirect_to: &str, pairs: &[(&str, &str)]) -> String {
+    let Ok(mut url) = url::Url::parse(redirect_to) else {
+        return redirect_to.to_owned();
+    };
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| !pairs.iter().any(|(name, _)| name == k))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    url.query_pairs_mut()
+        .clear()
+        .extend_pairs(kept)
+        .extend_pairs(pairs.iter().copied());
+    url.to_string()
+}
+
 /// `redirect_to` with its fragment replaced by `pairs` (and GoTrue's `sb` marker on messages
 /// and errors, which auth-js looks for).
 fn fragment_redirect(redirect_to: &str, pairs: &[(&str, &str)]) -> String {
@@ -514,6 +563,17 @@ mod tests {
             url,
             "http://127.0.0.1:3000/welcome#error=access_denied&error_code=otp_expired\
              &error_description=Email+link+is+invalid+or+has+expired&sb="
+        );
+    }
+
+    #[test]
+    fn pkce_codes_go_in_the_query() {
+        assert_eq!(
+            with_query(
+                "http://127.0.0.1:3000/cb?next=%2Fa&code=old",
+                &[("code", "c-1")]
+            ),
+            "http://127.0.0.1:3000/cb?next=%2Fa&code=c-1"
         );
     }
 

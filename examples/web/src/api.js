@@ -91,7 +91,7 @@ export const signOut = () => auth(supabase.auth.signOut());
 
 /** The caller's own account row (credits, role, guest flag), through RLS. */
 export const myAccount = async (userId) =>
-  rows(supabase.from('user_profiles').select('id, email, is_guest, role, tier, credits, credits_reserved').eq('id', userId).single());
+  rows(supabase.from('user_profiles').select('id, email, is_guest, role, tier, credits, credits_reserved, display_name, avatar_url').eq('id', userId).single());
 
 export const isAdminRole = (role) => ['admin', 'workspace_owner', 'platform_super_admin'].includes(role);
 
@@ -235,6 +235,34 @@ function fromStorageError(body, status) {
   return new AppError(describe({ status: Number(code) || status, message: body?.message }), { status, code: body?.error ?? null, body });
 }
 
+// --- profile: display name and avatar (20261207800000_avatars_bucket.sql) -----------------------
+
+/** The `avatars` bucket's limits, as `imagesBucket`; null when they cannot be read. */
+export async function avatarsBucket() {
+  const { data, error } = await supabase.storage.getBucket('avatars');
+  return error ? null : data;
+}
+
+/**
+ * Saves the display name and, when `avatar` is a file, uploads it to `avatars/<user id>/avatar`
+ * (replacing the one before) and points the account's `avatar_url` at its public URL (a version
+ * in the query, so browsers fetch the new picture); `removeAvatar` deletes it instead.
+ */
+export async function saveProfile(userId, { displayName, avatar = null, removeAvatar = false }) {
+  const fields = { display_name: displayName };
+  const path = `${userId}/avatar`;
+  if (avatar) {
+    const { error } = await supabase.storage.from('avatars').upload(path, avatar, { upsert: true, contentType: avatar.type, cacheControl: '60' });
+    if (error) throw fromStorageError({ statusCode: error.statusCode, error: error.code, message: error.message }, error.status);
+    fields.avatar_url = `${supabase.storage.from('avatars').getPublicUrl(path).data.publicUrl}?v=${Date.now()}`;
+  } else if (removeAvatar) {
+    const { error } = await supabase.storage.from('avatars').remove([path]);
+    if (error) throw fromStorageError({ statusCode: error.statusCode, error: error.code, message: error.message }, error.status);
+    fields.avatar_url = null;
+  }
+  return rows(supabase.from('user_profiles').update(fields).eq('id', userId).select('display_name, avatar_url').single());
+}
+
 /** Signed download URLs (an hour) for the caller's own images, by path (one request). */
 export async function imageUrls(paths) {
   if (!paths.length) return new Map();
@@ -300,13 +328,14 @@ export const mfa = supabase.auth.mfa;
  * Deletes the signed-in account (Postgres's public.delete_my_account, see the account page for
  * what goes and what stays), after signing in again with the password: the database only
  * accepts a session authenticated in the last 5 minutes. The user's files go first, through
- * Storage (which removes rows and bytes alike): their images and the masks of their tasks.
+ * Storage (which removes rows and bytes alike): their images, their avatar and the masks of their tasks.
  */
-/** Removes the user's images (`{id}/…`) and the masks of their tasks (`{task id}/…`). */
+/** Removes the user's images and avatar (`{id}/…`) and the masks of their tasks (`{task id}/…`). */
 async function deleteMyFiles(userId) {
   const tasks = await rows(supabase.from('segmentation_results').select('id'));
   const masks = (await Promise.all(tasks.map((task) => filesUnder('masks', task.id)))).flat();
-  for (const [bucket, paths] of [['images', await filesUnder('images', userId)], ['masks', masks]]) {
+  const owned = [['images', await filesUnder('images', userId)], ['masks', masks], ['avatars', await filesUnder('avatars', userId)]];
+  for (const [bucket, paths] of owned) {
     for (let i = 0; i < paths.length; i += 1000) {
       const { error } = await supabase.storage.from(bucket).remove(paths.slice(i, i + 1000));
       if (error) throw error;

@@ -71,7 +71,10 @@ function renderHeader(currentPath) {
       h('a', { href: '/sign-in', 'data-link': true }, 'Sign in or create an account'),
     );
   } else {
+    const avatar = state.account?.avatar_url;
     who.replaceChildren(
+      avatar ? h('img', { class: 'avatar', src: avatar, alt: '', width: 28, height: 28, 'data-testid': 'session-avatar' }) : null,
+      state.account?.display_name ? h('span', { 'data-testid': 'session-name' }, state.account.display_name) : null,
       h('a', { href: '/account', 'data-link': true, 'data-testid': 'session-email' }, state.session.user.email),
       state.account ? h('span', { class: 'badge user', 'data-testid': 'session-kind' }, state.account.role) : null,
       h('button', { class: 'link', type: 'button', onclick: (e) => signOut(e.currentTarget) }, 'Sign out'),

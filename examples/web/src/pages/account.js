@@ -1,5 +1,5 @@
-// /account: what a person does with their own account, through Supabase Auth: the display name,
-// the e-mail address (confirmed by e-mail), the password (with the mailed code when the project
+// /account: what a person does with their own account, through Supabase Auth: the display name
+// and picture (Storage's `avatars` bucket), the e-mail address (confirmed by e-mail), the password (with the mailed code when the project
 // asks for reauthentication), a second factor (TOTP) and a download of their data.
 import * as api from '../api.js';
 import { busy, field, h, messageBox, onValidSubmit, rules, show } from '../dom.js';
@@ -18,7 +18,7 @@ export async function render(ctx) {
     {},
     title,
     flash,
-    h('div', { class: 'grid2' }, profileCard(user), emailCard(user), passwordCard(user), await factorCard(ctx)),
+    h('div', { class: 'grid2' }, profileCard(ctx, user), emailCard(user), passwordCard(user), await factorCard(ctx)),
     dataCard(ctx, user),
     deleteCard(ctx, user),
   );
@@ -48,25 +48,58 @@ function deleteCard(ctx, user) {
     'div',
     { class: 'card', 'data-testid': 'delete-card' },
     h('h2', {}, 'Delete my account'),
-    h('p', {}, 'Deleted for good: your sign-in (e-mail, password, sessions, second factor), your account with its role and credits, your connections and their keys, your projects, results and usage history, and your files (the images you uploaded and the masks of your tasks, removed from Storage first).'),
+    h('p', {}, 'Deleted for good: your sign-in (e-mail, password, sessions, second factor), your account with its role and credits, your connections and their keys, your projects, results and usage history, and your files (your picture, the images you uploaded and the masks of your tasks, removed from Storage first).'),
     h('p', {}, 'Kept, no longer linked to you: invitations you sent or accepted (the ones still pending are revoked, so their links stop working), profiles you created or were linked to, and this device\u2019s guest visit.'),
     form,
   );
 }
 
-function profileCard(user) {
+const MIB = 1024 * 1024;
+
+/** Why `file` cannot be the avatar (the `avatars` bucket's limits), in words, or null. */
+function avatarProblem(file, bucket) {
+  const types = bucket?.allowed_mime_types ?? ['image/png', 'image/jpeg', 'image/webp'];
+  if (!types.includes(file.type)) return `${file.name} is not a PNG, JPEG or WebP image.`;
+  const limit = bucket?.file_size_limit;
+  if (limit && file.size > limit) return `${file.name} is too large; a picture can be at most ${Math.round((limit / MIB) * 10) / 10} MB.`;
+  if (file.size === 0) return `${file.name} is empty.`;
+  return null;
+}
+
+/** The display name and the avatar (a picture in Storage's `avatars` bucket), kept on the account. */
+function profileCard(ctx, user) {
   const msg = messageBox('profile-message');
   const submit = h('button', { type: 'submit' }, 'Save');
+  const account = ctx.account ?? {};
+  const picture = h('img', { class: 'avatar large', alt: 'Your picture', 'data-testid': 'account-avatar', width: 96, height: 96 });
+  const remove = h('label', { class: 'small' }, h('input', { type: 'checkbox', name: 'remove_avatar', id: 'account-avatar-remove' }), ' Remove my picture');
+  function showPicture(url) {
+    picture.hidden = !url;
+    remove.hidden = !url;
+    if (url) picture.src = url;
+  }
+  showPicture(account.avatar_url);
+  const bucket = api.avatarsBucket();
   const form = h(
     'form',
     { novalidate: true, 'aria-label': 'Profile' },
-    field('Display name', { name: 'display_name', value: user.user_metadata?.display_name ?? '', id: 'account-display-name', maxlength: 80 }),
+    field('Display name', { name: 'display_name', value: account.display_name ?? user.user_metadata?.display_name ?? '', id: 'account-display-name', maxlength: 80 }),
+    picture,
+    field('Picture', { name: 'avatar', type: 'file', accept: 'image/png,image/jpeg,image/webp', id: 'account-avatar' }, 'PNG, JPEG or WebP, up to 1 MB. Anyone with its link can see it.'),
+    remove,
     msg,
     submit,
   );
-  onValidSubmit(form, msg, { display_name: rules.required('a display name') }, async ({ display_name }) => {
+  onValidSubmit(form, msg, { display_name: rules.required('a display name') }, async ({ display_name, remove_avatar }) => {
+    const avatar = form.elements.avatar.files[0] ?? null;
+    const problem = avatar && avatarProblem(avatar, await bucket);
+    if (problem) return show(msg, 'error', problem);
     try {
-      await busy(submit, 'Saving…', () => api.updateUser({ data: { display_name } }));
+      const saved = await busy(submit, 'Saving…', () => api.saveProfile(user.id, { displayName: display_name, avatar, removeAvatar: remove_avatar }));
+      form.elements.avatar.value = '';
+      form.elements.remove_avatar.checked = false;
+      showPicture(saved.avatar_url);
+      await ctx.refresh();
       show(msg, 'ok', 'Saved.');
     } catch (e) {
       show(msg, 'error', e.message);
