@@ -71,7 +71,7 @@ trap 'stop_process "${DEVSTACK_PID:-}"' EXIT INT TERM
 start_devstack "$BENCH_STATE/devstack.log" "$((BENCH_PORT_BASE + 21))" \
   --db-port "$((BENCH_PORT_BASE + 22))" --mail-port "$((BENCH_PORT_BASE + 23))" --state-dir "$BENCH_STATE" \
   start --reset \
-  --migrations migrations \
+  --migrations supabase/migrations \
   --dev-vars "$BENCH_STATE/dev.vars" \
   --functions-url "http://127.0.0.1:$((BENCH_PORT_BASE + 40))" \
   --tenant "tenant=$((BENCH_PORT_BASE + 31))=bench/tenant"

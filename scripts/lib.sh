@@ -189,7 +189,7 @@ start_function_stack() {
     start_devstack "$state/devstack.log" "$((base + 21))" \
     --db-port "$((base + 22))" --mail-port "$((base + 23))" --state-dir "$state" \
     start --reset \
-    --migrations migrations --migrations tests/fixtures/migrations \
+    --migrations supabase/migrations --migrations tests/fixtures/migrations \
     --dev-vars "$state/dev.vars" \
     --functions-url "http://127.0.0.1:$((base + 29))" \
     --tenant "tenant=$((base + 31))=tests/fixtures/tenant" \

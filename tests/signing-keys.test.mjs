@@ -163,7 +163,7 @@ function devstack(stateDir, ...args) {
 
 async function startOwnStack(stateDir, keysFile) {
   const child = spawn(binary, ['--root', repo, '--port', String(PORT), '--db-port', String(DB_PORT), '--mail-port', String(MAIL_PORT), '--state-dir', stateDir, 'start',
-    '--migrations', 'migrations', '--migrations', 'tests/fixtures/migrations', '--dev-vars', join(stateDir, 'dev.vars'),
+    '--migrations', 'supabase/migrations', '--migrations', 'tests/fixtures/migrations', '--dev-vars', join(stateDir, 'dev.vars'),
     '--functions-url', `http://127.0.0.1:${FUNCTIONS_PORT}`, '--signing-keys', keysFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d) => (output += d));

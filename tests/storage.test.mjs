@@ -1,5 +1,5 @@
 // devstack's /storage/v1 through supabase-js (storage-js), against the project's buckets
-// (migrations/20261207200000_storage_buckets.sql): RLS on storage.objects decides every object
+// (supabase/migrations/20261207200000_storage_buckets.sql): RLS on storage.objects decides every object
 // operation, the bytes land under the state directory only once the row is allowed, and what
 // is refused (other users' paths, no policy, wrong MIME type, over the limit, expired or
 // reused signed URLs, traversal in names) leaves neither a row nor a file.

@@ -243,7 +243,7 @@ async fn storage_schema_once(client: &mut deadpool_postgres::Client) -> anyhow::
     .await
 }
 
-/// `migrations/*.sql` named `<version>_<name>.sql`, in version order.
+/// `supabase/migrations/*.sql` named `<version>_<name>.sql`, in version order.
 fn migration_files(dir: &Path) -> anyhow::Result<Vec<(String, String, PathBuf)>> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {

@@ -37,7 +37,7 @@ use crate::signing_keys::{KeyAlgorithm, KeyFile};
     about = "A local Supabase-compatible stack: Postgres, /rest/v1, /auth/v1, /realtime/v1, /storage/v1, /functions/v1"
 )]
 struct Cli {
-    /// The project directory: `migrations/` is read from it, `.devstack/` and `.dev.vars` written in it.
+    /// The project directory: `supabase/migrations/` is read from it, `.devstack/` and `.dev.vars` written in it.
     #[arg(long, global = true, default_value = ".")]
     root: PathBuf,
     /// Port of the main project's API (Supabase CLI's default).
@@ -138,7 +138,7 @@ struct StartArgs {
     /// Where `wrangler dev` serves the functions; `/functions/v1/*` is forwarded there.
     #[arg(long, env = "DEVSTACK_FUNCTIONS_URL")]
     functions_url: Option<String>,
-    /// Migration folders for the main project, applied in order (default: `<root>/migrations`).
+    /// Migration folders for the main project, applied in order (default: `<root>/supabase/migrations`, where the Supabase CLI looks).
     #[arg(long = "migrations")]
     migrations: Vec<PathBuf>,
     /// The file `wrangler dev` reads local secrets from (default: `<root>/.dev.vars`).
@@ -383,7 +383,7 @@ async fn serve(
     cluster.start()?;
 
     let main_migrations = if args.migrations.is_empty() {
-        vec![PathBuf::from("migrations")]
+        vec![PathBuf::from("supabase/migrations")]
     } else {
         args.migrations
     };

@@ -1,6 +1,6 @@
 //! Forgets delivery ids older than 30 days, run by the cron trigger. Safe for exactly-once
 //! charging: a late repeat of a forgotten delivery finds its task already `done` and charges
-//! nothing (see `migrations/20261123000100_webhook_delivery_retention.sql`).
+//! nothing (see `supabase/migrations/20261123000100_webhook_delivery_retention.sql`).
 
 use edge_http::ApiError;
 use edge_worker::{Rest, SupabaseConfig};

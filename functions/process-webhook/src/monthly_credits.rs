@@ -1,5 +1,5 @@
 //! Seed 001's levels carry their limits: each level's `monthly_credits` is granted once per
-//! calendar month (`grant_monthly_credits`, see `migrations/20261201150400_level_plans.sql`).
+//! calendar month (`grant_monthly_credits`, see `supabase/migrations/20261201150400_level_plans.sql`).
 //! The cron trigger calls it every run; the database grants each account at most once a month,
 //! so only the first run of a month does work.
 

@@ -1,7 +1,7 @@
 //! Seed 002's "cleanup-old-results": deletes finished segmentation results older than
 //! `RESULTS_RETENTION_DAYS` (default 90), in batches, keeping their usage rows for billing and
 //! never touching a task still pending or processing (see
-//! `migrations/20261201150100_results_retention.sql`). Run by the cron trigger, and on demand
+//! `supabase/migrations/20261201150100_results_retention.sql`). Run by the cron trigger, and on demand
 //! with the service key (`POST /functions/v1/process-webhook/retention`).
 
 use std::fmt;
