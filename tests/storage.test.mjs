@@ -463,9 +463,11 @@ test('buckets: the service role creates, updates, empties and deletes them; user
   const images = listed.data.find((bk) => bk.id === 'images');
   assert.deepEqual([images.public, images.file_size_limit, images.allowed_mime_types], [false, 10 * MiB, ['image/png', 'image/jpeg', 'image/webp']]);
   assert.ok(listed.data.some((bk) => bk.id === 'masks'));
-  // Users see only the buckets a policy lets them read: `images`, whose settings the app checks
-  // uploads against (20261207610000_images_bucket_readable.sql); `masks` has no such policy.
-  assert.deepEqual((await a.client.storage.listBuckets()).data.map((bk) => bk.id), ['images'], 'only images is readable to users');
+  // Users see only the buckets a policy lets them read, the two whose settings the app checks
+  // uploads against: `images` (20261207610000_images_bucket_readable.sql) and `avatars`
+  // (20261207800000_avatars_bucket.sql); `masks` has no such policy.
+  assert.deepEqual((await a.client.storage.listBuckets()).data.map((bk) => bk.id).sort(), ['avatars', 'images'],
+    'only images and avatars are readable to users');
   assert.equal((await service.getBucket('masks')).data.public, false);
   assertStorageError((await service.getBucket('no-such-bucket')).error, '404', 'NoSuchBucket');
 
