@@ -267,7 +267,7 @@ test('bad bodies and credentials get a 4xx naming the problem; nothing is writte
     'refused requests spend no rate-limit token');
 });
 
-test('a failure after the account is made deletes the account again (no orphan guest)', async () => {
+test('a visitor the database refuses makes no account (no orphan guest)', async () => {
   // Test-only: make the database refuse visitors of two marked campaigns, one as bad input
   // (check violation, 400) and one as an internal failure.
   sql(`create or replace function public.test_refuse_marked_visitor() returns trigger language plpgsql as $$
@@ -290,7 +290,7 @@ test('a failure after the account is made deletes the account again (no orphan g
     const broken = await signUp({ utm_campaign: 'refuse-500' });
     assert.ok(broken.status >= 500, `status ${broken.status}`);
     assert.doesNotMatch(JSON.stringify(broken.body), /database broke/, 'internals stay in the logs');
-    assert.deepEqual(counts(), before, 'both anonymous accounts were deleted again');
+    assert.deepEqual(counts(), before, 'neither refusal left an account or a visitor');
   } finally {
     sql(`drop trigger test_refuse_marked_visitor on public.visitor;
          drop function public.test_refuse_marked_visitor();`);

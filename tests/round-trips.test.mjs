@@ -243,12 +243,12 @@ test('accept-invitation: GET is one round trip; POST three (preview, create the 
   assert.equal(notice.Subject, 'Ada Lovelace accepted your invitation');
 });
 
-test('guest-signup: POST is three round trips (rate limit, sign-up, visitor record)', async () => {
-  const signup = await flow(3, 'guest-signup', {
+test('guest-signup: POST is two round trips (rate limit with the visitor, sign-up claiming it)', async () => {
+  const signup = await flow(2, 'guest-signup', {
     method: 'POST', headers: { authorization: `Bearer ${stack.anonKey}`, 'cf-connecting-ip': freshIp() }, body: {},
   });
   assert.equal(signup.answer.status, 201, JSON.stringify(signup.answer.body));
-  assert.deepEqual(signup.before, ['POST rpc take_rate_limit_token', 'POST auth/signup', 'POST rpc record_guest_visitor']);
+  assert.deepEqual(signup.before, ['POST rpc prepare_guest_signup', 'POST auth/signup']);
   assert.deepEqual(signup.after, []);
 });
 

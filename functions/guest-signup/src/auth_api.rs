@@ -3,6 +3,7 @@
 use edge_http::ApiError;
 use edge_worker::{SupabaseConfig, auth_request, internal_error};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use uuid::Uuid;
 use worker::Method;
 
@@ -21,18 +22,22 @@ pub struct GuestUser {
     pub id: Uuid,
 }
 
-/// `POST /auth/v1/signup` with `{}` and the anon key: a new anonymous user and its session.
-/// The visitor's User-Agent is passed on so Auth's session list shows the real device.
+/// `POST /auth/v1/signup` with the anon key and no e-mail or phone: a new anonymous user and
+/// its session. `claim` (from `prepare_guest_signup`) goes in the user's metadata, where the
+/// database's trigger spends it to attach the visitor. The visitor's User-Agent is passed on so
+/// Auth's session list shows the real device.
 pub async fn sign_up_anonymously(
     config: &SupabaseConfig,
+    claim: &str,
     user_agent: Option<&str>,
 ) -> Result<GuestSession, ApiError> {
+    let request = json!({ "data": { "guest_signup_claim": claim } }).to_string();
     let (status, body) = auth_request(
         config,
         Method::Post,
         "/signup",
         &config.anon_key,
-        Some("{}"),
+        Some(&request),
         user_agent,
     )
     .await?;

@@ -33,15 +33,20 @@ struct GuestSignup {
     level: &'static str,
 }
 
+/// What `prepare_guest_signup` answers: the IP's token was taken and the visitor recorded, or
+/// the bucket is empty.
 #[derive(Deserialize)]
-struct RecordedVisitor {
-    visitor_id: Uuid,
+#[serde(untagged)]
+enum PrepareAnswer {
+    Allowed(PreparedSignup),
+    Refused { retry_after: u32 },
 }
 
+/// A recorded visitor waiting for its account, and the one-time claim that attaches it.
 #[derive(Deserialize)]
-struct RateLimitAnswer {
-    allowed: bool,
-    retry_after: u32,
+struct PreparedSignup {
+    visitor_id: Uuid,
+    claim: String,
 }
 
 pub async fn route(mut ctx: RequestContext) -> Result<Answer, ApiError> {
@@ -65,28 +70,20 @@ pub async fn route(mut ctx: RequestContext) -> Result<Answer, ApiError> {
     }
 }
 
-/// Validates the report (nothing spent on a bad one), takes a rate-limit token for the client
-/// IP, creates the anonymous account, records its visitor, and answers with the session. A
-/// failure after the account exists deletes the account again.
+/// Validates the report (nothing spent on a bad one), then two round trips to the origin:
+/// `prepare_guest_signup` takes a rate-limit token for the client IP and records the visitor
+/// with a one-time claim, and the anonymous sign-up hands Auth that claim, so that the account
+/// is created with its visitor and trial credits in one transaction (the claim's trigger; see
+/// supabase/migrations/20261207900000_guest_signup_in_two_round_trips.sql). A refused visitor leaves no
+/// account, and a sign-up that fails leaves only an unattached visitor that expires in an hour.
 async fn sign_up_guest(ctx: &mut RequestContext) -> Result<Answer, ApiError> {
     let reported = read_report(&mut ctx.req).await?;
     let origin = request_origin(&ctx.req);
-    take_rate_limit_token(ctx, &origin).await?;
-
-    let session = auth_api::sign_up_anonymously(&ctx.config, origin.user_agent.as_deref()).await?;
-    let user_id = session.user.id;
-    match record_visitor(ctx, user_id, &reported, &origin).await {
-        Ok(visitor_id) => answer(session, visitor_id),
-        Err(error) => {
-            if let Err(e) = edge_worker::delete_auth_user(&ctx.config, user_id).await {
-                worker::console_error!(
-                    "{} guest {user_id} left without a visitor; deleting it failed: {e}",
-                    ctx.request_id
-                );
-            }
-            Err(error)
-        }
-    }
+    let prepared = prepare_signup(ctx, &reported, &origin).await?;
+    let session =
+        auth_api::sign_up_anonymously(&ctx.config, &prepared.claim, origin.user_agent.as_deref())
+            .await?;
+    answer(session, prepared.visitor_id)
 }
 
 /// The body, which may be absent (supabase-js sends none without `body`): 413 past the limit,
@@ -106,10 +103,14 @@ fn request_origin(req: &IncomingRequest) -> RequestOrigin {
     }
 }
 
-async fn take_rate_limit_token(
+/// `prepare_guest_signup` with the service key (a guest cannot write visitors): 429 when the
+/// IP's bucket is empty. Its 400s (22023/22P02/23514) mean input this function let through;
+/// they are answered as 400 naming the database's objection. Anything else is a 500.
+async fn prepare_signup(
     ctx: &RequestContext,
+    reported: &ReportedVisit,
     origin: &RequestOrigin,
-) -> Result<(), ApiError> {
+) -> Result<PreparedSignup, ApiError> {
     let secret = required_secret(&ctx.env, "RATE_LIMIT_SECRET")?;
     let limit = match optional_setting(&ctx.env, "GUEST_SIGNUP_RATE_LIMIT") {
         Some(setting) => SignupRateLimit::parse(&setting)
@@ -120,39 +121,19 @@ async fn take_rate_limit_token(
         "p_key": bucket_key(secret.as_bytes(), origin.ip),
         "p_limit": limit.requests,
         "p_window_secs": limit.window_secs,
-    });
-    let request = Rest::as_service(&ctx.config).rpc("take_rate_limit_token", &args);
-    let answer: RateLimitAnswer = Rest::run(request)
-        .await?
-        .map_err(|e| e.unexpected("taking a rate-limit token"))?;
-    if answer.allowed {
-        Ok(())
-    } else {
-        Err(ApiError::too_many_requests(answer.retry_after.max(1)))
-    }
-}
-
-/// `record_guest_visitor` with the service key (a guest cannot write visitors). Its 400s
-/// (22023/22P02/23514) mean input this function let through; they are answered as 400 naming
-/// the database's objection. Anything else is a 500.
-async fn record_visitor(
-    ctx: &RequestContext,
-    user_id: Uuid,
-    reported: &ReportedVisit,
-    origin: &RequestOrigin,
-) -> Result<Uuid, ApiError> {
-    let args = json!({
-        "p_user_id": user_id,
         "p_visitor": visitor_attributes(reported, origin),
     });
-    let request = Rest::as_service(&ctx.config).rpc("record_guest_visitor", &args);
-    match Rest::run::<RecordedVisitor>(request).await? {
-        Ok(recorded) => Ok(recorded.visitor_id),
+    let request = Rest::as_service(&ctx.config).rpc("prepare_guest_signup", &args);
+    match Rest::run::<PrepareAnswer>(request).await? {
+        Ok(PrepareAnswer::Allowed(prepared)) => Ok(prepared),
+        Ok(PrepareAnswer::Refused { retry_after }) => {
+            Err(ApiError::too_many_requests(retry_after.max(1)))
+        }
         Err(e) if e.status == 400 => Err(ApiError::bad_request(
             "invalid_visitor",
             format!("The visit was refused: {}", e.message),
         )),
-        Err(e) => Err(e.unexpected("recording a guest's visitor")),
+        Err(e) => Err(e.unexpected("preparing a guest sign-up")),
     }
 }
 
