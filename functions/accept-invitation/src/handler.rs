@@ -65,15 +65,7 @@ pub async fn route(mut ctx: RequestContext) -> Result<Answer, ApiError> {
 }
 
 fn query_token(ctx: &RequestContext) -> Result<String, ApiError> {
-    let url = ctx
-        .req
-        .url()
-        .map_err(|_| ApiError::bad_request("invalid_url", "Unreadable request URL"))?;
-    let token = url
-        .query_pairs()
-        .find(|(k, _)| k == "token")
-        .map(|(_, v)| v.into_owned())
-        .ok_or_else(|| ApiError::bad_request("missing_token", "GET needs ?token=<token>"))?;
+    let token = ctx.req.required_query("token", "<token>")?;
     check_token(&token)?;
     Ok(token)
 }

@@ -2,22 +2,25 @@
 //! machine code in `hint`) as API answers.
 
 use edge_http::ApiError;
-use edge_worker::RestError;
+use edge_worker::{RestError, refusals};
 
-/// Unknown or revoked → 404, used or expired → 410, linked meanwhile or address taken → 409.
-const HINTS: &[(&str, u16)] = &[
-    ("invitation_not_found", 404),
-    ("invitation_used", 410),
-    ("invitation_expired", 410),
-    ("profile_already_linked", 409),
-    ("account_already_linked", 409),
-    ("email_taken", 409),
-];
+refusals! {
+    /// What the preview and accept RPCs refuse on purpose: unknown or revoked (`PT404`), used or
+    /// expired (`PT410`), linked meanwhile or address taken (`PT409`).
+    pub enum AcceptRefusal {
+        InvitationNotFound = "invitation_not_found",
+        InvitationUsed = "invitation_used",
+        InvitationExpired = "invitation_expired",
+        ProfileAlreadyLinked = "profile_already_linked",
+        AccountAlreadyLinked = "account_already_linked",
+        EmailTaken = "email_taken",
+    }
+}
 
-/// The database's messages are written for clients; an error without a known hint is this
+/// The database's messages are written for clients; an error without a known refusal is this
 /// function's bug and becomes a logged 500.
 pub fn api_error(error: RestError, context: &str) -> ApiError {
-    error.into_api_error(HINTS, context)
+    error.into_api_error::<AcceptRefusal>(context)
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use worker::Method;
 
 use crate::delivery::{CLAIM_SECONDS, Mailer};
 use crate::invitation_input::{InvitationInput, ValidInvitation, parse_uuid};
-use crate::invitation_rpc_error::api_error;
+use crate::invitation_rpc_error::{InvitationRefusal, api_error};
 use crate::invitation_view::{
     InvitationRecord, InvitationView, LinkBase, record_from_details, seal_token,
 };
@@ -130,21 +130,7 @@ pub async fn route(mut ctx: RequestContext) -> Result<Answer, ApiError> {
 
 /// `?<name>=<uuid>`, or 400 naming what is missing or malformed.
 fn query_uuid(ctx: &RequestContext, name: &str) -> Result<Uuid, ApiError> {
-    let url = ctx
-        .req
-        .url()
-        .map_err(|_| ApiError::bad_request("invalid_url", "Unreadable request URL"))?;
-    let value = url
-        .query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                format!("missing_{name}"),
-                format!("{} needs ?{name}=<uuid>", ctx.req.method()),
-            )
-        })?;
-    parse_uuid(name, &value)
+    parse_uuid(name, &ctx.req.required_query(name, "<uuid>")?)
 }
 
 /// Makes a token, stores its hash and its envelope through `create_profile_invitation` (queued
@@ -188,7 +174,7 @@ async fn invite(
             };
             json_response(201, &admin.reveal(view))
         }
-        Err(e) if e.hint.as_deref() == Some("invitation_exists") => {
+        Err(e) if e.refusal() == Some(InvitationRefusal::InvitationExists) => {
             let active = record_from_details(e.details.as_deref())?;
             json_response(
                 409,

@@ -1,28 +1,31 @@
 //! The invitation RPCs' errors (SQLSTATE `PTxyz`, machine code in `hint`) as API answers.
 
 use edge_http::ApiError;
-use edge_worker::RestError;
+use edge_worker::{RestError, refusals};
 
-/// What a failed `create_/list_/revoke_profile_invitation` call means for the client.
-const HINTS: &[(&str, u16)] = &[
-    ("not_admin", 403),
-    ("profile_not_found", 404),
-    ("invitation_not_found", 404),
-    ("no_active_invitation", 404),
-    ("invalid_expiry", 400),
-    ("email_required", 400),
-    ("invalid_email", 400),
-    ("profile_already_linked", 409),
-    ("email_taken", 409),
-    ("invitation_exists", 409),
-    ("invitation_not_pending", 409),
-    ("link_not_stored", 409),
-];
+refusals! {
+    /// What `create_/list_/revoke_profile_invitation` refuse on purpose; the status is the
+    /// database's (`PT403`, `PT404`, `PT400`, `PT409`).
+    pub enum InvitationRefusal {
+        NotAdmin = "not_admin",
+        ProfileNotFound = "profile_not_found",
+        InvitationNotFound = "invitation_not_found",
+        NoActiveInvitation = "no_active_invitation",
+        InvalidExpiry = "invalid_expiry",
+        EmailRequired = "email_required",
+        InvalidEmail = "invalid_email",
+        ProfileAlreadyLinked = "profile_already_linked",
+        EmailTaken = "email_taken",
+        InvitationExists = "invitation_exists",
+        InvitationNotPending = "invitation_not_pending",
+        LinkNotStored = "link_not_stored",
+    }
+}
 
 /// The database's message is written for clients (see the migration's header); an error
-/// without a known hint is this function's bug and becomes a logged 500.
+/// without a known refusal is this function's bug and becomes a logged 500.
 pub fn api_error(error: RestError, context: &str) -> ApiError {
-    error.into_api_error(HINTS, context)
+    error.into_api_error::<InvitationRefusal>(context)
 }
 
 #[cfg(test)]

@@ -12,13 +12,24 @@
 
 use edge_http::{ApiError, BodyLimit};
 use edge_worker::{
-    Answer, RequestContext, Rest, authenticate, json_response, read_json_body, verify_access_token,
+    Answer, RequestContext, Rest, authenticate, json_response, read_json_body, refusals,
+    verify_access_token,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::client_network::client_ip;
+
+refusals! {
+    /// What `link_signed_in_device` refuses on purpose (`PT404`, `PT409`); answered with this
+    /// function's own messages, which say what the app can do.
+    enum LinkRefusal {
+        VisitorNotFound = "visitor_not_found",
+        VisitorLinkedElsewhere = "visitor_linked_elsewhere",
+        AccountNotFound = "account_not_found",
+    }
+}
 
 /// One access token and nothing else.
 const BODY_LIMIT: BodyLimit = BodyLimit::new(8 * 1024);
@@ -76,22 +87,22 @@ pub async fn link_device(ctx: &mut RequestContext) -> Result<Answer, ApiError> {
     let request = Rest::as_service(&ctx.config).rpc("link_signed_in_device", &args);
     match Rest::run::<LinkedDevice>(request).await? {
         Ok(linked) => json_response(200, &linked),
-        Err(e) => Err(match (e.status, e.hint.as_deref()) {
-            (404, Some("visitor_not_found")) => ApiError::new(
+        Err(e) => Err(match e.refusal() {
+            Some(LinkRefusal::VisitorNotFound) => ApiError::new(
                 404,
                 "visitor_not_found",
                 "This guest session has no visitor (it was not made by guest-signup, or it expired)",
             ),
-            (409, Some("visitor_linked_elsewhere")) => ApiError::conflict(
+            Some(LinkRefusal::VisitorLinkedElsewhere) => ApiError::conflict(
                 "visitor_linked_elsewhere",
                 "This device's visitor already belongs to another account",
             ),
-            (404, Some("account_not_found")) => ApiError::new(
+            Some(LinkRefusal::AccountNotFound) => ApiError::new(
                 404,
                 "account_not_found",
                 "The signed-in account has no profile",
             ),
-            _ => e.unexpected("linking a device's visitor"),
+            None => e.unexpected("linking a device's visitor"),
         }),
     }
 }

@@ -1,7 +1,7 @@
 //! What `public.apply_segmentation_webhook` answers, and its refusals as this API's errors.
 
 use edge_http::ApiError;
-use edge_worker::RestError;
+use edge_worker::{RestError, refusals};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -23,19 +23,21 @@ pub struct WebhookOutcome {
     pub replayed: bool,
 }
 
-/// The refusals the function raises on purpose (a `PTxyz` SQLSTATE with a machine-code hint).
-const HINTS: &[(&str, u16)] = &[
-    ("task_not_found", 404),
-    ("status_conflict", 409),
-    ("delivery_id_reused", 409),
-    ("task_cancelled", 409),
-    ("invalid_mask_path", 400),
-];
+refusals! {
+    /// What `apply_segmentation_webhook` refuses on purpose (`PT404`, `PT409`, `PT400`).
+    pub enum WebhookRefusal {
+        TaskNotFound = "task_not_found",
+        StatusConflict = "status_conflict",
+        DeliveryIdReused = "delivery_id_reused",
+        TaskCancelled = "task_cancelled",
+        InvalidMaskPath = "invalid_mask_path",
+    }
+}
 
 /// The refusals the function raises on purpose, as 4xx answers that tell a sender to stop
 /// retrying. `None` for anything else, which the caller treats as the server's fault.
 pub fn known_refusal(error: &RestError) -> Option<ApiError> {
-    error.known_hint(HINTS).or_else(|| {
+    error.refusal_answer::<WebhookRefusal>().or_else(|| {
         // The body was validated before the call, so this is a rule the validation missed;
         // the database's own message (constraint names) stays in the log.
         (error.status == 400).then(|| {

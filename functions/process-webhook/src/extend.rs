@@ -3,7 +3,7 @@
 //! cancelled, finished or handed to another attempt): the backend should stop and drop its work.
 
 use edge_http::{ApiError, BodyLimit, parse_json_object};
-use edge_worker::{Answer, RequestContext, Rest, json_response};
+use edge_worker::{Answer, RequestContext, Rest, json_response, refusals};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -12,7 +12,13 @@ use crate::sender_request::authenticated_body;
 
 const BODY_LIMIT: BodyLimit = BodyLimit::new(4 * 1024);
 
-const HINTS: &[(&str, u16)] = &[("task_not_found", 404), ("lease_lost", 409)];
+refusals! {
+    /// What `extend_segmentation_lease` refuses on purpose (`PT404`, `PT409`).
+    enum ExtendRefusal {
+        TaskNotFound = "task_not_found",
+        LeaseLost = "lease_lost",
+    }
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -63,7 +69,7 @@ pub async fn extend(mut ctx: RequestContext) -> Result<Answer, ApiError> {
     let answer: Value =
         Rest::run(Rest::as_service(&ctx.config).rpc("extend_segmentation_lease", &args))
             .await?
-            .map_err(|e| e.into_api_error(HINTS, "extending a lease"))?;
+            .map_err(|e| e.into_api_error::<ExtendRefusal>("extending a lease"))?;
     json_response(200, &answer)
 }
 

@@ -52,17 +52,7 @@ pub async fn route(mut ctx: RequestContext) -> Result<Answer, ApiError> {
         }
         Method::Get => list(&rest).await,
         Method::Delete => {
-            let url = ctx
-                .req
-                .url()
-                .map_err(|_| ApiError::bad_request("invalid_url", "Unreadable request URL"))?;
-            let name = url
-                .query_pairs()
-                .find(|(k, _)| k == "name")
-                .map(|(_, v)| v.into_owned())
-                .ok_or_else(|| {
-                    ApiError::bad_request("missing_name", "DELETE needs ?name=<connection name>")
-                })?;
+            let name = ctx.req.required_query("name", "<connection name>")?;
             validate_name(&name)?;
             delete(&rest, &name).await
         }

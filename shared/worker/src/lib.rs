@@ -46,7 +46,7 @@ pub use mail_send::{MailFailure, OutgoingMail, SentMail, send_mail};
 pub use mail_text::{escape_html, person_name, plain_name, readable_time};
 pub use request::{IncomingRequest, read_json_body, sub_path};
 pub use respond::{Answer, empty_response, internal_error, json_response};
-pub use rest::{Rest, RestError};
+pub use rest::{Refusal, Rest, RestError};
 pub use scheduled::run_scheduled;
 pub use serve::{FunctionSpec, RequestContext, serve};
 pub use timed_fetch::FetchFailure;

@@ -46,6 +46,12 @@ impl IncomingRequest {
         Url::parse(&self.url)
     }
 
+    /// The query parameter `name` (its first occurrence, percent-decoded), or
+    /// `400 missing_<name>` saying "`<METHOD>` needs ?`<name>`=`<shape>`".
+    pub fn required_query(&self, name: &str, shape: &str) -> Result<String, ApiError> {
+        required_query_of(&self.url, &self.method, name, shape)
+    }
+
     /// The URL's path, as sent (percent-encoding kept).
     pub fn path(&self) -> &str {
         path_of(&self.url)
@@ -126,6 +132,21 @@ fn path_of(url: &str) -> &str {
     &path[..path.find(['?', '#']).unwrap_or(path.len())]
 }
 
+/// [`IncomingRequest::required_query`] on a serialised URL.
+fn required_query_of(url: &str, method: &str, name: &str, shape: &str) -> Result<String, ApiError> {
+    let url = Url::parse(url)
+        .map_err(|_| ApiError::bad_request("invalid_url", "Unreadable request URL"))?;
+    url.query_pairs()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                format!("missing_{name}"),
+                format!("{method} needs ?{name}={shape}"),
+            )
+        })
+}
+
 /// The path after the function's own name: `/functions/v1/tenant-proxy/a/b` → `/a/b` for
 /// `tenant-proxy`; also when the Worker is deployed on its own and called at `/tenant-proxy/…`
 /// or `/…`.
@@ -151,7 +172,30 @@ pub async fn read_json_body<T: DeserializeOwned>(
 
 #[cfg(test)]
 mod tests {
-    use super::{path_of, sub_path};
+    use super::{path_of, required_query_of, sub_path};
+
+    #[test]
+    fn a_required_query_parameter_is_read_decoded_or_named_missing() {
+        let url = "https://example.com/functions/v1/save-connection?x=1&name=acme%20db&name=second";
+        assert_eq!(
+            required_query_of(url, "DELETE", "name", "<name>").unwrap(),
+            "acme db",
+            "the first occurrence, percent-decoded"
+        );
+        let missing = required_query_of(url, "DELETE", "token", "<token>").unwrap_err();
+        assert_eq!(
+            (missing.status(), missing.code(), missing.message()),
+            (400, "missing_token", "DELETE needs ?token=<token>")
+        );
+        let empty = required_query_of("https://example.com/f?name=", "GET", "name", "<name>");
+        assert_eq!(
+            empty.unwrap(),
+            "",
+            "present but empty is the caller's to validate"
+        );
+        let unreadable = required_query_of("not a url", "GET", "name", "<name>").unwrap_err();
+        assert_eq!(unreadable.code(), "invalid_url");
+    }
 
     #[test]
     fn sub_path_strips_the_function_prefix() {

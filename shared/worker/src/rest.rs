@@ -26,6 +26,33 @@ pub struct RestError {
     pub hint: Option<String>,
 }
 
+/// The refusals one RPC raises on purpose, as a closed enum (declare it with [`refusals!`]):
+/// each variant a machine code the database puts in `hint` beside SQLSTATE `PTxyz`.
+pub trait Refusal: Copy + 'static {
+    /// Every variant.
+    const ALL: &'static [Self];
+    /// The machine code, as the database writes it in `hint` and the API answers it in `code`.
+    fn code(self) -> &'static str;
+}
+
+/// Declares an RPC's refusals: `refusals! { pub enum Name { Variant = "code", … } }` gives the
+/// enum and its [`Refusal`] impl.
+#[macro_export]
+macro_rules! refusals {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($variant:ident = $code:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        $vis enum $name { $($variant),+ }
+
+        impl $crate::Refusal for $name {
+            const ALL: &'static [Self] = &[$(Self::$variant),+];
+            fn code(self) -> &'static str {
+                match self { $(Self::$variant => $code),+ }
+            }
+        }
+    };
+}
+
 /// How long one PostgREST request may take, answer read whole: just over the 8 s statement
 /// timeout Supabase gives `authenticated` and `authenticator` (so a statement the database lets
 /// run gets its own answer, PostgREST's `57014` included), and short enough that a frozen
@@ -110,22 +137,35 @@ impl RestError {
         })
     }
 
-    /// A refusal the database raises on purpose (SQLSTATE `PTxyz` with a machine code in
-    /// `hint`) as the API answer: `hints` gives each known code's status; the code is the hint
-    /// and the message the database's own (written for clients). `None` for any other error.
-    pub fn known_hint(&self, hints: &[(&str, u16)]) -> Option<ApiError> {
+    /// The refusal of `R` this error is: one the database raised on purpose, with SQLSTATE
+    /// `PTxyz` and the refusal's code in `hint`. `None` for any other error.
+    pub fn refusal<R: Refusal>(&self) -> Option<R> {
+        if !self.code.starts_with("PT") {
+            return None;
+        }
         let hint = self.hint.as_deref()?;
-        let (code, status) = hints.iter().find(|(known, _)| *known == hint)?;
+        R::ALL
+            .iter()
+            .copied()
+            .find(|refusal| refusal.code() == hint)
+    }
+
+    /// A refusal of `R` as the API answer: the refusal's code, the status PostgREST gave the
+    /// `PTxyz` code (the database's choice, not repeated here) and the database's own message
+    /// (written for clients). `None` for any other error.
+    pub fn refusal_answer<R: Refusal>(&self) -> Option<ApiError> {
+        let refusal = self.refusal::<R>()?;
         Some(ApiError::new(
-            *status,
-            code.to_string(),
+            self.status,
+            refusal.code(),
             self.message.clone(),
         ))
     }
 
-    /// [`RestError::known_hint`], or, for an error the function did not expect, the logged 500.
-    pub fn into_api_error(self, hints: &[(&str, u16)], context: &str) -> ApiError {
-        self.known_hint(hints)
+    /// [`RestError::refusal_answer`], or, for an error the function did not expect, the
+    /// logged 500.
+    pub fn into_api_error<R: Refusal>(self, context: &str) -> ApiError {
+        self.refusal_answer::<R>()
             .unwrap_or_else(|| self.unexpected(context))
     }
 
@@ -173,7 +213,52 @@ async fn send(builder: Builder) -> Result<(u16, String), ApiError> {
 
 #[cfg(test)]
 mod tests {
-    use super::RestError;
+    use super::{Refusal, RestError};
+
+    crate::refusals! {
+        enum TestRefusal { NotFound = "thing_not_found", Taken = "thing_taken" }
+    }
+
+    fn raised(status: u16, code: &str, hint: Option<&str>) -> RestError {
+        RestError {
+            status,
+            code: code.into(),
+            message: "from the database".into(),
+            details: None,
+            hint: hint.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_refusal_is_a_pt_code_with_a_known_hint_and_keeps_the_database_status() {
+        assert_eq!(
+            TestRefusal::ALL,
+            &[TestRefusal::NotFound, TestRefusal::Taken]
+        );
+        let taken = raised(409, "PT409", Some("thing_taken"));
+        assert_eq!(taken.refusal::<TestRefusal>(), Some(TestRefusal::Taken));
+        let answer = taken.refusal_answer::<TestRefusal>().unwrap();
+        assert_eq!(
+            (answer.status(), answer.code(), answer.message()),
+            (409, "thing_taken", "from the database")
+        );
+        assert_eq!(TestRefusal::NotFound.code(), "thing_not_found");
+        // Not raised on purpose: a hint alone, under another SQLSTATE, is not a refusal.
+        assert_eq!(
+            raised(400, "22023", Some("thing_taken")).refusal::<TestRefusal>(),
+            None
+        );
+        assert_eq!(
+            raised(404, "PT404", Some("other")).refusal::<TestRefusal>(),
+            None
+        );
+        assert_eq!(raised(404, "PT404", None).refusal::<TestRefusal>(), None);
+        assert!(
+            raised(404, "PT404", Some("other"))
+                .refusal_answer::<TestRefusal>()
+                .is_none()
+        );
+    }
 
     fn answer(status: u16, hint: Option<&str>) -> RestError {
         RestError {
