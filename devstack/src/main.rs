@@ -1,4 +1,4 @@
-//! devstack: a local Supabase-compatible stack with no Docker. See the project README.
+//! devstack: a local Supabase-compatible stack with no Docker. See devstack/README.md.
 #![forbid(unsafe_code)]
 
 mod admin;
