@@ -46,6 +46,8 @@ const HEADER: &str = "\
 /// Applies `migration_dirs` to a fresh database and returns the schema dump.
 pub async fn dump(migration_dirs: &[PathBuf]) -> anyhow::Result<String> {
     let dir = std::env::temp_dir().join(format!("devstack-schema-dump-{}", std::process::id()));
+    // A directory left by an earlier run that had this process id would hold its database.
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     // Postgres runs as its own user when we are root, and must reach its data directory.
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))?;
