@@ -5,7 +5,7 @@
 # Arguments are passed to `devstack start` (e.g. --reset, --tenant acme=54331), but for
 # --no-inference-worker: without it the reference inference backend (inference-worker) runs
 # too, so a task filed in the app gets its mask; with it, run your own backend against the
-# stack (the README's "For the ML engineer").
+# stack (docs/pipeline.md).
 source "$(dirname "$0")/lib.sh"
 
 FUNCTIONS_PORT=8787

@@ -7,7 +7,7 @@
 // spends per request here is what the runtime spends on the flow's unavoidable work: accept the
 // request (and read its body), send the subrequests, read their answers, send the answer.
 // A Rust function's CPU minus this floor is its own work; the peer's minus this floor is the
-// peer's; bench/README.md explains what follows for issue 14's 1.2× target.
+// peer's; bench/HISTORY.md explains what follows for issue 14's 1.2× target.
 //
 // It answers only the requests the bench measures: the first request of each flow fixes what it
 // sends (so bench/bench.mjs never sends it the answer-comparison cases).

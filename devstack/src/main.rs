@@ -1,4 +1,4 @@
-//! devstack: a local Supabase-compatible stack with no Docker. See the project README.
+//! devstack: a local Supabase-compatible stack with no Docker. See devstack/README.md.
 #![forbid(unsafe_code)]
 
 mod admin;
@@ -14,6 +14,7 @@ mod postgres;
 mod project;
 mod realtime;
 mod rest;
+mod schema_dump;
 mod secret_file;
 mod server;
 mod signing_keys;
@@ -83,6 +84,17 @@ enum Command {
     /// Operators' commands against the running stack's database.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Print the schema the migrations give, as `pg_dump --schema-only` does (the project's
+    /// schemas, and what the migrations add to auth, storage and realtime), from a throw-away
+    /// database; the running stack is not touched.
+    SchemaDump {
+        /// Migration folders, applied in order (default: `<root>/supabase/migrations`).
+        #[arg(long = "migrations")]
+        migrations: Vec<PathBuf>,
+        /// Write to this file (e.g. `docs/schema.sql`) instead of printing.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -191,6 +203,8 @@ fn parse_tenant(spec: &str) -> Result<TenantSpec, String> {
 }
 
 const MAIN_PROJECT: &str = "default";
+/// Where the Supabase CLI reads migrations from, relative to the project root.
+const DEFAULT_MIGRATIONS: &str = "supabase/migrations";
 /// The main project's database, as on Supabase.
 const MAIN_PROJECT_DB: &str = "postgres";
 
@@ -228,8 +242,31 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&granted)?);
             Ok(())
         }
+        Some(Command::SchemaDump { migrations, out }) => {
+            schema_dump(&root, migrations, out.as_deref()).await
+        }
         None => start(&root, &state_dir, &ports, StartArgs::default()).await,
     }
+}
+
+async fn schema_dump(
+    root: &Path,
+    migrations: Vec<PathBuf>,
+    out: Option<&Path>,
+) -> anyhow::Result<()> {
+    let dirs: Vec<PathBuf> = if migrations.is_empty() {
+        vec![root.join(DEFAULT_MIGRATIONS)]
+    } else {
+        migrations.iter().map(|m| root.join(m)).collect()
+    };
+    let dump = schema_dump::dump(&dirs).await?;
+    match out {
+        Some(path) => {
+            std::fs::write(path, dump).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => print!("{dump}"),
+    }
+    Ok(())
 }
 
 /// The main project's ports, from the command line.
@@ -383,7 +420,7 @@ async fn serve(
     cluster.start()?;
 
     let main_migrations = if args.migrations.is_empty() {
-        vec![PathBuf::from("supabase/migrations")]
+        vec![PathBuf::from(DEFAULT_MIGRATIONS)]
     } else {
         args.migrations
     };

@@ -33,6 +33,11 @@ impl PostgresCluster {
         self.port
     }
 
+    /// One of the server's client programs (`pg_dump`, …), from the same installation.
+    pub fn tool(&self, name: &str) -> PathBuf {
+        self.bin_dir.join(name)
+    }
+
     /// Deletes the data directory (the server must be stopped).
     pub fn wipe(&self) -> anyhow::Result<()> {
         if self.data_dir.exists() {

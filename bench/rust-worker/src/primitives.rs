@@ -1,6 +1,6 @@
 //! HMAC-SHA256 and AES-256-GCM alone, in Rust and through the runtime's WebCrypto called from
 //! Rust: whether moving HS256, the envelopes or the webhook signatures to WebCrypto would pay
-//! once the wasm↔JS crossing and the promise are counted (bench/README.md, "what we chose and
+//! once the wasm↔JS crossing and the promise are counted (bench/HISTORY.md, "what we chose and
 //! why"). Fixed key and nonce: these loops only time the primitives, they protect nothing.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};

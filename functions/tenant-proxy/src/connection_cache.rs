@@ -15,7 +15,7 @@ use uuid::Uuid;
 /// How long an isolate relays with a connection it looked up, unless
 /// `TENANT_CONNECTION_CACHE_MS` says otherwise (`0`: look it up on every request). Five seconds
 /// turns a page's burst of reads into one lookup, and bounds how long a revocation or a block
-/// takes to reach every isolate (README, "tenant-proxy's connection cache").
+/// takes to reach every isolate (docs/tenant-proxy.md, "The connection cache").
 pub const DEFAULT_TTL_MS: u64 = 5_000;
 
 /// Entries an isolate keeps at most; when full, expired ones go first, then all.

@@ -1,6 +1,6 @@
 // The per-request plumbing of the relay, in the runtime's own JavaScript so that neither the
 // wait for the tenant nor the body's chunks cross into wasm (relay.rs binds these; figures in
-// bench/README.md): every crossing costs more than the work done on its side.
+// bench/HISTORY.md): every crossing costs more than the work done on its side.
 
 /**
  * `fetch(url, init)`, aborted when no response headers arrive within `ms`. Only the headers are

@@ -1,6 +1,6 @@
 //! What every function needs to reach its Supabase project, read from `Env` once per isolate:
 //! an isolate serves one deployment, whose secrets and variables do not change while it lives,
-//! and each read is a crossing into JS (measured in bench/README.md).
+//! and each read is a crossing into JS (measured in bench/HISTORY.md).
 
 use std::cell::RefCell;
 use std::collections::HashMap;

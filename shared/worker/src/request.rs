@@ -13,7 +13,7 @@ use worker::{Cf, Headers, Method, Url};
 /// The request a function answers, read from the runtime's `Request` with as few crossings into
 /// JS as it takes: method and URL once, a header when it is asked for, `request.cf` only by the
 /// function that wants it. (The worker crate's `Request` reads `cf` for every request, which
-/// workerd builds anew on each read: ~7% of the CPU of an empty answer, bench/README.md.)
+/// workerd builds anew on each read: ~7% of the CPU of an empty answer, bench/HISTORY.md.)
 #[derive(Debug)]
 pub struct IncomingRequest {
     raw: worker::web_sys::Request,

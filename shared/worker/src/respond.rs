@@ -12,7 +12,7 @@ use crate::js_init::{HeaderRecord, parsed};
 /// the CORS headers and the request id, then made into the runtime's `Response` in two crossings
 /// into JS — `JSON.parse` of its status and headers, then `new Response(body, init)` — where
 /// building it through the worker crate took one per header, plus a `Headers`, a `ResponseInit`
-/// and a `Uint8Array` copy of the body (measured in bench/README.md). A stream the runtime holds
+/// and a `Uint8Array` copy of the body (measured in bench/HISTORY.md). A stream the runtime holds
 /// (a relayed body) is passed on as it is, never copied into wasm.
 #[derive(Debug)]
 pub struct Answer {

@@ -182,7 +182,7 @@ impl RestError {
 /// and the answer is read as text in one call. `Builder::execute` would go through reqwest's
 /// wasm client, which arms an `AbortController` per request, parses the answer's URL and
 /// copies each answer header through `JSON.stringify` (measured: ~9% of the CPU of a function
-/// under load, see bench/README.md).
+/// under load, see bench/HISTORY.md).
 async fn send(builder: Builder) -> Result<(u16, String), ApiError> {
     let request = builder
         .build()

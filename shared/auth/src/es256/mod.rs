@@ -5,7 +5,7 @@
 //! * wasm32 with the `webcrypto` feature (edge-worker turns it on for the Workers): the
 //!   runtime's WebCrypto, `crypto.subtle.verify({name: "ECDSA", hash: "SHA-256"}, …)`
 //!   ([`webcrypto`]). p256 compiled to wasm took ~1.3 ms per token inside workerd, WebCrypto
-//!   ~0.08 ms (bench/README.md).
+//!   ~0.08 ms (bench/HISTORY.md).
 //!
 //! jwt-compact parses the token and yields its claims on both; only the signature check
 //! differs. Both backends give the same [`crate::AuthError`] for the same token: a signature
