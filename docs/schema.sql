@@ -256,6 +256,46 @@ $$;
 
 ALTER FUNCTION private.check_task_source_image() OWNER TO postgres;
 
+--
+-- Name: claim_guest_visitor(); Type: FUNCTION; Schema: private; Owner: postgres
+--
+
+CREATE FUNCTION private.claim_guest_visitor() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  claim text := new.raw_user_meta_data ->> 'guest_signup_claim';
+  claimed uuid;
+begin
+  -- The claim is spent here: it never stays in the account's metadata.
+  update auth.users set raw_user_meta_data = raw_user_meta_data - 'guest_signup_claim'
+   where id = new.id;
+  if claim is null or not coalesce(new.is_anonymous, false) then
+    return null;
+  end if;
+
+  delete from private.guest_signup_claims
+   where claim_hash = sha256(convert_to(claim, 'UTF8')) and expires_at > now()
+  returning visitor_id into claimed;
+  if claimed is null then
+    raise exception using errcode = '22023', hint = 'guest_signup_claim_invalid',
+      message = 'unknown or expired guest sign-up claim';
+  end if;
+
+  update public.visitor
+     set auth_user_id = new.id,
+         first_seen_at = now(),
+         expire_at = now() + make_interval(days => retention_ttl_days)
+   where visitor_id = claimed;
+  perform private.grant_trial_credits(new.id);
+  return null;
+end;
+$$;
+
+
+ALTER FUNCTION private.claim_guest_visitor() OWNER TO postgres;
+
 SET default_tablespace = '';
 
 SET default_table_access_method = heap;
@@ -352,6 +392,153 @@ $$;
 
 
 ALTER FUNCTION private.grant_trial_credits(p_user_id uuid) OWNER TO postgres;
+
+--
+-- Name: visitor; Type: TABLE; Schema: public; Owner: postgres
+--
+
+CREATE TABLE public.visitor (
+    visitor_id uuid DEFAULT gen_random_uuid() NOT NULL,
+    auth_user_id uuid,
+    level smallint DEFAULT 1 NOT NULL,
+    first_seen_at timestamp with time zone DEFAULT now() NOT NULL,
+    landing_url text,
+    referrer_host text,
+    utm_source text,
+    utm_medium text,
+    utm_campaign text,
+    utm_term text,
+    utm_content text,
+    device_type text,
+    device_class text,
+    device_brand text,
+    device_model text,
+    os_name text,
+    os_version text,
+    browser_name text,
+    browser_version text,
+    user_agent_hash character(64),
+    screen_width integer,
+    screen_height integer,
+    touch_support boolean,
+    app_platform text,
+    app_name text,
+    app_version text,
+    runtime_engine text,
+    display_mode text,
+    install_source text,
+    geo_country text,
+    geo_city text,
+    timezone_guess text,
+    ip_address inet,
+    linked_to_user boolean DEFAULT false NOT NULL,
+    user_id uuid,
+    linked_at timestamp with time zone,
+    linked_by text,
+    linked_visitor_ids jsonb DEFAULT '[]'::jsonb NOT NULL,
+    merge_notes text,
+    tags text[] DEFAULT '{}'::text[] NOT NULL,
+    notes text,
+    retention_ttl_days integer DEFAULT 30 NOT NULL,
+    expire_at timestamp with time zone,
+    CONSTRAINT visitor_app_name_check CHECK (((app_name IS NULL) OR (char_length(app_name) <= 100))),
+    CONSTRAINT visitor_app_platform_check CHECK ((app_platform = ANY (ARRAY['browser'::text, 'pwa'::text, 'native_app'::text, 'webview'::text]))),
+    CONSTRAINT visitor_app_version_check CHECK (((app_version IS NULL) OR (char_length(app_version) <= 50))),
+    CONSTRAINT visitor_browser_name_check CHECK (((browser_name IS NULL) OR (char_length(browser_name) <= 100))),
+    CONSTRAINT visitor_browser_version_check CHECK (((browser_version IS NULL) OR (char_length(browser_version) <= 50))),
+    CONSTRAINT visitor_device_brand_check CHECK (((device_brand IS NULL) OR (char_length(device_brand) <= 100))),
+    CONSTRAINT visitor_device_class_check CHECK ((device_class = ANY (ARRAY['phone'::text, 'tablet'::text, 'desktop'::text, 'tv'::text, 'bot'::text]))),
+    CONSTRAINT visitor_device_model_check CHECK (((device_model IS NULL) OR (char_length(device_model) <= 100))),
+    CONSTRAINT visitor_device_type_check CHECK ((device_type = ANY (ARRAY['desktop'::text, 'mobile'::text, 'tablet'::text]))),
+    CONSTRAINT visitor_display_mode_check CHECK ((display_mode = ANY (ARRAY['browser'::text, 'standalone'::text, 'minimal-ui'::text, 'fullscreen'::text]))),
+    CONSTRAINT visitor_geo_city_check CHECK (((geo_city IS NULL) OR (char_length(geo_city) <= 100))),
+    CONSTRAINT visitor_geo_country_check CHECK ((geo_country ~ '^[A-Z][A-Z0-9]$'::text)),
+    CONSTRAINT visitor_install_source_check CHECK ((install_source = ANY (ARRAY['store'::text, 'add_to_home'::text, 'direct'::text]))),
+    CONSTRAINT visitor_landing_url_check CHECK (((landing_url IS NULL) OR ((char_length(landing_url) <= 2048) AND (landing_url ~ '^https?://[^\s]+$'::text)))),
+    CONSTRAINT visitor_link_complete CHECK ((((NOT linked_to_user) AND (user_id IS NULL) AND (linked_at IS NULL) AND (linked_by IS NULL)) OR (linked_to_user AND (user_id IS NOT NULL) AND (linked_at IS NOT NULL) AND (linked_by IS NOT NULL)))),
+    CONSTRAINT visitor_linked_by_check CHECK ((linked_by = ANY (ARRAY['upgrade'::text, 'sign_in'::text]))),
+    CONSTRAINT visitor_linked_visitor_ids_check CHECK ((jsonb_typeof(linked_visitor_ids) = 'array'::text)),
+    CONSTRAINT visitor_merge_notes_check CHECK (((merge_notes IS NULL) OR (char_length(merge_notes) <= 2000))),
+    CONSTRAINT visitor_notes_check CHECK (((notes IS NULL) OR (char_length(notes) <= 2000))),
+    CONSTRAINT visitor_os_name_check CHECK (((os_name IS NULL) OR (char_length(os_name) <= 100))),
+    CONSTRAINT visitor_os_version_check CHECK (((os_version IS NULL) OR (char_length(os_version) <= 50))),
+    CONSTRAINT visitor_referrer_host_check CHECK (((referrer_host IS NULL) OR ((char_length(referrer_host) <= 253) AND (referrer_host ~ '^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$'::text)))),
+    CONSTRAINT visitor_retention_ttl_days_check CHECK (((retention_ttl_days >= 1) AND (retention_ttl_days <= 3650))),
+    CONSTRAINT visitor_runtime_engine_check CHECK ((runtime_engine = ANY (ARRAY['chromium'::text, 'webkit'::text, 'gecko'::text, 'webview'::text]))),
+    CONSTRAINT visitor_screen_height_check CHECK (((screen_height >= 1) AND (screen_height <= 100000))),
+    CONSTRAINT visitor_screen_width_check CHECK (((screen_width >= 1) AND (screen_width <= 100000))),
+    CONSTRAINT visitor_tags_check CHECK ((cardinality(tags) <= 50)),
+    CONSTRAINT visitor_timezone_guess_check CHECK (((timezone_guess IS NULL) OR (char_length(timezone_guess) <= 64))),
+    CONSTRAINT visitor_user_agent_hash_check CHECK ((user_agent_hash ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT visitor_utm_campaign_check CHECK (((utm_campaign IS NULL) OR (char_length(utm_campaign) <= 200))),
+    CONSTRAINT visitor_utm_content_check CHECK (((utm_content IS NULL) OR (char_length(utm_content) <= 200))),
+    CONSTRAINT visitor_utm_medium_check CHECK (((utm_medium IS NULL) OR (char_length(utm_medium) <= 200))),
+    CONSTRAINT visitor_utm_source_check CHECK (((utm_source IS NULL) OR (char_length(utm_source) <= 200))),
+    CONSTRAINT visitor_utm_term_check CHECK (((utm_term IS NULL) OR (char_length(utm_term) <= 200)))
+);
+
+
+ALTER TABLE public.visitor OWNER TO postgres;
+
+--
+-- Name: insert_visitor(uuid, jsonb); Type: FUNCTION; Schema: private; Owner: postgres
+--
+
+CREATE FUNCTION private.insert_visitor(p_user_id uuid, p_visitor jsonb) RETURNS public.visitor
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  accepted_keys constant text[] := array[
+    'landing_url', 'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term',
+    'utm_content', 'device_type', 'device_class', 'device_brand', 'device_model', 'os_name',
+    'os_version', 'browser_name', 'browser_version', 'user_agent_hash', 'screen_width',
+    'screen_height', 'touch_support', 'app_platform', 'app_name', 'app_version', 'runtime_engine',
+    'display_mode', 'install_source', 'geo_country', 'geo_city', 'timezone_guess', 'ip_address',
+    'retention_ttl_days'];
+  unknown_keys text;
+  attrs public.visitor;
+  recorded public.visitor;
+begin
+  if p_visitor is null or jsonb_typeof(p_visitor) <> 'object' then
+    raise exception using errcode = '22023', message = 'visitor must be a JSON object';
+  end if;
+  select string_agg(key, ', ' order by key) into unknown_keys
+    from jsonb_object_keys(p_visitor) as key
+   where key <> all (accepted_keys);
+  if unknown_keys is not null then
+    raise exception using errcode = '22023',
+      message = format('unknown visitor attributes: %s', unknown_keys);
+  end if;
+
+  -- Types are checked here (22P02), lengths and shapes by the table's checks (23514).
+  attrs := jsonb_populate_record(null::public.visitor, p_visitor);
+
+  insert into public.visitor (
+    auth_user_id, landing_url, referrer_host, utm_source, utm_medium, utm_campaign, utm_term,
+    utm_content, device_type, device_class, device_brand, device_model, os_name, os_version,
+    browser_name, browser_version, user_agent_hash, screen_width, screen_height, touch_support,
+    app_platform, app_name, app_version, runtime_engine, display_mode, install_source,
+    geo_country, geo_city, timezone_guess, ip_address, retention_ttl_days, expire_at
+  )
+  values (
+    p_user_id, attrs.landing_url, attrs.referrer_host, attrs.utm_source, attrs.utm_medium,
+    attrs.utm_campaign, attrs.utm_term, attrs.utm_content, attrs.device_type, attrs.device_class,
+    attrs.device_brand, attrs.device_model, attrs.os_name, attrs.os_version, attrs.browser_name,
+    attrs.browser_version, attrs.user_agent_hash, attrs.screen_width, attrs.screen_height,
+    attrs.touch_support, attrs.app_platform, attrs.app_name, attrs.app_version,
+    attrs.runtime_engine, attrs.display_mode, attrs.install_source, attrs.geo_country,
+    attrs.geo_city, attrs.timezone_guess, attrs.ip_address,
+    coalesce(attrs.retention_ttl_days, 30),
+    now() + make_interval(days => coalesce(attrs.retention_ttl_days, 30))
+  )
+  returning * into recorded;
+  return recorded;
+end;
+$$;
+
+
+ALTER FUNCTION private.insert_visitor(p_user_id uuid, p_visitor jsonb) OWNER TO postgres;
 
 --
 -- Name: is_invitation_admin(uuid); Type: FUNCTION; Schema: private; Owner: postgres
@@ -1567,6 +1754,39 @@ $$;
 ALTER FUNCTION public.log_storage_upload() OWNER TO postgres;
 
 --
+-- Name: prepare_guest_signup(text, integer, integer, jsonb); Type: FUNCTION; Schema: public; Owner: postgres
+--
+
+CREATE FUNCTION public.prepare_guest_signup(p_key text, p_limit integer, p_window_secs integer, p_visitor jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  taken jsonb;
+  recorded public.visitor;
+  claim text;
+begin
+  taken := public.take_rate_limit_token(p_key, p_limit, p_window_secs);
+  if not (taken ->> 'allowed')::boolean then
+    return jsonb_build_object('allowed', false, 'retry_after', (taken ->> 'retry_after')::integer);
+  end if;
+
+  recorded := private.insert_visitor(null, p_visitor);
+  -- Unattached until its account claims it: an orphan to purge if that never happens.
+  update public.visitor set expire_at = now() + interval '1 hour'
+   where visitor_id = recorded.visitor_id;
+  claim := replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '');
+  insert into private.guest_signup_claims (claim_hash, visitor_id, expires_at)
+  values (sha256(convert_to(claim, 'UTF8')), recorded.visitor_id, now() + interval '10 minutes');
+
+  return jsonb_build_object('allowed', true, 'visitor_id', recorded.visitor_id, 'claim', claim);
+end;
+$$;
+
+
+ALTER FUNCTION public.prepare_guest_signup(p_key text, p_limit integer, p_window_secs integer, p_visitor jsonb) OWNER TO postgres;
+
+--
 -- Name: preview_profile_invitation(text); Type: FUNCTION; Schema: public; Owner: postgres
 --
 
@@ -1930,16 +2150,7 @@ CREATE FUNCTION public.record_guest_visitor(p_user_id uuid, p_visitor jsonb DEFA
     SET search_path TO ''
     AS $$
 declare
-  accepted_keys constant text[] := array[
-    'landing_url', 'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term',
-    'utm_content', 'device_type', 'device_class', 'device_brand', 'device_model', 'os_name',
-    'os_version', 'browser_name', 'browser_version', 'user_agent_hash', 'screen_width',
-    'screen_height', 'touch_support', 'app_platform', 'app_name', 'app_version', 'runtime_engine',
-    'display_mode', 'install_source', 'geo_country', 'geo_city', 'timezone_guess', 'ip_address',
-    'retention_ttl_days'];
-  unknown_keys text;
   account public.user_profiles;
-  attrs public.visitor;
   recorded public.visitor;
 begin
   if p_user_id is null then
@@ -1947,13 +2158,6 @@ begin
   end if;
   if p_visitor is null or jsonb_typeof(p_visitor) <> 'object' then
     raise exception using errcode = '22023', message = 'visitor must be a JSON object';
-  end if;
-  select string_agg(key, ', ' order by key) into unknown_keys
-    from jsonb_object_keys(p_visitor) as key
-   where key <> all (accepted_keys);
-  if unknown_keys is not null then
-    raise exception using errcode = '22023',
-      message = format('unknown visitor attributes: %s', unknown_keys);
   end if;
 
   -- Locked so that an upgrade of this account waits for the visitor and then links it.
@@ -1971,29 +2175,7 @@ begin
       message = format('guest %s already has a visitor', p_user_id);
   end if;
 
-  -- Types are checked here (22P02), lengths and shapes by the table's checks (23514).
-  attrs := jsonb_populate_record(null::public.visitor, p_visitor);
-
-  insert into public.visitor (
-    auth_user_id, landing_url, referrer_host, utm_source, utm_medium, utm_campaign, utm_term,
-    utm_content, device_type, device_class, device_brand, device_model, os_name, os_version,
-    browser_name, browser_version, user_agent_hash, screen_width, screen_height, touch_support,
-    app_platform, app_name, app_version, runtime_engine, display_mode, install_source,
-    geo_country, geo_city, timezone_guess, ip_address, retention_ttl_days, expire_at
-  )
-  values (
-    p_user_id, attrs.landing_url, attrs.referrer_host, attrs.utm_source, attrs.utm_medium,
-    attrs.utm_campaign, attrs.utm_term, attrs.utm_content, attrs.device_type, attrs.device_class,
-    attrs.device_brand, attrs.device_model, attrs.os_name, attrs.os_version, attrs.browser_name,
-    attrs.browser_version, attrs.user_agent_hash, attrs.screen_width, attrs.screen_height,
-    attrs.touch_support, attrs.app_platform, attrs.app_name, attrs.app_version,
-    attrs.runtime_engine, attrs.display_mode, attrs.install_source, attrs.geo_country,
-    attrs.geo_city, attrs.timezone_guess, attrs.ip_address,
-    coalesce(attrs.retention_ttl_days, 30),
-    now() + make_interval(days => coalesce(attrs.retention_ttl_days, 30))
-  )
-  returning * into recorded;
-
+  recorded := private.insert_visitor(p_user_id, p_visitor);
   perform private.grant_trial_credits(p_user_id);
 
   return jsonb_build_object(
@@ -2298,6 +2480,20 @@ $$;
 ALTER FUNCTION public.update_updated_at() OWNER TO postgres;
 
 --
+-- Name: guest_signup_claims; Type: TABLE; Schema: private; Owner: postgres
+--
+
+CREATE TABLE private.guest_signup_claims (
+    claim_hash bytea NOT NULL,
+    visitor_id uuid NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    CONSTRAINT guest_signup_claims_claim_hash_check CHECK ((octet_length(claim_hash) = 32))
+);
+
+
+ALTER TABLE private.guest_signup_claims OWNER TO postgres;
+
+--
 -- Name: auth_vault; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -2480,93 +2676,6 @@ CREATE TABLE public.user_profiles (
 ALTER TABLE public.user_profiles OWNER TO postgres;
 
 --
--- Name: visitor; Type: TABLE; Schema: public; Owner: postgres
---
-
-CREATE TABLE public.visitor (
-    visitor_id uuid DEFAULT gen_random_uuid() NOT NULL,
-    auth_user_id uuid,
-    level smallint DEFAULT 1 NOT NULL,
-    first_seen_at timestamp with time zone DEFAULT now() NOT NULL,
-    landing_url text,
-    referrer_host text,
-    utm_source text,
-    utm_medium text,
-    utm_campaign text,
-    utm_term text,
-    utm_content text,
-    device_type text,
-    device_class text,
-    device_brand text,
-    device_model text,
-    os_name text,
-    os_version text,
-    browser_name text,
-    browser_version text,
-    user_agent_hash character(64),
-    screen_width integer,
-    screen_height integer,
-    touch_support boolean,
-    app_platform text,
-    app_name text,
-    app_version text,
-    runtime_engine text,
-    display_mode text,
-    install_source text,
-    geo_country text,
-    geo_city text,
-    timezone_guess text,
-    ip_address inet,
-    linked_to_user boolean DEFAULT false NOT NULL,
-    user_id uuid,
-    linked_at timestamp with time zone,
-    linked_by text,
-    linked_visitor_ids jsonb DEFAULT '[]'::jsonb NOT NULL,
-    merge_notes text,
-    tags text[] DEFAULT '{}'::text[] NOT NULL,
-    notes text,
-    retention_ttl_days integer DEFAULT 30 NOT NULL,
-    expire_at timestamp with time zone,
-    CONSTRAINT visitor_app_name_check CHECK (((app_name IS NULL) OR (char_length(app_name) <= 100))),
-    CONSTRAINT visitor_app_platform_check CHECK ((app_platform = ANY (ARRAY['browser'::text, 'pwa'::text, 'native_app'::text, 'webview'::text]))),
-    CONSTRAINT visitor_app_version_check CHECK (((app_version IS NULL) OR (char_length(app_version) <= 50))),
-    CONSTRAINT visitor_browser_name_check CHECK (((browser_name IS NULL) OR (char_length(browser_name) <= 100))),
-    CONSTRAINT visitor_browser_version_check CHECK (((browser_version IS NULL) OR (char_length(browser_version) <= 50))),
-    CONSTRAINT visitor_device_brand_check CHECK (((device_brand IS NULL) OR (char_length(device_brand) <= 100))),
-    CONSTRAINT visitor_device_class_check CHECK ((device_class = ANY (ARRAY['phone'::text, 'tablet'::text, 'desktop'::text, 'tv'::text, 'bot'::text]))),
-    CONSTRAINT visitor_device_model_check CHECK (((device_model IS NULL) OR (char_length(device_model) <= 100))),
-    CONSTRAINT visitor_device_type_check CHECK ((device_type = ANY (ARRAY['desktop'::text, 'mobile'::text, 'tablet'::text]))),
-    CONSTRAINT visitor_display_mode_check CHECK ((display_mode = ANY (ARRAY['browser'::text, 'standalone'::text, 'minimal-ui'::text, 'fullscreen'::text]))),
-    CONSTRAINT visitor_geo_city_check CHECK (((geo_city IS NULL) OR (char_length(geo_city) <= 100))),
-    CONSTRAINT visitor_geo_country_check CHECK ((geo_country ~ '^[A-Z][A-Z0-9]$'::text)),
-    CONSTRAINT visitor_install_source_check CHECK ((install_source = ANY (ARRAY['store'::text, 'add_to_home'::text, 'direct'::text]))),
-    CONSTRAINT visitor_landing_url_check CHECK (((landing_url IS NULL) OR ((char_length(landing_url) <= 2048) AND (landing_url ~ '^https?://[^\s]+$'::text)))),
-    CONSTRAINT visitor_link_complete CHECK ((((NOT linked_to_user) AND (user_id IS NULL) AND (linked_at IS NULL) AND (linked_by IS NULL)) OR (linked_to_user AND (user_id IS NOT NULL) AND (linked_at IS NOT NULL) AND (linked_by IS NOT NULL)))),
-    CONSTRAINT visitor_linked_by_check CHECK ((linked_by = ANY (ARRAY['upgrade'::text, 'sign_in'::text]))),
-    CONSTRAINT visitor_linked_visitor_ids_check CHECK ((jsonb_typeof(linked_visitor_ids) = 'array'::text)),
-    CONSTRAINT visitor_merge_notes_check CHECK (((merge_notes IS NULL) OR (char_length(merge_notes) <= 2000))),
-    CONSTRAINT visitor_notes_check CHECK (((notes IS NULL) OR (char_length(notes) <= 2000))),
-    CONSTRAINT visitor_os_name_check CHECK (((os_name IS NULL) OR (char_length(os_name) <= 100))),
-    CONSTRAINT visitor_os_version_check CHECK (((os_version IS NULL) OR (char_length(os_version) <= 50))),
-    CONSTRAINT visitor_referrer_host_check CHECK (((referrer_host IS NULL) OR ((char_length(referrer_host) <= 253) AND (referrer_host ~ '^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$'::text)))),
-    CONSTRAINT visitor_retention_ttl_days_check CHECK (((retention_ttl_days >= 1) AND (retention_ttl_days <= 3650))),
-    CONSTRAINT visitor_runtime_engine_check CHECK ((runtime_engine = ANY (ARRAY['chromium'::text, 'webkit'::text, 'gecko'::text, 'webview'::text]))),
-    CONSTRAINT visitor_screen_height_check CHECK (((screen_height >= 1) AND (screen_height <= 100000))),
-    CONSTRAINT visitor_screen_width_check CHECK (((screen_width >= 1) AND (screen_width <= 100000))),
-    CONSTRAINT visitor_tags_check CHECK ((cardinality(tags) <= 50)),
-    CONSTRAINT visitor_timezone_guess_check CHECK (((timezone_guess IS NULL) OR (char_length(timezone_guess) <= 64))),
-    CONSTRAINT visitor_user_agent_hash_check CHECK ((user_agent_hash ~ '^[0-9a-f]{64}$'::text)),
-    CONSTRAINT visitor_utm_campaign_check CHECK (((utm_campaign IS NULL) OR (char_length(utm_campaign) <= 200))),
-    CONSTRAINT visitor_utm_content_check CHECK (((utm_content IS NULL) OR (char_length(utm_content) <= 200))),
-    CONSTRAINT visitor_utm_medium_check CHECK (((utm_medium IS NULL) OR (char_length(utm_medium) <= 200))),
-    CONSTRAINT visitor_utm_source_check CHECK (((utm_source IS NULL) OR (char_length(utm_source) <= 200))),
-    CONSTRAINT visitor_utm_term_check CHECK (((utm_term IS NULL) OR (char_length(utm_term) <= 200)))
-);
-
-
-ALTER TABLE public.visitor OWNER TO postgres;
-
---
 -- Name: webhook_deliveries; Type: TABLE; Schema: public; Owner: postgres
 --
 
@@ -2581,6 +2690,22 @@ CREATE TABLE public.webhook_deliveries (
 
 
 ALTER TABLE public.webhook_deliveries OWNER TO postgres;
+
+--
+-- Name: guest_signup_claims guest_signup_claims_pkey; Type: CONSTRAINT; Schema: private; Owner: postgres
+--
+
+ALTER TABLE ONLY private.guest_signup_claims
+    ADD CONSTRAINT guest_signup_claims_pkey PRIMARY KEY (claim_hash);
+
+
+--
+-- Name: guest_signup_claims guest_signup_claims_visitor_id_key; Type: CONSTRAINT; Schema: private; Owner: postgres
+--
+
+ALTER TABLE ONLY private.guest_signup_claims
+    ADD CONSTRAINT guest_signup_claims_visitor_id_key UNIQUE (visitor_id);
+
 
 --
 -- Name: auth_vault auth_vault_pkey; Type: CONSTRAINT; Schema: public; Owner: postgres
@@ -2967,6 +3092,13 @@ CREATE TRIGGER on_auth_user_created AFTER INSERT ON auth.users FOR EACH ROW EXEC
 
 
 --
+-- Name: users on_auth_user_guest_claim; Type: TRIGGER; Schema: auth; Owner: supabase_auth_admin
+--
+
+CREATE TRIGGER on_auth_user_guest_claim AFTER INSERT ON auth.users FOR EACH ROW WHEN ((new.raw_user_meta_data ? 'guest_signup_claim'::text)) EXECUTE FUNCTION private.claim_guest_visitor();
+
+
+--
 -- Name: users on_auth_user_updated; Type: TRIGGER; Schema: auth; Owner: supabase_auth_admin
 --
 
@@ -3104,6 +3236,14 @@ CREATE TRIGGER log_upload_on_insert AFTER INSERT ON storage.objects FOR EACH ROW
 --
 
 CREATE TRIGGER log_upload_on_new_version AFTER UPDATE ON storage.objects FOR EACH ROW WHEN (((new.owner_id IS NOT NULL) AND (new.version IS DISTINCT FROM old.version))) EXECUTE FUNCTION public.log_storage_upload();
+
+
+--
+-- Name: guest_signup_claims guest_signup_claims_visitor_id_fkey; Type: FK CONSTRAINT; Schema: private; Owner: postgres
+--
+
+ALTER TABLE ONLY private.guest_signup_claims
+    ADD CONSTRAINT guest_signup_claims_visitor_id_fkey FOREIGN KEY (visitor_id) REFERENCES public.visitor(visitor_id) ON DELETE CASCADE;
 
 
 --
@@ -3265,6 +3405,12 @@ ALTER TABLE ONLY public.visitor
 ALTER TABLE ONLY public.webhook_deliveries
     ADD CONSTRAINT webhook_deliveries_task_id_fkey FOREIGN KEY (task_id) REFERENCES public.segmentation_results(id) ON DELETE CASCADE;
 
+
+--
+-- Name: guest_signup_claims; Type: ROW SECURITY; Schema: private; Owner: postgres
+--
+
+ALTER TABLE private.guest_signup_claims ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: profiles Admins and the linked account read profiles; Type: POLICY; Schema: public; Owner: postgres
@@ -3643,6 +3789,13 @@ REVOKE ALL ON FUNCTION private.check_task_source_image() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION claim_guest_visitor(); Type: ACL; Schema: private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION private.claim_guest_visitor() FROM PUBLIC;
+
+
+--
 -- Name: TABLE segmentation_results; Type: ACL; Schema: public; Owner: postgres
 --
 
@@ -3699,6 +3852,22 @@ GRANT ALL ON FUNCTION private.close_open_task(p_task public.segmentation_results
 
 REVOKE ALL ON FUNCTION private.grant_trial_credits(p_user_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.grant_trial_credits(p_user_id uuid) TO service_role;
+
+
+--
+-- Name: TABLE visitor; Type: ACL; Schema: public; Owner: postgres
+--
+
+GRANT ALL ON TABLE public.visitor TO service_role;
+GRANT SELECT ON TABLE public.visitor TO authenticated;
+
+
+--
+-- Name: FUNCTION insert_visitor(p_user_id uuid, p_visitor jsonb); Type: ACL; Schema: private; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION private.insert_visitor(p_user_id uuid, p_visitor jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.insert_visitor(p_user_id uuid, p_visitor jsonb) TO service_role;
 
 
 --
@@ -4030,6 +4199,14 @@ GRANT ALL ON FUNCTION public.list_profile_invitations(p_admin uuid, p_profile_id
 --
 
 REVOKE ALL ON FUNCTION public.log_storage_upload() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION prepare_guest_signup(p_key text, p_limit integer, p_window_secs integer, p_visitor jsonb); Type: ACL; Schema: public; Owner: postgres
+--
+
+REVOKE ALL ON FUNCTION public.prepare_guest_signup(p_key text, p_limit integer, p_window_secs integer, p_visitor jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.prepare_guest_signup(p_key text, p_limit integer, p_window_secs integer, p_visitor jsonb) TO service_role;
 
 
 --
@@ -4452,14 +4629,6 @@ GRANT UPDATE(locale) ON TABLE public.user_profiles TO authenticated;
 --
 
 GRANT UPDATE(timezone) ON TABLE public.user_profiles TO authenticated;
-
-
---
--- Name: TABLE visitor; Type: ACL; Schema: public; Owner: postgres
---
-
-GRANT ALL ON TABLE public.visitor TO service_role;
-GRANT SELECT ON TABLE public.visitor TO authenticated;
 
 
 --
