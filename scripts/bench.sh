@@ -68,9 +68,10 @@ log "starting the benchmark stack in $BENCH_STATE"
 mkdir -p "$BENCH_STATE"
 rm -f "$BENCH_STATE/dev.vars"
 trap 'stop_process "${DEVSTACK_PID:-}"' EXIT INT TERM
+# The loops sign up (anonymously) and sign in far more often than Auth's per-client limits allow.
 start_devstack "$BENCH_STATE/devstack.log" "$((BENCH_PORT_BASE + 21))" \
   --db-port "$((BENCH_PORT_BASE + 22))" --mail-port "$((BENCH_PORT_BASE + 23))" --state-dir "$BENCH_STATE" \
-  start --reset \
+  start --reset "${RAISED_AUTH_RATE_LIMITS[@]}" \
   --migrations supabase/migrations \
   --dev-vars "$BENCH_STATE/dev.vars" \
   --functions-url "http://127.0.0.1:$((BENCH_PORT_BASE + 40))" \

@@ -172,6 +172,13 @@ start_functions() {
 # +30 inspector, +31 tenant. Further arguments are NAME="value" lines added to the Workers' secrets;
 # DEVSTACK_START_ARGS (e.g. `--legacy-jwt`) are added to `devstack start`. Stops both on exit. Exports DEVSTACK_STATUS and DEVSTACK_DEV_VARS (tests/support/stack.mjs reads
 # them), FUNCTIONS_ORIGIN (wrangler dev itself) and DEVSTACK_PID, FUNCTIONS_PID.
+# `devstack start` flags that lift Auth's per-client rate limits (the CLI's `[auth.rate_limit]`
+# keys) for stacks that many test files or benchmark loops share from one address.
+RAISED_AUTH_RATE_LIMITS=(
+  --auth-rate-limit-token-verifications 100000 --auth-rate-limit-token-refresh 100000
+  --auth-rate-limit-sign-in-sign-ups 100000 --auth-rate-limit-anonymous-users 100000
+)
+
 start_function_stack() {
   local state base="$2" extra
   read -r -a extra <<<"${DEVSTACK_START_ARGS:-}"
@@ -181,14 +188,14 @@ start_function_stack() {
   mkdir -p "$state"
   rm -f "$state/dev.vars"
   trap 'stop_process "${FUNCTIONS_PID:-}" "${DEVSTACK_PID:-}"' EXIT INT TERM
-  # Every test file signs in and verifies from 127.0.0.1 against this one stack: Auth's
-  # per-client limits are raised here so the files do not drain one bucket (as GoTrue's own test
-  # setups do); tests/accounts-rate-limits.test.mjs asserts them at the CLI's defaults.
-  GOTRUE_RATE_LIMIT_VERIFY="${GOTRUE_RATE_LIMIT_VERIFY:-100000}" \
-    GOTRUE_RATE_LIMIT_TOKEN_REFRESH="${GOTRUE_RATE_LIMIT_TOKEN_REFRESH:-100000}" \
+  # Every test file signs up, signs in and verifies from 127.0.0.1 against this one stack: Auth's
+  # per-client limits are raised here, as the CLI's `[auth.rate_limit]` lets you, so the files do
+  # not drain one bucket (as GoTrue's own test setups do); tests/accounts-rate-limits*.test.mjs
+  # assert them on stacks of their own.
+  GOTRUE_MFA_RATE_LIMIT_CHALLENGE_AND_VERIFY="${GOTRUE_MFA_RATE_LIMIT_CHALLENGE_AND_VERIFY:-100000}" \
     start_devstack "$state/devstack.log" "$((base + 21))" \
     --db-port "$((base + 22))" --mail-port "$((base + 23))" --state-dir "$state" \
-    start --reset \
+    start --reset "${RAISED_AUTH_RATE_LIMITS[@]}" \
     --migrations supabase/migrations --migrations tests/fixtures/migrations \
     --dev-vars "$state/dev.vars" \
     --functions-url "http://127.0.0.1:$((base + 29))" \

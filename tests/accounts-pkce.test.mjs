@@ -4,36 +4,10 @@
 // once and within the flow state's 5 minutes. Errors as Supabase Auth answers them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createClient } from '@supabase/supabase-js';
 import { anonClient, signedUpUser, sql, stack, uniqueEmail } from './support/stack.mjs';
 import { mailedCode, messagesTo, verifyLink, waitForMessages } from './support/mail.mjs';
 import { authRequest, followLink } from './support/auth-mail.mjs';
-
-/** A browser-like client in the PKCE flow, keeping its code verifier in memory. */
-function pkceClient() {
-  const items = new Map();
-  const storage = {
-    getItem: (k) => items.get(k) ?? null,
-    setItem: (k, v) => void items.set(k, v),
-    removeItem: (k) => void items.delete(k),
-  };
-  return createClient(stack.url, stack.anonKey, {
-    auth: { flowType: 'pkce', storage, persistSession: true, autoRefreshToken: false, detectSessionInUrl: false },
-  });
-}
-
-const amrOf = (session) => JSON.parse(Buffer.from(session.access_token.split('.')[1], 'base64url')).amr.map((a) => a.method);
-
-/** Follows a PKCE link: a 303 to redirect_to with ?code= and no session anywhere. */
-async function codeFrom(link, redirectTo) {
-  const followed = await followLink(link);
-  const to = new URL(followed.to);
-  assert.equal(`${to.origin}${to.pathname}`, redirectTo);
-  assert.equal(followed.fragment.access_token, undefined, 'no session in the address');
-  const code = to.searchParams.get('code');
-  assert.match(code, /^[0-9a-f-]{36}$/);
-  return code;
-}
+import { amrOf, codeFrom, pkceClient } from './support/pkce.mjs';
 
 test('magic link, PKCE: ?code= on the redirect, exchanged once by the client holding the verifier', async () => {
   const { email } = await signedUpUser(stack, 'pkce-magic');

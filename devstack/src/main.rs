@@ -176,6 +176,8 @@ struct StartArgs {
     /// project does (the CLI's `[auth.email] enable_confirmations = true`).
     #[arg(long)]
     email_confirmations: bool,
+    #[command(flatten)]
+    rate_limits: auth::RateLimits,
 }
 
 #[derive(Clone)]
@@ -483,6 +485,7 @@ async fn serve(
             mail: mail::Mailbox::default(),
             auth: Arc::new(auth::AuthSettings::for_project(
                 args.email_confirmations,
+                args.rate_limits,
                 &config.api_url(),
             )),
             storage: storage::FileStore::new(storage::files_dir(state_dir, &spec.name)),

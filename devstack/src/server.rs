@@ -34,7 +34,7 @@ const EXPOSED_HEADERS: [&str; 13] = [
 pub fn router(project: SharedProject) -> Router {
     let apis = Router::new()
         .nest("/rest/v1", crate::rest::router())
-        .nest("/auth/v1", crate::auth::router())
+        .nest("/auth/v1", crate::auth::router(&project.auth))
         .nest("/realtime/v1", crate::realtime::router())
         .nest("/storage/v1", crate::storage::router())
         .layer(cors());

@@ -20,6 +20,17 @@ export function newStateDir() {
 }
 
 /**
+ * Auth's limits on sign-ups, mailing endpoints, anonymous sign-ins and MFA, lifted unless a file's
+ * `env` sets them (tests/accounts-rate-limits*.test.mjs do): a file's many sign-ups from one
+ * address would drain the CLI's buckets of 30.
+ */
+const RAISED_LIMITS = {
+  GOTRUE_RATE_LIMIT_OTP: '100000',
+  GOTRUE_RATE_LIMIT_ANONYMOUS_USERS: '100000',
+  GOTRUE_MFA_RATE_LIMIT_CHALLENGE_AND_VERIFY: '100000',
+};
+
+/**
  * Starts devstack with `args` after `start` and `env` on API port `port` (database `port + 1`, mail catcher `port + 2`);
  * resolves to `{ project, stateDir, stop }` once Auth answers. A new state directory and `--reset` unless `stateDir`
  * (kept across restarts) and `reset: false` are given.
@@ -29,7 +40,7 @@ export async function startOwnStack({ port, args = [], env = {}, stateDir = newS
     binary,
     ['--root', repo, '--port', String(port), '--db-port', String(port + 1), '--mail-port', String(port + 2), '--state-dir', stateDir, 'start',
       ...(reset ? ['--reset'] : []), '--dev-vars', join(stateDir, 'dev.vars'), ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...RAISED_LIMITS, ...env } },
   );
   let output = '';
   child.stdout.on('data', (d) => (output += d));

@@ -55,6 +55,7 @@ pub async fn invite(
         mail_token::issue_unchecked(&*tx, &ctx.settings, user_id, MailKind::Invite, &email).await?;
     mark_invited(&tx, user_id).await?;
     let user = users::load(&*tx, user_id).await?;
+    ctx.count_mail()?;
     tx.commit().await?;
     let redirect_to =
         redirect::redirect_target(&ctx.settings, query.redirect_to.as_deref(), &headers);

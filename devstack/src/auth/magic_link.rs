@@ -53,6 +53,7 @@ pub async fn otp(
     Query(query): Query<RedirectQuery>,
     body: Bytes,
 ) -> AuthResult<Response> {
+    ctx.rate_limit(|l| &l.otp)?;
     let params: OtpParams = parse_json(&body)?;
     if !params.email.is_empty() && !params.phone.is_empty() {
         return Err(AuthError::validation(
@@ -126,6 +127,7 @@ pub async fn otp(
         }
     };
     let mail = mail.in_flow(&*tx, user_id, challenge.as_ref()).await?;
+    ctx.count_mail()?;
     tx.commit().await?;
     mail.send(&ctx.project, &redirect_to);
     Ok(Json(json!({})).into_response())

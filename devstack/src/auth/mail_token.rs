@@ -141,14 +141,19 @@ pub async fn issue_unchecked(
 }
 
 /// GoTrue's `sendEmailChange`: a token for the new address and, with secure e-mail change, one
-/// for the current address too; the change waits in `email_change` until confirmed.
+/// for the current address too; the change waits in `email_change` until confirmed. With a
+/// `challenge`, one flow state for the change and both tokens `pkce_`-prefixed.
 pub async fn issue_email_change(
     db: &impl GenericClient,
     settings: &AuthSettings,
     user: &User,
     new_email: &str,
+    challenge: Option<&Challenge>,
 ) -> AuthResult<Vec<PendingMail>> {
     check_frequency(db, settings, user.id, TokenSlot::EmailChangeNew).await?;
+    if let Some(challenge) = challenge {
+        pkce::store_flow_state(db, user.id, FlowMethod::EmailChange, challenge).await?;
+    }
     db.execute(
         "UPDATE auth.users SET email_change = $2, email_change_confirm_status = 0,              email_change_token_current = '' WHERE id = $1",
         &[&user.id, &new_email],
@@ -164,7 +169,10 @@ pub async fn issue_email_change(
     }
     let mut mails = Vec::new();
     for (slot, to) in targets {
-        let token = MailedToken::generate(to, settings.mailer_otp_length);
+        let mut token = MailedToken::generate(to, settings.mailer_otp_length);
+        if challenge.is_some() {
+            token.hash = format!("{}{}", pkce::PREFIX, token.hash);
+        }
         store(db, user.id, slot, &token.hash).await?;
         mails.push(PendingMail {
             kind: MailKind::EmailChange,

@@ -216,6 +216,7 @@ pub async fn challenge(
     Path(factor_id): Path<String>,
 ) -> AuthResult<Response> {
     let (caller, _, _) = signed_in(&ctx, &headers).await?;
+    ctx.rate_limit(|l| &l.factor_challenge)?;
     let db = ctx.project.pools.admin.get().await?;
     let (factor_id, _, _) = own_factor(&**db, caller.user.id, &factor_id).await?;
     let id = Uuid::new_v4();
@@ -254,6 +255,7 @@ pub async fn verify(
     body: Bytes,
 ) -> AuthResult<Response> {
     let (caller, session_id, _) = signed_in(&ctx, &headers).await?;
+    ctx.rate_limit(|l| &l.factor_verify)?;
     let params: VerifyFactorParams = parse_json(&body)?;
     if params.code.is_empty() {
         return Err(AuthError::validation("Code needs to be non-empty"));

@@ -38,15 +38,16 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use crate::project::SharedProject;
+pub use rate_limit::RateLimits;
 pub use settings::AuthSettings;
 
-pub fn router() -> Router<SharedProject> {
-    let verify_limit = axum::middleware::from_fn_with_state(
-        rate_limit::Limiter::verify_from_env(),
-        rate_limit::limit,
-    );
+/// `/auth/v1` of a project with settings `auth`; its rate limits live as long as the router.
+pub fn router(auth: &AuthSettings) -> Router<SharedProject> {
+    let limiters = rate_limit::Limiters::new(&auth.rate_limits);
+    let verify_limit =
+        axum::middleware::from_fn_with_state(limiters.verify.clone(), rate_limit::limit);
     let token_limit = axum::middleware::from_fn_with_state(
-        rate_limit::Limiter::token_from_env(),
+        limiters.token.clone(),
         rate_limit::limit_token_grants,
     );
     Router::new()
@@ -90,6 +91,7 @@ pub fn router() -> Router<SharedProject> {
         .route("/health", get(health))
         .route("/.well-known/jwks.json", get(jwks))
         .fallback(unserved::no_route)
+        .layer(axum::Extension(limiters))
         .layer(axum::middleware::from_fn_with_state(
             request_timeout::from_env(),
             request_timeout::bound,

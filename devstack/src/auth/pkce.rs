@@ -1,5 +1,6 @@
 //! PKCE for the mailed flows, as Supabase Auth's pkce.go and `POST /token?grant_type=pkce`: a
-//! sign-up, magic link or recovery asked for with a `code_challenge` stores a flow state and
+//! sign-up (or its `/resend`), magic link, recovery or e-mail change (`PUT /user`, or its
+//! `/resend`) asked for with a `code_challenge` stores a flow state and
 //! mails a token prefixed `pkce_`; following the link redirects with `?code=<auth code>` instead
 //! of a session, and only the holder of the `code_verifier` exchanges that code for the session
 //! (within GoTrue's flow-state lifetime of 5 minutes, once).
@@ -91,6 +92,7 @@ pub enum FlowMethod {
     EmailSignup,
     MagicLink,
     Recovery,
+    EmailChange,
 }
 
 impl FlowMethod {
@@ -99,6 +101,7 @@ impl FlowMethod {
             Self::EmailSignup => "email/signup",
             Self::MagicLink => "magiclink",
             Self::Recovery => "recovery",
+            Self::EmailChange => "email_change",
         }
     }
 
@@ -107,18 +110,18 @@ impl FlowMethod {
             "email/signup" => Self::EmailSignup,
             "magiclink" => Self::MagicLink,
             "recovery" => Self::Recovery,
+            "email_change" => Self::EmailChange,
             _ => return None,
         })
     }
 
-    /// The method of a verified link of `type` (`signup`, `magiclink`, `recovery`).
+    /// The method of a verified link of `type` (`signup`, `magiclink`, `recovery`,
+    /// `email_change`).
     pub fn of_verification(kind: &str) -> Option<Self> {
-        match kind {
-            "signup" => Some(Self::EmailSignup),
-            "magiclink" => Some(Self::MagicLink),
-            "recovery" => Some(Self::Recovery),
-            _ => None,
-        }
+        Self::parse(match kind {
+            "signup" => "email/signup",
+            other => other,
+        })
     }
 
     fn sign_in_method(self) -> SignInMethod {
@@ -126,6 +129,7 @@ impl FlowMethod {
             Self::EmailSignup => SignInMethod::EmailSignup,
             Self::MagicLink => SignInMethod::MagicLink,
             Self::Recovery => SignInMethod::Recovery,
+            Self::EmailChange => SignInMethod::EmailChange,
         }
     }
 }

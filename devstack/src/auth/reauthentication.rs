@@ -44,6 +44,7 @@ pub async fn reauthenticate(ctx: AuthContext, headers: HeaderMap) -> AuthResult<
         &email,
     )
     .await?;
+    ctx.count_mail()?;
     tx.commit().await?;
     mail.send(&ctx.project, &ctx.settings.site_url);
     Ok(Json(json!({})).into_response())

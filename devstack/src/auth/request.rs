@@ -1,7 +1,10 @@
 //! What every `/auth/v1` handler needs from a request: the gateway's API-key check, the JSON
 //! body parsed with GoTrue's error, and the caller behind the bearer token.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
+
+use axum::extract::ConnectInfo;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -12,6 +15,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::error::{AuthError, AuthResult};
+use super::rate_limit::{Limiter, Limiters};
 use super::sessions;
 use super::settings::AuthSettings;
 use super::tokens::AccessTokenMinter;
@@ -27,9 +31,25 @@ const ADMIN_ROLES: [&str; 2] = ["service_role", "supabase_admin"];
 pub struct AuthContext {
     pub project: SharedProject,
     pub settings: Arc<AuthSettings>,
+    limiters: Limiters,
+    headers: HeaderMap,
+    peer: Option<SocketAddr>,
 }
 
 impl AuthContext {
+    /// Counts this request against one of the project's per-client `limit`s (chosen from
+    /// [`Limiters`]); over it, GoTrue's `429 over_request_rate_limit`.
+    pub fn rate_limit(&self, limit: impl FnOnce(&Limiters) -> &Limiter) -> AuthResult<()> {
+        limit(&self.limiters).check(&self.headers, self.peer)
+    }
+
+    /// Counts a mail about to be sent against the project's `email_sent` limit (GoTrue checks
+    /// it inside the transaction, so a refused mail leaves no token behind).
+    pub fn count_mail(&self) -> AuthResult<()> {
+        self.limiters
+            .check_email_sent(self.settings.mailer_autoconfirm)
+    }
+
     pub fn minter(&self) -> AccessTokenMinter<'_> {
         AccessTokenMinter {
             signer: &self.project.jwt,
@@ -63,9 +83,21 @@ impl FromRequestParts<SharedProject> for AuthContext {
             require_api_key(&parts.headers, project).map_err(GatewayRejection)?;
         }
         let settings = project.auth.clone();
+        let limiters = parts
+            .extensions
+            .get::<Limiters>()
+            .cloned()
+            .expect("the auth router adds its limiters");
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| *peer);
         Ok(Self {
             project: project.clone(),
             settings,
+            limiters,
+            headers: parts.headers.clone(),
+            peer,
         })
     }
 }

@@ -26,6 +26,8 @@ struct ResendParams {
     kind: String,
     email: String,
     phone: String,
+    #[serde(flatten)]
+    pkce: ChallengeParams,
 }
 
 fn nothing_to_say() -> Response {
@@ -38,6 +40,7 @@ pub async fn resend(
     Query(query): Query<RedirectQuery>,
     body: Bytes,
 ) -> AuthResult<Response> {
+    ctx.rate_limit(|l| &l.resend)?;
     let params: ResendParams = parse_json(&body)?;
     if !matches!(
         params.kind.as_str(),
@@ -47,6 +50,12 @@ pub async fn resend(
             "Missing one of these types: signup, email_change, sms, phone_change",
         ));
     }
+    // GoTrue checks the challenge of the e-mail types first.
+    let challenge = if matches!(params.kind.as_str(), "signup" | "email_change") {
+        params.pkce.validate()?
+    } else {
+        None
+    };
     if params.email.is_empty() && params.kind == "signup" {
         return Err(AuthError::validation(
             "Type provided requires an email address",
@@ -85,17 +94,29 @@ pub async fn resend(
         "signup" if !user.is_email_confirmed() => {
             vec![
                 mail_token::issue(&*tx, &ctx.settings, user.id, MailKind::Confirmation, &email)
+                    .await?
+                    .in_flow(&*tx, user.id, challenge.as_ref())
                     .await?,
             ]
         }
         "email_change" => match user.email_change.as_deref() {
             Some(new_email) => {
-                mail_token::issue_email_change(&*tx, &ctx.settings, &user, new_email).await?
+                mail_token::issue_email_change(
+                    &*tx,
+                    &ctx.settings,
+                    &user,
+                    new_email,
+                    challenge.as_ref(),
+                )
+                .await?
             }
             None => Vec::new(),
         },
         _ => Vec::new(),
     };
+    if !mails.is_empty() {
+        ctx.count_mail()?;
+    }
     tx.commit().await?;
     for mail in &mails {
         mail.send(&ctx.project, &redirect_to);
@@ -117,6 +138,7 @@ pub async fn recover(
     Query(query): Query<RedirectQuery>,
     body: Bytes,
 ) -> AuthResult<Response> {
+    ctx.rate_limit(|l| &l.recover)?;
     let params: RecoverParams = parse_json(&body)?;
     if params.email.is_empty() {
         return Err(AuthError::validation("Password recovery requires an email"));
@@ -132,6 +154,7 @@ pub async fn recover(
         .await?
         .in_flow(&*tx, user.id, challenge.as_ref())
         .await?;
+    ctx.count_mail()?;
     tx.commit().await?;
     let redirect_to =
         redirect::redirect_target(&ctx.settings, query.redirect_to.as_deref(), &headers);

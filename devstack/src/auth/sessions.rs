@@ -36,6 +36,7 @@ pub enum SignInMethod {
     EmailSignup,
     MagicLink,
     Recovery,
+    EmailChange,
 }
 
 impl SignInMethod {
@@ -48,6 +49,7 @@ impl SignInMethod {
             Self::EmailSignup => "email/signup",
             Self::MagicLink => "magiclink",
             Self::Recovery => "recovery",
+            Self::EmailChange => "email_change",
         }
     }
 }

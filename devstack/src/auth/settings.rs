@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use super::rate_limit::RateLimits;
+
 /// Auth behaviour for one devstack process.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthSettings {
@@ -40,6 +42,8 @@ pub struct AuthSettings {
     pub site_url: String,
     /// `GOTRUE_URI_ALLOW_LIST`: further `redirect_to` targets (comma-separated globs).
     pub uri_allow_list: Vec<String>,
+    /// `[auth.rate_limit]`: `devstack start --auth-rate-limit-*`.
+    pub rate_limits: RateLimits,
 }
 
 impl Default for AuthSettings {
@@ -58,15 +62,17 @@ impl Default for AuthSettings {
             secure_password_change: false,
             site_url: "http://127.0.0.1:3000".to_owned(),
             uri_allow_list: Vec::new(),
+            rate_limits: RateLimits::default(),
         }
     }
 }
 
 impl AuthSettings {
-    /// The settings of one project: its environment, with `--email-confirmations` and the
-    /// project's URL (the site URL unless `GOTRUE_SITE_URL` says otherwise).
-    pub fn for_project(email_confirmations: bool, api_url: &str) -> Self {
+    /// The settings of one project: its environment, with `--email-confirmations`, the rate
+    /// limits and the project's URL (the site URL unless `GOTRUE_SITE_URL` says otherwise).
+    pub fn for_project(email_confirmations: bool, rate_limits: RateLimits, api_url: &str) -> Self {
         let mut settings = Self::from_lookup(|name| std::env::var(name).ok());
+        settings.rate_limits = rate_limits;
         if email_confirmations {
             settings.mailer_autoconfirm = false;
         }
@@ -141,6 +147,7 @@ impl AuthSettings {
                         .collect()
                 })
                 .unwrap_or_default(),
+            rate_limits: defaults.rate_limits,
         }
     }
 }

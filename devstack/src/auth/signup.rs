@@ -54,6 +54,7 @@ pub async fn signup(
     if email.is_empty() && phone.is_empty() {
         return sign_up_anonymously(&ctx, &headers, user_metadata).await;
     }
+    ctx.rate_limit(|l| &l.signups)?;
 
     let password = params.password.unwrap_or_default();
     if password.is_empty() {
@@ -113,6 +114,7 @@ pub async fn signup(
             .in_flow(&*tx, user_id, challenge.as_ref())
             .await?;
         let user = users::load(&*tx, user_id).await?;
+        ctx.count_mail()?;
         tx.commit().await?;
         let redirect_to =
             redirect::redirect_target(&ctx.settings, query.redirect_to.as_deref(), &headers);
@@ -158,6 +160,7 @@ async fn repeated_signup(
     .in_flow(&*tx, existing.id, challenge.as_ref())
     .await?;
     let user = users::load(&*tx, existing.id).await?;
+    ctx.count_mail()?;
     tx.commit().await?;
     mail.send(&ctx.project, redirect_to);
     Ok(Json(user).into_response())
@@ -199,6 +202,7 @@ async fn sign_up_anonymously(
             "Anonymous sign-ins are disabled",
         ));
     }
+    ctx.rate_limit(|l| &l.anonymous_sign_ins)?;
     let user_id = Uuid::new_v4();
     let mut db = ctx.project.pools.admin.get().await?;
     let tx = db.transaction().await?;

@@ -14,6 +14,7 @@ use tokio_postgres::Transaction;
 use super::error::{AuthError, AuthResult};
 use super::mail_token;
 use super::password;
+use super::pkce::ChallengeParams;
 use super::reauthentication;
 use super::redirect::{self, RedirectQuery};
 use super::request::{AuthContext, Caller, authenticate_user, parse_json};
@@ -41,6 +42,9 @@ struct UserUpdateParams {
     phone: Option<String>,
     /// The code `GET /reauthenticate` mailed, when secure password change asks for it.
     nonce: Option<String>,
+    /// A PKCE challenge for the e-mail change: its links then end in `?code=`.
+    #[serde(flatten)]
+    pkce: ChallengeParams,
 }
 
 pub async fn update_user(
@@ -52,6 +56,7 @@ pub async fn update_user(
     let Caller {
         user, session_id, ..
     } = authenticate_user(&ctx, &headers).await?;
+    ctx.rate_limit(|l| &l.user)?;
     let params: UserUpdateParams = parse_json(&body)?;
     let new_email = match params.email.as_deref() {
         None | Some("") => None,
@@ -139,10 +144,22 @@ pub async fn update_user(
         } else {
             // Permanent users always confirm a new address (and, with secure e-mail change, the
             // current one too); it waits as `new_email` until then.
-            mails = mail_token::issue_email_change(&*tx, &ctx.settings, &user, email).await?;
+            // GoTrue reads the challenge only for the change (an unknown method fails there).
+            let challenge = params.pkce.validate()?;
+            mails = mail_token::issue_email_change(
+                &*tx,
+                &ctx.settings,
+                &user,
+                email,
+                challenge.as_ref(),
+            )
+            .await?;
         }
     }
     let updated = users::load(&*tx, user.id).await?;
+    if !mails.is_empty() {
+        ctx.count_mail()?;
+    }
     tx.commit().await?;
     let redirect_to =
         redirect::redirect_target(&ctx.settings, query.redirect_to.as_deref(), &headers);

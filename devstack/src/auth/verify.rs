@@ -334,10 +334,11 @@ async fn verify_code(
     let mut db = ctx.project.pools.admin.get().await?;
     let tx = db.transaction().await?;
     let candidate = if kind == "email_change" {
+        // GoTrue's FindUserForEmailChange: a PKCE change stores its tokens `pkce_`-prefixed.
         load_candidate(
             &tx,
-            "((lower(email) = lower($1) AND email_change_token_current = $2) \
-              OR (lower(email_change) = lower($1) AND email_change_token_new = $2))",
+            "((lower(email) = lower($1) AND email_change_token_current IN ($2::text, 'pkce_' || $2::text)) \
+              OR (lower(email_change) = lower($1) AND email_change_token_new IN ($2::text, 'pkce_' || $2::text)))",
             &[&email, &hash],
         )
         .await?

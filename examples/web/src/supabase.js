@@ -9,8 +9,10 @@ const config = await fetch('/app-config.json', { headers: { accept: 'application
 export const SUPABASE_URL = config.supabase_url ?? location.origin;
 export const ANON_KEY = config.anon_key ?? config.publishable_key;
 
+// PKCE, as Supabase's current guidance has browser and server apps sign in: a mailed link only
+// works in the browser that asked for it (its code verifier is in this origin's storage).
 export const supabase = createClient(SUPABASE_URL, ANON_KEY, {
-  auth: { persistSession: true, autoRefreshToken: true, detectSessionInUrl: false },
+  auth: { flowType: 'pkce', persistSession: true, autoRefreshToken: true, detectSessionInUrl: false },
 });
 
 /** The current session, or null. */
