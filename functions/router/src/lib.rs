@@ -3,51 +3,100 @@
 //! Each function is also deployable as a Worker of its own (its crate's `standalone` feature).
 #![forbid(unsafe_code)]
 
+use std::future::Future;
+use std::pin::Pin;
+
 use edge_http::{ApiError, Cors};
-use edge_worker::{Answer, IncomingRequest};
+use edge_worker::{Answer, FunctionSpec, IncomingRequest};
 use worker::{Context, Env, event, web_sys};
+
+/// A function the all-in-one Worker serves: its spec (name, methods, CORS) and its entry.
+pub struct Function {
+    pub spec: &'static FunctionSpec,
+    handle: fn(
+        IncomingRequest,
+        Env,
+        Context,
+    ) -> LocalBoxFuture<'static, worker::Result<web_sys::Response>>,
+}
+
+/// A function's or a job's future (the runtime is single-threaded: not `Send`).
+type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// Every function, once: the router serves these, `openapi_tests` checks `docs/openapi.json`
+/// describes exactly these.
+pub const FUNCTIONS: [Function; 6] = [
+    served!(save_connection),
+    served!(tenant_proxy),
+    served!(process_webhook),
+    served!(create_invitation),
+    served!(accept_invitation),
+    served!(guest_signup),
+];
+
+/// A function crate's entry in [`FUNCTIONS`]: its `SPEC` and its `handle`.
+macro_rules! served {
+    ($function:ident) => {
+        Function {
+            spec: &$function::SPEC,
+            handle: |req, env, ctx| Box::pin($function::handle(req, env, ctx)),
+        }
+    };
+}
+use served;
 
 /// The runtime's request is taken as it comes (see [`IncomingRequest`]) and read once, here,
 /// for every function.
 #[event(fetch)]
 async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
     let req = IncomingRequest::new(req);
-    match function_name(req.path()) {
-        Some(name) if name == save_connection::SPEC.name => {
-            save_connection::handle(req, env, ctx).await
-        }
-        Some(name) if name == tenant_proxy::SPEC.name => tenant_proxy::handle(req, env, ctx).await,
-        Some(name) if name == create_invitation::SPEC.name => {
-            create_invitation::handle(req, env, ctx).await
-        }
-        Some(name) if name == accept_invitation::SPEC.name => {
-            accept_invitation::handle(req, env, ctx).await
-        }
-        Some(name) if name == process_webhook::SPEC.name => {
-            process_webhook::handle(req, env, ctx).await
-        }
-        Some(name) if name == guest_signup::SPEC.name => guest_signup::handle(req, env, ctx).await,
-        _ => not_found(req.path()),
+    let served = function_name(req.path())
+        .and_then(|name| FUNCTIONS.iter().find(|function| function.spec.name == name));
+    match served {
+        Some(function) => (function.handle)(req, env, ctx).await,
+        None => not_found(req.path()),
     }
 }
 
-/// The cron that only retries invitation e-mails (`wrangler.toml`'s `[triggers]`).
-const EMAIL_RETRY_CRON: &str = "*/5 * * * *";
+/// A job a cron trigger runs.
+type Job = for<'a> fn(&'a Env) -> LocalBoxFuture<'a, ()>;
 
-/// The cron triggers of `wrangler.toml`: process-webhook's task lease expiry alone on the
-/// every-minute one; invitation e-mail retries on every other; the retention jobs of
-/// guest-signup and process-webhook on the hourly one.
+fn email_retry(env: &Env) -> LocalBoxFuture<'_, ()> {
+    Box::pin(create_invitation::scheduled_email_retry(env))
+}
+
+fn guest_retention(env: &Env) -> LocalBoxFuture<'_, ()> {
+    Box::pin(guest_signup::scheduled_retention(env))
+}
+
+fn webhook_retention(env: &Env) -> LocalBoxFuture<'_, ()> {
+    Box::pin(process_webhook::scheduled_retention(env))
+}
+
+fn lease_expiry(env: &Env) -> LocalBoxFuture<'_, ()> {
+    Box::pin(process_webhook::scheduled_lease_expiry(env))
+}
+
+/// Each cron trigger and its jobs, in order: `wrangler.toml`'s `[triggers] crons` are exactly
+/// these (checked by a unit test). Task lease expiry runs alone on the every-minute trigger.
+const SCHEDULES: [(&str, &[Job]); 3] = [
+    (
+        "23 * * * *",
+        &[email_retry, guest_retention, webhook_retention],
+    ),
+    ("*/5 * * * *", &[email_retry]),
+    (process_webhook::LEASE_EXPIRY_CRON, &[lease_expiry]),
+];
+
 #[event(scheduled)]
 async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
     let cron = event.cron();
-    if cron == process_webhook::LEASE_EXPIRY_CRON {
-        process_webhook::scheduled_lease_expiry(&env).await;
+    let Some((_, jobs)) = SCHEDULES.iter().find(|(schedule, _)| *schedule == cron) else {
+        worker::console_error!("no jobs for the cron trigger {cron}");
         return;
-    }
-    create_invitation::scheduled_email_retry(&env).await;
-    if cron != EMAIL_RETRY_CRON {
-        guest_signup::scheduled_retention(&env).await;
-        process_webhook::scheduled_retention(&env).await;
+    };
+    for job in *jobs {
+        job(&env).await;
     }
 }
 
@@ -68,4 +117,37 @@ fn not_found(path: &str) -> worker::Result<web_sys::Response> {
     let mut answer = Answer::error(&error);
     answer.set_headers(Cors::new(&["GET", "POST"]).headers());
     answer.into_response()
+}
+
+#[cfg(test)]
+mod openapi_tests;
+
+#[cfg(test)]
+mod tests {
+    use super::SCHEDULES;
+
+    /// `wrangler.toml`'s top-level `crons = [...]` (under `[triggers]`), read as written.
+    fn configured_crons() -> Vec<String> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../wrangler.toml");
+        let text = std::fs::read_to_string(path).expect("wrangler.toml is readable");
+        let triggers = text
+            .split("\n[triggers]\n")
+            .nth(1)
+            .expect("wrangler.toml has [triggers]");
+        let line = triggers
+            .lines()
+            .find(|line| line.starts_with("crons = ["))
+            .expect("[triggers] has crons");
+        line.split('"')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn every_configured_cron_has_its_jobs_and_no_schedule_is_unconfigured() {
+        let scheduled: Vec<&str> = SCHEDULES.iter().map(|(cron, _)| *cron).collect();
+        assert_eq!(configured_crons(), scheduled);
+    }
 }
