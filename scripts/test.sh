@@ -43,17 +43,18 @@ if [ "${E2E_ONLY:-}" != 1 ]; then
   cargo fmt --all -- --check
   phase "cargo clippy"
   cargo clippy --quiet --workspace --all-targets -- -D warnings
+fi
+
+# One native build for the unit tests and the e2e suite's binaries (devstack, inference-worker,
+# the send-webhook example the browser tests run): `cargo test --workspace` resolves features
+# for the whole workspace with its dev-dependencies, so a `cargo build -p devstack` of its own
+# would build many dependencies a second time with other features (docs/testing.md).
+phase "native build (workspace, all targets)"
+cargo build --quiet --workspace --all-targets
+if [ "${E2E_ONLY:-}" != 1 ]; then
   phase "unit tests (cargo test)"
   cargo test --quiet --workspace
 fi
-
-phase "native build: devstack"
-cargo build --quiet -p devstack
-phase "native build: send-webhook, inference-worker"
-# The developer webhook sender the browser tests run (built here, not inside a timed test).
-cargo build --quiet -p process-webhook --example send-webhook
-# The reference inference backend the pipeline tests run.
-cargo build --quiet -p inference-worker
 phase "wasm release build (functions/router)"
 bash scripts/build-functions.sh router
 phase "web app bundle"
