@@ -11,6 +11,12 @@ E2E_STATE="${E2E_STATE:-${TMPDIR:-/tmp}/devstack-e2e-$(printf '%s' "$REPO" | sha
 # The stack listens on E2E_PORT_BASE + 21 (API), +22 (database), +23 (mail catcher), +29 (functions), +31 (tenant);
 # tests that start stacks of their own use +39/+40 and +121/+122/+131.
 export E2E_PORT_BASE="${E2E_PORT_BASE:-54400}"
+# Intervals the tests would otherwise sleep through, short on the test stacks: Auth's refresh
+# token reuse interval (10 s by default; tests/auth.test.mjs waits it out) and, for the
+# functions, the least time between two JWKS fetches (30 s by default; tests/signing-keys.test.mjs
+# waits for a rotation to reach them). Stacks that tests start themselves inherit both.
+export GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL="${GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL:-2}"
+JWKS_MIN_REFETCH_SECS="${JWKS_MIN_REFETCH_SECS:-1}"
 read -r -a E2E_TESTS <<<"${E2E_TESTS:-$(echo tests/*.test.mjs)}"
 
 # Every phase's wall time is printed at the end, also when a phase fails (docs/testing.md).
@@ -61,7 +67,7 @@ phase "web app bundle"
 build_web_app
 
 phase "start the test stack"
-start_function_stack "$E2E_STATE" "$E2E_PORT_BASE"
+start_function_stack "$E2E_STATE" "$E2E_PORT_BASE" "JWKS_MIN_REFETCH_SECS=\"$JWKS_MIN_REFETCH_SECS\""
 
 phase "e2e on the default stack (ES256): ${#E2E_TESTS[@]} files"
 e2e "${E2E_TESTS[@]}"
@@ -76,7 +82,8 @@ done
 if [ "${#LEGACY_SELECTED[@]}" -gt 0 ]; then
   phase "start the --legacy-jwt stack"
   stop_process "${FUNCTIONS_PID:-}" "${DEVSTACK_PID:-}"
-  DEVSTACK_START_ARGS=--legacy-jwt start_function_stack "$E2E_STATE-legacy" "$((E2E_PORT_BASE + 50))"
+  DEVSTACK_START_ARGS=--legacy-jwt start_function_stack "$E2E_STATE-legacy" "$((E2E_PORT_BASE + 50))" \
+    "JWKS_MIN_REFETCH_SECS=\"$JWKS_MIN_REFETCH_SECS\""
   phase "e2e on the --legacy-jwt stack: ${LEGACY_SELECTED[*]}"
   E2E_FILE_TAG=legacy e2e "${LEGACY_SELECTED[@]}"
 fi
