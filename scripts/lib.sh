@@ -8,6 +8,40 @@ export PATH="$REPO/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
+# Phase timing for scripts/test.sh: `phase NAME` ends the phase under way and starts NAME;
+# `print_phases` (run on exit, also after a failure) ends the last one and prints each phase's
+# wall time, the file scripts/test.sh's e2e reporter wrote per test file ($PHASE_FILE_TIMES),
+# and the total. docs/testing.md says how to read it.
+PHASE_NAMES=()
+PHASE_SECONDS=()
+PHASE_NAME=""
+PHASE_START=0
+RUN_START="$(date +%s.%N)"
+phase() {
+  local now
+  now="$(date +%s.%N)"
+  if [ -n "$PHASE_NAME" ]; then
+    PHASE_NAMES+=("$PHASE_NAME")
+    PHASE_SECONDS+=("$(awk -v a="$PHASE_START" -v b="$now" 'BEGIN { printf "%.1f", b - a }')")
+  fi
+  PHASE_NAME="${1:-}"
+  PHASE_START="$now"
+  [ -z "$PHASE_NAME" ] || log "$PHASE_NAME"
+}
+print_phases() {
+  local status="$1" failed="$PHASE_NAME" i
+  phase ""
+  {
+    printf '\n==> time per phase (seconds, wall clock)%s\n' "$([ "$status" = 0 ] || printf ' - FAILED in: %s' "${failed:-?}")"
+    for i in "${!PHASE_NAMES[@]}"; do printf '%8s  %s\n' "${PHASE_SECONDS[$i]}" "${PHASE_NAMES[$i]}"; done
+    if [ -n "${PHASE_FILE_TIMES:-}" ] && [ -s "$PHASE_FILE_TIMES" ]; then
+      printf '    e2e files, slowest first (a file with stacks of its own includes their start-up):\n'
+      sort -t$'\t' -k1,1nr "$PHASE_FILE_TIMES" | awk -F'\t' '{ printf "%10.1f  %s%s\n", $1, $3, $2 == "FAIL" ? " FAILED" : "" }'
+    fi
+    awk -v a="$RUN_START" -v b="$(date +%s.%N)" 'BEGIN { printf "%8.1f  total\n", b - a }'
+  } >&2
+}
+
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
 }
@@ -141,6 +175,15 @@ ensure_worker_secrets() {
   grep -q '^MAIL_FROM=' "$file" || printf 'MAIL_FROM="Invitations <invitations@devstack.example>"\n' >>"$file"
 }
 
+# The exit trap of a script that starts a stack: stops it, then runs $ON_EXIT with the exit
+# status (scripts/test.sh: its phase table).
+on_exit() {
+  local status=$?
+  trap - EXIT INT TERM
+  stop_process "${FUNCTIONS_PID:-}" "${DEVSTACK_PID:-}"
+  [ -z "${ON_EXIT:-}" ] || "$ON_EXIT" "$status"
+}
+
 # Starts `wrangler dev` (the all-in-one Worker) in the background on $1 with secrets from $3
 # (`/__scheduled?cron=…` on that port runs the cron handler);
 # waits until a function answers. Sets FUNCTIONS_PID. Its log goes to $4.
@@ -187,7 +230,7 @@ start_function_stack() {
   log "starting a stack in $state (ports $((base + 21)) and up)"
   mkdir -p "$state"
   rm -f "$state/dev.vars"
-  trap 'stop_process "${FUNCTIONS_PID:-}" "${DEVSTACK_PID:-}"' EXIT INT TERM
+  trap on_exit EXIT INT TERM
   # Every test file signs up, signs in and verifies from 127.0.0.1 against this one stack: Auth's
   # per-client limits are raised here, as the CLI's `[auth.rate_limit]` lets you, so the files do
   # not drain one bucket (as GoTrue's own test setups do); tests/accounts-rate-limits*.test.mjs

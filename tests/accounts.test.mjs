@@ -229,7 +229,9 @@ test('a JWKS endpoint that never answers costs one bounded wait: 503 auth_keys_u
   const devVars = process.env.DEVSTACK_DEV_VARS;
   assert.ok(devVars, 'scripts/test.sh sets DEVSTACK_DEV_VARS');
   const vars = `${devVars}.silent-auth`;
-  writeFileSync(vars, readFileSync(devVars, 'utf8').replace(/^SUPABASE_URL=.*$/m, `SUPABASE_URL="http://127.0.0.1:${silentPort}"`));
+  // At the default JWKS refetch interval (30 s): the test stack's short one is dropped.
+  writeFileSync(vars, readFileSync(devVars, 'utf8').replace(/^SUPABASE_URL=.*$/m, `SUPABASE_URL="http://127.0.0.1:${silentPort}"`)
+    .replace(/^JWKS_MIN_REFETCH_SECS=.*\n/m, ''));
   const functions = await startFunctions({
     port: Number(new URL(stack.url).port) + 14,
     inspectorPort: Number(new URL(stack.url).port) + 15,

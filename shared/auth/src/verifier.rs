@@ -92,6 +92,12 @@ impl VerifierConfig {
         };
         self
     }
+
+    /// Fetch attempts at least `min_refetch_secs` apart, the set's refresh age unchanged.
+    pub fn with_jwks_min_refetch_secs(mut self, min_refetch_secs: u32) -> Self {
+        self.refresh.min_refetch_secs = i64::from(min_refetch_secs);
+        self
+    }
 }
 
 /// A verified caller, and whether the JWKS is due a refresh in the background

@@ -8,7 +8,7 @@ use edge_auth::{Caller, FetchError, JwksFetcher, TokenVerifier, VerifierConfig, 
 use edge_http::ApiError;
 use worker::Request;
 
-use crate::config::SupabaseConfig;
+use crate::config::{SupabaseConfig, optional_setting};
 use crate::respond::internal_error;
 use crate::serve::RequestContext;
 use crate::timed_fetch::{fetch_within, within};
@@ -47,7 +47,7 @@ pub async fn authenticate(ctx: &RequestContext) -> Result<Authenticated, ApiErro
 /// key the isolate holds is used at once; when its set is due a refresh, the refresh runs after
 /// the answer, so only a `kid` the isolate has never seen waits for the JWKS.
 pub async fn verify_access_token(ctx: &RequestContext, token: &str) -> Result<Caller, ApiError> {
-    let verifier = verifier_for(&ctx.config)?;
+    let verifier = verifier_for(ctx)?;
     let fetcher = jwks_fetcher(&ctx.config);
     let now = crate::now();
     let verified = verifier.verify_holding_keys(token, now, &fetcher).await?;
@@ -67,7 +67,14 @@ fn jwks_fetcher(config: &SupabaseConfig) -> impl JwksFetcher + 'static {
     }
 }
 
-fn verifier_for(config: &SupabaseConfig) -> Result<Rc<TokenVerifier>, ApiError> {
+/// `JWKS_MIN_REFETCH_SECS`: the least time between two JWKS fetches of an isolate, 30 s unless
+/// set. The test stack sets it short, so a key rotation reaches the functions without a wait.
+fn jwks_min_refetch_secs(ctx: &RequestContext) -> Option<u32> {
+    optional_setting(&ctx.env, "JWKS_MIN_REFETCH_SECS").and_then(|v| v.trim().parse().ok())
+}
+
+fn verifier_for(ctx: &RequestContext) -> Result<Rc<TokenVerifier>, ApiError> {
+    let config = &ctx.config;
     let fingerprint = format!(
         "{}\n{}",
         config.url,
@@ -84,6 +91,10 @@ fn verifier_for(config: &SupabaseConfig) -> Result<Rc<TokenVerifier>, ApiError> 
             None => VerifierConfig::jwks_only(),
         }
         .with_issuer(format!("{}/auth/v1", config.url));
+        let verifier_config = match jwks_min_refetch_secs(ctx) {
+            Some(secs) => verifier_config.with_jwks_min_refetch_secs(secs),
+            None => verifier_config,
+        };
         let verifier = Rc::new(
             TokenVerifier::new(verifier_config)
                 .map_err(|e| internal_error("configuring token verification", e))?,
