@@ -8,6 +8,7 @@ mod conditions;
 mod error;
 mod executor;
 mod handlers;
+mod junctions;
 mod preferences;
 mod query_params;
 mod query_parser;

@@ -1,20 +1,26 @@
 //! Which foreign key an embedded resource (`select=*,author(*)`) follows, PostgREST's way:
-//! by target table name, foreign key constraint name or column, narrowed by a `!hint`.
+//! by target table name, foreign key constraint name or column, narrowed by a `!hint`, or
+//! through a junction table (see `junctions`).
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::ast::Embed;
 use super::error::ApiError;
+use super::junctions::{Junction, many_to_many};
 use super::schema_cache::{ForeignKey, SchemaCache, Table};
 
 pub struct Relationship<'a> {
     pub target: &'a Table,
-    /// (parent column, target column) pairs that join the two.
+    /// (parent column, target column) pairs that join the two; through a junction,
+    /// (parent column, junction column) pairs.
     pub join: Vec<(String, String)>,
     /// The embed is one object (many-to-one, one-to-one) rather than an array.
     pub to_one: bool,
-    fk: &'a ForeignKey,
+    /// Many-to-many: the junction table and how it joins the target.
+    pub junction: Option<Junction<'a>>,
+    /// The key followed (through a junction: the junction's key to the parent).
+    pub(super) fk: &'a ForeignKey,
 }
 
 pub fn resolve<'a>(
@@ -58,6 +64,7 @@ pub fn resolve<'a>(
                 target,
                 join: pairs(&fk.columns, &fk.foreign_columns),
                 to_one: true,
+                junction: None,
                 fk,
             });
         }
@@ -72,10 +79,12 @@ pub fn resolve<'a>(
                 target,
                 join: pairs(&fk.foreign_columns, &fk.columns),
                 to_one: is_unique(target, &fk.columns),
+                junction: None,
                 fk,
             });
         }
     }
+    found.extend(many_to_many(cache, parent, embed));
     match found.len() {
         1 => Ok(found.pop().expect("one")),
         0 => Err(ApiError::new(
@@ -101,7 +110,10 @@ pub fn resolve<'a>(
             let details: Vec<Value> = found.iter().map(|r| describe(parent, r)).collect();
             let hints: Vec<String> = found
                 .iter()
-                .map(|r| format!("'{}!{}'", r.target.name, r.fk.name))
+                .map(|r| {
+                    let via = r.junction.as_ref().map_or(&r.fk.name, |j| &j.table.name);
+                    format!("'{}!{via}'", r.target.name)
+                })
                 .collect();
             Err(ApiError::new(
                 StatusCode::MULTIPLE_CHOICES,
@@ -129,6 +141,7 @@ fn self_relationship<'a>(table: &'a Table, fk: &'a ForeignKey, children: bool) -
             target: table,
             join: pairs(&fk.foreign_columns, &fk.columns),
             to_one: is_unique(table, &fk.columns),
+            junction: None,
             fk,
         }
     } else {
@@ -136,6 +149,7 @@ fn self_relationship<'a>(table: &'a Table, fk: &'a ForeignKey, children: bool) -
             target: table,
             join: pairs(&fk.columns, &fk.foreign_columns),
             to_one: true,
+            junction: None,
             fk,
         }
     }
@@ -148,7 +162,7 @@ fn is_unique(table: &Table, columns: &[String]) -> bool {
         .any(|k| k.len() == columns.len() && k.iter().all(|c| columns.contains(c)))
 }
 
-fn pairs(parent_columns: &[String], target_columns: &[String]) -> Vec<(String, String)> {
+pub(super) fn pairs(parent_columns: &[String], target_columns: &[String]) -> Vec<(String, String)> {
     parent_columns
         .iter()
         .cloned()
@@ -159,6 +173,9 @@ fn pairs(parent_columns: &[String], target_columns: &[String]) -> Vec<(String, S
 /// One candidate of PGRST201's details, as PostgREST words it: the constraint, then the
 /// parent's columns and the target's, in the order they join.
 fn describe(parent: &Table, r: &Relationship) -> Value {
+    if let Some(junction) = &r.junction {
+        return junction.describe(parent, r);
+    }
     let parent_holds_key = r.fk.table == parent.name && r.fk.schema == parent.schema;
     let parent_columns: Vec<&str> = r.join.iter().map(|(p, _)| p.as_str()).collect();
     let cardinality = match (r.to_one, parent_holds_key) {

@@ -210,21 +210,33 @@ impl<'a> SelectBuilder<'a> {
         path: &EmbedPath,
     ) -> Result<(String, String), ApiError> {
         self.embedded.insert(path.clone());
-        let from = format!(
+        let mut from = format!(
             "{} AS {alias}",
             qualified(&rel.target.schema, &rel.target.name)
         );
-        let mut conditions: Vec<String> = rel
-            .join
-            .iter()
-            .map(|(parent_col, target_col)| {
-                format!(
-                    "{alias}.{} = {parent_reference}.{}",
-                    ident(target_col),
-                    ident(parent_col)
-                )
-            })
-            .collect();
+        // Through a junction, PostgREST joins it to the target and matches it to the parent.
+        let joined = match &rel.junction {
+            Some(junction) => {
+                self.next_alias += 1;
+                let junction_alias = ident(&format!("{}_{}", junction.table.name, self.next_alias));
+                from.push_str(&format!(
+                    " INNER JOIN {} AS {junction_alias} ON {}",
+                    qualified(&junction.table.schema, &junction.table.name),
+                    equalities(&alias_pairs(
+                        &junction_alias,
+                        alias,
+                        &junction.target_join()
+                    ))
+                ));
+                junction_alias
+            }
+            None => alias.to_owned(),
+        };
+        let mut conditions = vec![equalities(&alias_pairs(
+            parent_reference,
+            &joined,
+            &rel.join,
+        ))];
         conditions.push(self.conditions(Some(rel.target), alias, items, path)?);
         Ok((from, conditions.join(" AND ")))
     }
@@ -252,6 +264,27 @@ impl<'a> SelectBuilder<'a> {
         }
         Ok(())
     }
+}
+
+/// `left.a = right.b AND …` for (a, b) column pairs, each side already an alias.
+fn alias_pairs(left: &str, right: &str, pairs: &[(String, String)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(l, r)| {
+            (
+                format!("{left}.{}", ident(l)),
+                format!("{right}.{}", ident(r)),
+            )
+        })
+        .collect()
+}
+
+fn equalities(sides: &[(String, String)]) -> String {
+    sides
+        .iter()
+        .map(|(l, r)| format!("{r} = {l}"))
+        .collect::<Vec<_>>()
+        .join(" AND ")
 }
 
 /// Two embeds under one name at one level: PostgREST names both subqueries
