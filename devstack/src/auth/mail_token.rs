@@ -81,7 +81,7 @@ impl PendingMail {
             return Ok(self);
         };
         pkce::store_flow_state(db, user_id, method, challenge).await?;
-        self.token.hash = format!("{}{}", pkce::PREFIX, self.token.hash);
+        self.token.hash = pkce::in_flow(&self.token.hash);
         store(
             db,
             user_id,
@@ -171,7 +171,7 @@ pub async fn issue_email_change(
     for (slot, to) in targets {
         let mut token = MailedToken::generate(to, settings.mailer_otp_length);
         if challenge.is_some() {
-            token.hash = format!("{}{}", pkce::PREFIX, token.hash);
+            token.hash = pkce::in_flow(&token.hash);
         }
         store(db, user.id, slot, &token.hash).await?;
         mails.push(PendingMail {

@@ -24,6 +24,11 @@ use super::sessions::{self, SignInMethod};
 
 /// The prefix of a mailed token that belongs to a PKCE flow.
 pub const PREFIX: &str = "pkce_";
+
+/// A token hash as stored and linked for a PKCE flow (GoTrue's `addFlowPrefixToToken`).
+pub fn in_flow(hash: &str) -> String {
+    format!("{PREFIX}{hash}")
+}
 /// GoTrue's `FlowStateExpiryDuration` (its default and minimum).
 const FLOW_STATE_LIFETIME: Duration = Duration::from_secs(300);
 

@@ -38,39 +38,46 @@ const PRUNE_AT: usize = 10_000;
 /// GoTrue's default `GOTRUE_MFA_RATE_LIMIT_CHALLENGE_AND_VERIFY` (per minute).
 const MFA_DEFAULT: f64 = 15.0;
 
+/// The CLI's local defaults of `[auth.rate_limit]`, for the flags and for [`RateLimits::default`].
+const EMAIL_SENT_DEFAULT: u32 = 360_000;
+const SIGN_IN_SIGN_UPS_DEFAULT: u32 = 30;
+const TOKEN_REFRESH_DEFAULT: u32 = 150;
+const TOKEN_VERIFICATIONS_DEFAULT: u32 = 30;
+const ANONYMOUS_USERS_DEFAULT: u32 = 30;
+
 /// `[auth.rate_limit]` of the Supabase CLI's config, as `devstack start` flags (each also read
 /// from the GoTrue variable the CLI sets from it).
 #[derive(clap::Args, Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimits {
     /// Mails Auth sends an hour while e-mail confirmations are on, for the whole project (the
     /// CLI's `email_sent`; it passes 360000 while its mail catcher takes the mail).
-    #[arg(long, env = "GOTRUE_RATE_LIMIT_EMAIL_SENT", default_value_t = 360_000)]
+    #[arg(long, env = "GOTRUE_RATE_LIMIT_EMAIL_SENT", default_value_t = EMAIL_SENT_DEFAULT)]
     pub auth_rate_limit_email_sent: u32,
     /// E-mail sign-ups, `/otp`, `/recover`, `/resend` and `PUT /user` per 5 minutes per client
     /// (bursts of 30; the CLI's `sign_in_sign_ups`).
-    #[arg(long, env = "GOTRUE_RATE_LIMIT_OTP", default_value_t = 30)]
+    #[arg(long, env = "GOTRUE_RATE_LIMIT_OTP", default_value_t = SIGN_IN_SIGN_UPS_DEFAULT)]
     pub auth_rate_limit_sign_in_sign_ups: u32,
     /// Password, refresh-token and PKCE grants per 5 minutes per client (bursts of 30; the
     /// CLI's `token_refresh`).
-    #[arg(long, env = "GOTRUE_RATE_LIMIT_TOKEN_REFRESH", default_value_t = 150)]
+    #[arg(long, env = "GOTRUE_RATE_LIMIT_TOKEN_REFRESH", default_value_t = TOKEN_REFRESH_DEFAULT)]
     pub auth_rate_limit_token_refresh: u32,
     /// `/verify` requests per 5 minutes per client (bursts of 30; the CLI's
     /// `token_verifications`).
-    #[arg(long, env = "GOTRUE_RATE_LIMIT_VERIFY", default_value_t = 30)]
+    #[arg(long, env = "GOTRUE_RATE_LIMIT_VERIFY", default_value_t = TOKEN_VERIFICATIONS_DEFAULT)]
     pub auth_rate_limit_token_verifications: u32,
     /// Anonymous sign-ins an hour per client (the CLI's `anonymous_users`).
-    #[arg(long, env = "GOTRUE_RATE_LIMIT_ANONYMOUS_USERS", default_value_t = 30)]
+    #[arg(long, env = "GOTRUE_RATE_LIMIT_ANONYMOUS_USERS", default_value_t = ANONYMOUS_USERS_DEFAULT)]
     pub auth_rate_limit_anonymous_users: u32,
 }
 
 impl Default for RateLimits {
     fn default() -> Self {
         Self {
-            auth_rate_limit_email_sent: 360_000,
-            auth_rate_limit_sign_in_sign_ups: 30,
-            auth_rate_limit_token_refresh: 150,
-            auth_rate_limit_token_verifications: 30,
-            auth_rate_limit_anonymous_users: 30,
+            auth_rate_limit_email_sent: EMAIL_SENT_DEFAULT,
+            auth_rate_limit_sign_in_sign_ups: SIGN_IN_SIGN_UPS_DEFAULT,
+            auth_rate_limit_token_refresh: TOKEN_REFRESH_DEFAULT,
+            auth_rate_limit_token_verifications: TOKEN_VERIFICATIONS_DEFAULT,
+            auth_rate_limit_anonymous_users: ANONYMOUS_USERS_DEFAULT,
         }
     }
 }

@@ -337,9 +337,9 @@ async fn verify_code(
         // GoTrue's FindUserForEmailChange: a PKCE change stores its tokens `pkce_`-prefixed.
         load_candidate(
             &tx,
-            "((lower(email) = lower($1) AND email_change_token_current IN ($2::text, 'pkce_' || $2::text)) \
-              OR (lower(email_change) = lower($1) AND email_change_token_new IN ($2::text, 'pkce_' || $2::text)))",
-            &[&email, &hash],
+            "((lower(email) = lower($1) AND email_change_token_current IN ($2, $3)) \
+              OR (lower(email_change) = lower($1) AND email_change_token_new IN ($2, $3)))",
+            &[&email, &hash, &pkce::in_flow(&hash)],
         )
         .await?
     } else {

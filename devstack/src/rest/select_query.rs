@@ -222,21 +222,13 @@ impl<'a> SelectBuilder<'a> {
                 from.push_str(&format!(
                     " INNER JOIN {} AS {junction_alias} ON {}",
                     qualified(&junction.table.schema, &junction.table.name),
-                    equalities(&alias_pairs(
-                        &junction_alias,
-                        alias,
-                        &junction.target_join()
-                    ))
+                    equalities(&junction_alias, alias, &junction.target_join())
                 ));
                 junction_alias
             }
             None => alias.to_owned(),
         };
-        let mut conditions = vec![equalities(&alias_pairs(
-            parent_reference,
-            &joined,
-            &rel.join,
-        ))];
+        let mut conditions = vec![equalities(parent_reference, &joined, &rel.join)];
         conditions.push(self.conditions(Some(rel.target), alias, items, path)?);
         Ok((from, conditions.join(" AND ")))
     }
@@ -266,23 +258,11 @@ impl<'a> SelectBuilder<'a> {
     }
 }
 
-/// `left.a = right.b AND …` for (a, b) column pairs, each side already an alias.
-fn alias_pairs(left: &str, right: &str, pairs: &[(String, String)]) -> Vec<(String, String)> {
+/// `right.b = left.a AND …` for the (a, b) column pairs, `left` and `right` already aliases.
+fn equalities(left: &str, right: &str, pairs: &[(String, String)]) -> String {
     pairs
         .iter()
-        .map(|(l, r)| {
-            (
-                format!("{left}.{}", ident(l)),
-                format!("{right}.{}", ident(r)),
-            )
-        })
-        .collect()
-}
-
-fn equalities(sides: &[(String, String)]) -> String {
-    sides
-        .iter()
-        .map(|(l, r)| format!("{r} = {l}"))
+        .map(|(l, r)| format!("{right}.{} = {left}.{}", ident(r), ident(l)))
         .collect::<Vec<_>>()
         .join(" AND ")
 }

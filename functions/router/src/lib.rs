@@ -23,17 +23,6 @@ pub struct Function {
 /// A function's or a job's future (the runtime is single-threaded: not `Send`).
 type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
-/// Every function, once: the router serves these, `openapi_tests` checks `docs/openapi.json`
-/// describes exactly these.
-pub const FUNCTIONS: [Function; 6] = [
-    served!(save_connection),
-    served!(tenant_proxy),
-    served!(process_webhook),
-    served!(create_invitation),
-    served!(accept_invitation),
-    served!(guest_signup),
-];
-
 /// A function crate's entry in [`FUNCTIONS`]: its `SPEC` and its `handle`.
 macro_rules! served {
     ($function:ident) => {
@@ -43,7 +32,17 @@ macro_rules! served {
         }
     };
 }
-use served;
+
+/// Every function, once: the router serves these, `openapi_tests` checks `docs/openapi.json`
+/// describes exactly these.
+pub static FUNCTIONS: [Function; 6] = [
+    served!(save_connection),
+    served!(tenant_proxy),
+    served!(process_webhook),
+    served!(create_invitation),
+    served!(accept_invitation),
+    served!(guest_signup),
+];
 
 /// The runtime's request is taken as it comes (see [`IncomingRequest`]) and read once, here,
 /// for every function.
@@ -79,7 +78,7 @@ fn lease_expiry(env: &Env) -> LocalBoxFuture<'_, ()> {
 
 /// Each cron trigger and its jobs, in order: `wrangler.toml`'s `[triggers] crons` are exactly
 /// these (checked by a unit test). Task lease expiry runs alone on the every-minute trigger.
-const SCHEDULES: [(&str, &[Job]); 3] = [
+static SCHEDULES: [(&str, &[Job]); 3] = [
     (
         "23 * * * *",
         &[email_retry, guest_retention, webhook_retention],
