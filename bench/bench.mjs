@@ -17,7 +17,7 @@ import { latencyTable, measureLatency } from './lib/latency.mjs';
 
 const repo = new URL('..', import.meta.url).pathname;
 const env = process.env;
-const base = Number(env.BENCH_PORT_BASE ?? 56400);
+const base = Number(env.BENCH_PORT_BASE ?? 26400);
 const state = env.BENCH_STATE;
 const seconds = Number(env.BENCH_SECONDS ?? 8);
 const connections = Number(env.BENCH_CONNECTIONS ?? 8);

@@ -7,7 +7,7 @@
 # Settings (environment):
 #   BENCH_SECONDS=8        seconds per measured row
 #   BENCH_CONNECTIONS=8    concurrent connections per row
-#   BENCH_PORT_BASE=56400  ports: stack base+21/22, tenant base+31, Workers base+40…67, latency base+68…70
+#   BENCH_PORT_BASE=26400  ports: stack base+21/22, tenant base+31, Workers base+40…67, latency base+68…70
 #   BENCH_PIN=1            pin workerd to CPU 0 and wrk to CPU 1 (taskset), 0 to let them float
 #   BENCH_SECTIONS="latency flows functions proxy peer ops sizes startup"   what to run
 #   BENCH_LATENCY_REQUESTS=30  requests per flow and delay in the latency section
@@ -16,7 +16,7 @@
 #   BENCH_DEVSTACK_BIN=path  another devstack binary (e.g. a debug build) instead of building a release one
 source "$(dirname "$0")/lib.sh"
 
-BENCH_PORT_BASE="${BENCH_PORT_BASE:-56400}"
+BENCH_PORT_BASE="${BENCH_PORT_BASE:-26400}"
 BENCH_STATE="${BENCH_STATE:-${TMPDIR:-/tmp}/bench-$(printf '%s' "$REPO" | sha256sum | cut -c1-12)}"
 FUNCTIONS=(save-connection tenant-proxy process-webhook create-invitation accept-invitation guest-signup)
 

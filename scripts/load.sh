@@ -24,11 +24,11 @@
 #   FREEZE_SECONDS=15    how long every Postgres process stays frozen (SIGSTOP) in the freeze run
 #   LOAD_RATE_PIPELINE=10 tasks filed per second in the pipeline run (200 in all)
 #   LOAD_TESTS="tests/load/a.test.mjs ..."   a selection (default: every tests/load/*.test.mjs)
-#   LOAD_PORT_BASE=57400, LOAD_STATE=/tmp/devstack-load-<hash>   ports and state of the stack
+#   LOAD_PORT_BASE=27400, LOAD_STATE=/tmp/devstack-load-<hash>   ports and state of the stack
 source "$(dirname "$0")/lib.sh"
 
 LOAD_STATE="${LOAD_STATE:-${TMPDIR:-/tmp}/devstack-load-$(printf '%s' "$REPO" | sha256sum | cut -c1-12)}"
-LOAD_PORT_BASE="${LOAD_PORT_BASE:-57400}"
+LOAD_PORT_BASE="${LOAD_PORT_BASE:-27400}"
 LOAD_PORT=$((LOAD_PORT_BASE + 21))
 LOAD_DB_PORT=$((LOAD_PORT_BASE + 22))
 LOAD_FUNCTIONS_PORT=$((LOAD_PORT_BASE + 29))

@@ -6,11 +6,14 @@ source "$(dirname "$0")/lib.sh"
 
 E2E_STATE="${E2E_STATE:-${TMPDIR:-/tmp}/devstack-e2e-$(printf '%s' "$REPO" | sha256sum | cut -c1-12)}"
 # Ports and the test selection can be overridden, so that two checkouts can test at once:
-#   E2E_PORT_BASE=55400 E2E_TESTS=tests/connections.test.mjs E2E_ONLY=1 scripts/test.sh
+#   E2E_PORT_BASE=25400 E2E_TESTS=tests/connections.test.mjs E2E_ONLY=1 scripts/test.sh
 # E2E_ONLY=1 skips fmt, clippy and the unit tests.
 # The stack listens on E2E_PORT_BASE + 21 (API), +22 (database), +23 (mail catcher), +29 (functions), +31 (tenant);
 # tests that start stacks of their own use +39/+40 and +121/+122/+131.
-export E2E_PORT_BASE="${E2E_PORT_BASE:-54400}"
+# The default base sits below Linux's ephemeral range (32768-60999 here): a port in that range can
+# be held, at the moment a stack starts, by any outgoing connection of the run (a pooled
+# Postgres or keep-alive HTTP connection), and wrangler dev then fails with "Address already in use".
+export E2E_PORT_BASE="${E2E_PORT_BASE:-24400}"
 # Intervals the tests would otherwise sleep through, short on the test stacks: Auth's refresh
 # token reuse interval (10 s by default; tests/auth.test.mjs waits it out) and, for the
 # functions, the least time between two JWKS fetches (30 s by default; tests/signing-keys.test.mjs

@@ -11,7 +11,7 @@ import { authRequest, clientWithSession, followLink } from './support/auth-mail.
 import { ownStackForFile } from './support/own-stack.mjs';
 import { execFileSync } from 'node:child_process';
 
-const BASE = Number(process.env.E2E_PORT_BASE ?? 54400);
+const BASE = Number(process.env.E2E_PORT_BASE ?? 24400);
 const own = ownStackForFile({
   port: BASE + 141,
   args: ['--email-confirmations'],

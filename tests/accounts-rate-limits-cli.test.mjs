@@ -13,7 +13,7 @@ import { createClient } from '@supabase/supabase-js';
 import { uniqueEmail } from './support/stack.mjs';
 import { ownStackForFile } from './support/own-stack.mjs';
 
-const BASE = Number(process.env.E2E_PORT_BASE ?? 54400);
+const BASE = Number(process.env.E2E_PORT_BASE ?? 24400);
 const BURST = 30;
 const CLIENT_HEADER = 'x-test-client';
 const MAIL_BUDGET = 3;

@@ -13,7 +13,7 @@ import { mailedCode } from './support/mail.mjs';
 import { authRequest } from './support/auth-mail.mjs';
 import { ownStackForFile } from './support/own-stack.mjs';
 
-const BASE = Number(process.env.E2E_PORT_BASE ?? 54400);
+const BASE = Number(process.env.E2E_PORT_BASE ?? 24400);
 const BURST = 30;
 const own = ownStackForFile({
   port: BASE + 151,

@@ -256,7 +256,7 @@ test('key rotation: a new active key still opens old connections, re-saving move
   const rotatedVars = `${devVars}.rotated`;
   writeFileSync(rotatedVars, vars.replace(/^ENCRYPTION_KEY_RING=.*$/gm, `ENCRYPTION_KEY_RING="${newRing}"`));
   Object.assign(rotated, await startFunctions({
-    // Ports beside the stack's own (54439/54440 under scripts/test.sh's default base).
+    // Ports beside the stack's own (24439/24440 under scripts/test.sh's default base).
     port: Number(new URL(stack.url).port) + 18,
     inspectorPort: Number(new URL(stack.url).port) + 19,
     envFile: rotatedVars,

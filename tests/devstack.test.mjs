@@ -13,7 +13,7 @@ const binary = join(repo, 'target/debug/devstack');
 const stateDir = mkdtempSync(join(tmpdir(), 'devstack-lifecycle-'));
 chmodSync(stateDir, 0o755); // Postgres runs as its own user and must reach its data dir
 // Ports from the test stack's base (scripts/test.sh's E2E_PORT_BASE), so two checkouts can test at once.
-const BASE = Number(process.env.E2E_PORT_BASE ?? 54400);
+const BASE = Number(process.env.E2E_PORT_BASE ?? 24400);
 const PORT = BASE + 121;
 const DB_PORT = BASE + 122;
 const MAIL_PORT = BASE + 123;

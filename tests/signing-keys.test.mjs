@@ -147,7 +147,7 @@ test('a token signed by a key the project does not have is refused at /rest/v1, 
 
 // --- rotation, on a stack of its own -------------------------------------------------------
 
-const BASE = Number(process.env.E2E_PORT_BASE ?? 54400);
+const BASE = Number(process.env.E2E_PORT_BASE ?? 24400);
 const PORT = BASE + 121;
 const DB_PORT = BASE + 122;
 const MAIL_PORT = BASE + 123;

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { serviceClient, sql } from './support/stack.mjs';
 import { newStateDir, startOwnStack } from './support/own-stack.mjs';
 
-const BASE = Number(process.env.E2E_PORT_BASE ?? 54400);
+const BASE = Number(process.env.E2E_PORT_BASE ?? 24400);
 const PORT = BASE + 135;
 
 /** The object files under the state directory (every project's). */
