@@ -14,7 +14,7 @@ import { functionUrl, report } from './support/load.mjs';
 const tenant = tenantProject('tenant');
 const timeoutMs = Number(process.env.TENANT_TIMEOUT_MS ?? 15000);
 const idleTimeoutMs = Number(process.env.TENANT_IDLE_TIMEOUT_MS ?? 10000);
-const fakePort = Number(process.env.LOAD_FAKE_TENANT_PORT ?? 57440);
+const fakePort = Number(process.env.LOAD_FAKE_TENANT_PORT ?? 27440);
 const closedPort = fakePort + 1; // nothing listens there
 const BIG = 4 * 1024 * 1024;
 
