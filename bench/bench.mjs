@@ -93,7 +93,8 @@ const baselineDir = env.BENCH_BASELINE ? join(repo, env.BENCH_BASELINE) : null;
 const baselineFlows = baselineDir ? FLOWS.filter((name) => selected(name) && existsSync(join(baselineDir, name, 'index_bg.wasm'))) : [];
 // …and of bench/rust-worker, when the folder has one: a third contender in the peer section.
 const baselineBenchWorker = baselineDir && existsSync(join(baselineDir, 'bench-worker', 'index.js'));
-// BENCH_BUILDS="save-connection=build/x,…": serve other builds of some functions (comparisons).
+// BENCH_BUILDS="save-connection=build/x,…": serve other builds of some functions (comparisons),
+// in the functions section and as the flows' Rust contenders.
 const buildDirs = Object.fromEntries(
   (env.BENCH_BUILDS ?? '').split(',').filter(Boolean).map((pair) => pair.split('=')).map(([name, dir]) => [name.trim(), join(repo, dir.trim())]),
 );
@@ -113,7 +114,7 @@ const serveFlow = (key, modules, bindings) => {
   port[key] = base + 53 + flowWorkers.length;
   flowWorkers.push({ name: key.replace('@', '-'), port: port[key], modules, bindings });
 };
-for (const name of FLOWS) serveFlow(`${name}@es256`, builtModules(join(repo, 'build', name)), functionBindings);
+for (const name of FLOWS) serveFlow(`${name}@es256`, builtModules(buildDirs[name] ?? join(repo, 'build', name)), functionBindings);
 serveFlow('flows-js@es256', flowsJsModules, functionBindings);
 serveFlow('flows-js@hs256', flowsJsModules, legacyBindings);
 // The runtime floor (bench/peer-js/floor.mjs): the peer's subrequests and answers, none of its

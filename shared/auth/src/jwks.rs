@@ -20,6 +20,9 @@ const MIN_RSA_BITS: usize = 2048;
 #[derive(Debug, Clone)]
 pub(crate) enum VerifyingKey {
     Es256(Es256Key),
+    /// A key the flow's driver holds (see [`KeyBackend::Driven`]).
+    #[cfg(feature = "driven")]
+    DrivenEs256(es256::driven::Es256Key),
     #[cfg(feature = "rsa")]
     Rs256(Arc<rsa::RsaPublicKey>),
 }
@@ -28,10 +31,23 @@ impl VerifyingKey {
     pub(crate) fn algorithm(&self) -> JwtAlgorithm {
         match self {
             Self::Es256(_) => JwtAlgorithm::Es256,
+            #[cfg(feature = "driven")]
+            Self::DrivenEs256(_) => JwtAlgorithm::Es256,
             #[cfg(feature = "rsa")]
             Self::Rs256(_) => JwtAlgorithm::Rs256,
         }
     }
+}
+
+/// Who holds a JWKS's ES256 keys and checks their signatures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum KeyBackend {
+    /// This crate: p256, or the runtime's WebCrypto awaited from Rust (`webcrypto`).
+    #[default]
+    Builtin,
+    /// The driver of a sans-IO flow, through edge-step's needs (`driven` feature).
+    #[cfg(feature = "driven")]
+    Driven,
 }
 
 /// The JWKS document could not be used at all.
@@ -63,10 +79,15 @@ impl JwkSet {
     /// backend that means importing them into WebCrypto, which is asynchronous; it happens
     /// once per fetched set, not per token).
     pub async fn from_json(json: &str) -> Result<Self, JwksError> {
+        Self::from_json_for(json, KeyBackend::Builtin).await
+    }
+
+    /// [`JwkSet::from_json`], the ES256 keys prepared for `backend`.
+    pub async fn from_json_for(json: &str, backend: KeyBackend) -> Result<Self, JwksError> {
         let raw: RawKeySet = serde_json::from_str(json).map_err(|_| JwksError::NotAKeySet)?;
         let mut keys = HashMap::with_capacity(raw.keys.len());
         for entry in &raw.keys {
-            if let Some((kid, key)) = parse_entry(entry).await {
+            if let Some((kid, key)) = parse_entry(entry, backend).await {
                 keys.insert(kid, key);
             }
         }
@@ -93,7 +114,7 @@ impl JwkSet {
     }
 }
 
-async fn parse_entry(entry: &Value) -> Option<(String, VerifyingKey)> {
+async fn parse_entry(entry: &Value, backend: KeyBackend) -> Option<(String, VerifyingKey)> {
     let kid = entry.get("kid")?.as_str()?.to_owned();
     if entry
         .get("use")
@@ -107,7 +128,11 @@ async fn parse_entry(entry: &Value) -> Option<(String, VerifyingKey)> {
     };
     let jwk: JsonWebKey<'static> = serde_json::from_value(entry.clone()).ok()?;
     let key = match &jwk {
-        JsonWebKey::EllipticCurve { .. } => VerifyingKey::Es256(es256::import_key(&jwk).await?),
+        JsonWebKey::EllipticCurve { .. } => match backend {
+            KeyBackend::Builtin => VerifyingKey::Es256(es256::import_key(&jwk).await?),
+            #[cfg(feature = "driven")]
+            KeyBackend::Driven => VerifyingKey::DrivenEs256(es256::driven::import_key(&jwk).await?),
+        },
         #[cfg(feature = "rsa")]
         JsonWebKey::Rsa { .. } => {
             use rsa::traits::PublicKeyParts;

@@ -5,7 +5,7 @@ use std::sync::{Mutex, PoisonError};
 
 use thiserror::Error;
 
-use crate::jwks::{JwkSet, VerifyingKey};
+use crate::jwks::{JwkSet, KeyBackend, VerifyingKey};
 use crate::{AuthError, UnixTime};
 
 /// Fetching the JWKS failed; the message is for logs only.
@@ -73,6 +73,7 @@ impl CacheState {
 #[derive(Debug)]
 pub(crate) struct JwksCache {
     policy: RefreshPolicy,
+    backend: KeyBackend,
     state: Mutex<CacheState>,
     /// Held for the whole of a JWKS fetch, so requests that need a key nobody has yet wait for
     /// the fetch under way instead of being refused by the refetch interval it started (a cold
@@ -93,9 +94,10 @@ enum Lookup {
 }
 
 impl JwksCache {
-    pub(crate) fn new(policy: RefreshPolicy) -> Self {
+    pub(crate) fn new(policy: RefreshPolicy, backend: KeyBackend) -> Self {
         Self {
             policy,
+            backend,
             state: Mutex::new(CacheState::default()),
             fetching: futures_util::lock::Mutex::new(()),
         }
@@ -132,7 +134,7 @@ impl JwksCache {
         // The state's lock is not held across the fetch, only `fetching`; `last_attempt` was
         // already set, so the requests that waited are throttled, not fetching again.
         let fetched = match fetcher.fetch_jwks().await {
-            Ok(body) => JwkSet::from_json(&body).await.ok(),
+            Ok(body) => JwkSet::from_json_for(&body, self.backend).await.ok(),
             Err(_) => None,
         };
         let mut state = self.lock();
@@ -178,7 +180,7 @@ impl JwksCache {
             return;
         };
         let fetched = match fetcher.fetch_jwks().await {
-            Ok(body) => JwkSet::from_json(&body).await.ok(),
+            Ok(body) => JwkSet::from_json_for(&body, self.backend).await.ok(),
             Err(_) => None,
         };
         if let Some(keys) = fetched {

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::caller::{AuthAssurance, Caller};
 use crate::claims::SupabaseClaims;
 use crate::es256;
-use crate::jwks::VerifyingKey;
+use crate::jwks::{KeyBackend, VerifyingKey};
 use crate::jwks_cache::{JwksCache, JwksFetcher, RefreshPolicy};
 use crate::token::ParsedToken;
 use crate::{AuthError, ConfigError, JwtAlgorithm, UnixTime};
@@ -27,6 +27,7 @@ pub struct VerifierConfig {
     leeway_secs: i64,
     algorithms: Vec<JwtAlgorithm>,
     refresh: RefreshPolicy,
+    keys: KeyBackend,
 }
 
 impl VerifierConfig {
@@ -55,6 +56,7 @@ impl VerifierConfig {
                 max_age_secs: 600,
                 min_refetch_secs: 30,
             },
+            keys: KeyBackend::Builtin,
         }
     }
 
@@ -90,6 +92,14 @@ impl VerifierConfig {
             max_age_secs: i64::from(max_age_secs),
             min_refetch_secs: i64::from(min_refetch_secs),
         };
+        self
+    }
+
+    /// ES256 keys held and signatures checked by the driver of a sans-IO flow (edge-step's
+    /// `ImportEs256`/`VerifyEs256` needs): only for a verifier inside an edge-step `Machine`.
+    #[cfg(feature = "driven")]
+    pub fn with_driven_es256(mut self) -> Self {
+        self.keys = KeyBackend::Driven;
         self
     }
 
@@ -143,7 +153,7 @@ impl TokenVerifier {
         if config.algorithms.is_empty() {
             return Err(ConfigError::NoAlgorithm);
         }
-        let jwks = JwksCache::new(config.refresh);
+        let jwks = JwksCache::new(config.refresh, config.keys);
         Ok(Self { config, jwks })
     }
 
@@ -296,6 +306,10 @@ async fn validate_with_jwk(
 ) -> Result<Claims<SupabaseClaims>, AuthError> {
     match (alg, key) {
         (JwtAlgorithm::Es256, VerifyingKey::Es256(key)) => es256::verify(key, token).await,
+        #[cfg(feature = "driven")]
+        (JwtAlgorithm::Es256, VerifyingKey::DrivenEs256(key)) => {
+            es256::driven::verify(key, token).await
+        }
         #[cfg(feature = "rsa")]
         (JwtAlgorithm::Rs256, VerifyingKey::Rs256(key)) => claims_of(
             jwt_compact::alg::Rsa::rs256()

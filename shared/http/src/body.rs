@@ -17,6 +17,11 @@ impl BodyLimit {
         Self(max_bytes)
     }
 
+    /// The limit in bytes (for a driver that reads the body itself, edge-step's `Need::Body`).
+    pub const fn bytes(self) -> usize {
+        self.0
+    }
+
     /// Checks the `Content-Length` header value (`None` when absent: fine, the real length is
     /// counted while reading).
     pub fn check_declared(self, content_length: Option<&str>) -> Result<(), ApiError> {

@@ -2,6 +2,9 @@
 //!
 //! * Native builds, the unit tests and the fuzz targets: p256 through jwt-compact
 //!   ([`rustcrypto`]).
+//! * Beside either, with the `driven` feature and a verifier configured for it
+//!   (`VerifierConfig::with_driven_es256`): the driver of a sans-IO flow (edge-step) imports
+//!   the key and checks the signature ([`driven`]; the JavaScript driver calls WebCrypto).
 //! * wasm32 with the `webcrypto` feature (edge-worker turns it on for the Workers): the
 //!   runtime's WebCrypto, `crypto.subtle.verify({name: "ECDSA", hash: "SHA-256"}, …)`
 //!   ([`webcrypto`]). p256 compiled to wasm took ~1.3 ms per token inside workerd, WebCrypto
@@ -14,6 +17,16 @@
 //! signature verified. The vectors in `verifier_tests.rs` (native) and
 //! `tests/es256-vectors.test.mjs` (the Workers in workerd) check that.
 
+#[cfg(any(webcrypto, feature = "driven"))]
+use jwt_compact::Claims;
+
+#[cfg(any(webcrypto, feature = "driven"))]
+use crate::{
+    AuthError, claims::SupabaseClaims, token::ParsedToken, verifier::map_validation_error,
+};
+
+#[cfg(feature = "driven")]
+pub(crate) mod driven;
 #[cfg(not(webcrypto))]
 mod rustcrypto;
 #[cfg(webcrypto)]
@@ -25,7 +38,7 @@ pub(crate) use rustcrypto::{Es256Key, import_key, verify};
 pub(crate) use webcrypto::{Es256Key, import_key, verify};
 
 /// The order n of the P-256 group, big-endian.
-#[cfg(any(test, webcrypto))]
+#[cfg(any(test, webcrypto, feature = "driven"))]
 pub(crate) const ORDER: [u8; 32] = [
     0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
     0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
@@ -33,10 +46,27 @@ pub(crate) const ORDER: [u8; 32] = [
 
 /// Whether `signature` is a JWS ES256 signature at all: 64 bytes `r ‖ s`, big-endian, each in
 /// `1..n` — what p256's `Signature::try_from` accepts (a DER-encoded signature is not one).
-#[cfg(any(test, webcrypto))]
+#[cfg(any(test, webcrypto, feature = "driven"))]
 pub(crate) fn is_well_formed_signature(signature: &[u8]) -> bool {
     let in_range = |scalar: &[u8]| scalar.iter().any(|&b| b != 0) && scalar < ORDER.as_slice();
     signature.len() == 64 && in_range(&signature[..32]) && in_range(&signature[32..])
+}
+
+/// A token's signature and claims, with jwt-compact's verdicts before the signature check (see
+/// above): what a backend whose check happens outside Rust's crypto verifies next.
+#[cfg(any(webcrypto, feature = "driven"))]
+pub(crate) fn signature_and_claims<'t>(
+    token: &'t ParsedToken<'_>,
+) -> Result<(&'t [u8], Claims<SupabaseClaims>), AuthError> {
+    let signature = token.untrusted().signature_bytes();
+    if !is_well_formed_signature(signature) {
+        return Err(AuthError::BadSignature);
+    }
+    let claims = token
+        .untrusted()
+        .deserialize_claims_unchecked()
+        .map_err(map_validation_error)?;
+    Ok((signature, claims))
 }
 
 #[cfg(test)]

@@ -8,11 +8,10 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, EcKeyImportParams, EcdsaParams, SubtleCrypto};
 
-use super::is_well_formed_signature;
+use super::signature_and_claims;
 use crate::AuthError;
 use crate::claims::SupabaseClaims;
 use crate::token::ParsedToken;
-use crate::verifier::map_validation_error;
 
 /// Bytes of one P-256 coordinate.
 const COORDINATE_LEN: usize = 32;
@@ -69,14 +68,7 @@ pub(crate) async fn verify(
     key: &Es256Key,
     token: &ParsedToken<'_>,
 ) -> Result<Claims<SupabaseClaims>, AuthError> {
-    let signature = token.untrusted().signature_bytes();
-    if !is_well_formed_signature(signature) {
-        return Err(AuthError::BadSignature);
-    }
-    let claims = token
-        .untrusted()
-        .deserialize_claims_unchecked()
-        .map_err(map_validation_error)?;
+    let (signature, claims) = signature_and_claims(token)?;
     let check = SUBTLE.with(|subtle| {
         let subtle = subtle.as_ref()?;
         ECDSA_SHA256.with(|algorithm| {
