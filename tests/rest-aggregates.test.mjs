@@ -144,4 +144,11 @@ test('aggregates off (the shared stack, PostgREST\'s default): 400 PGRST123 at a
   // The columns themselves still read.
   const plain = await shared.from('agg_invoices').select('status').eq('id', 1);
   assert.deepEqual(plain.data, [{ status: 'paid' }]);
+  // `count` without parentheses is no aggregate to PostgREST but a column, which Postgres reads
+  // as `count(t)` (attribute notation): PostgREST's backwards-compatible count, on either way.
+  const legacy = await sharedRest('/agg_projects?select=name,agg_invoices(count)&order=id');
+  assert.equal(legacy.status, 200);
+  assert.deepEqual(legacy.json.map((p) => p.agg_invoices), [[{ count: 2 }], [{ count: 2 }], [{ count: 1 }], [{ count: 0 }]]);
+  const total = await sharedRest('/agg_invoices?select=count');
+  assert.deepEqual(total.json, [{ count: 5 }]);
 });
