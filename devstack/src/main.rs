@@ -176,6 +176,10 @@ struct StartArgs {
     /// project does (the CLI's `[auth.email] enable_confirmations = true`).
     #[arg(long)]
     email_confirmations: bool,
+    /// Serve aggregates in `select` (`count()`, `amount.sum()` …), as PostgREST with
+    /// `db-aggregates-enabled = true`; without it they are `400 PGRST123`, PostgREST's default.
+    #[arg(long)]
+    db_aggregates_enabled: bool,
     #[command(flatten)]
     rate_limits: auth::RateLimits,
 }
@@ -464,7 +468,7 @@ async fn serve(
         for m in applied {
             tracing::info!(project = %spec.name, "applied migration {m}");
         }
-        let rest = rest::RestState::load(&pools).await?;
+        let rest = rest::RestState::load(&pools, args.db_aggregates_enabled).await?;
         let project = Arc::new(Project {
             jwt: config.jwt_keys()?,
             config: config.clone(),

@@ -46,11 +46,13 @@ pub enum JsonKey {
 pub enum SelectItem {
     /// `*`: every column.
     Star,
-    /// `alias:field::cast`
+    /// `alias:field::cast`, or with an aggregate `alias:field::cast.sum()::cast`; `count()`
+    /// alone is the field `*` counted.
     Column {
         field: Field,
         alias: Option<String>,
         cast: Option<String>,
+        aggregate: Option<Aggregate>,
     },
     /// `alias:relation!hint!inner(items)`
     Embed(Embed),
@@ -65,7 +67,40 @@ pub struct Embed {
     pub hint: Option<String>,
     /// `!inner`: drop parent rows that have no match.
     pub inner: bool,
+    /// `...relation(items)`: the items lifted into the parent object (to-one only).
+    pub spread: bool,
     pub items: Vec<SelectItem>,
+}
+
+/// An aggregate applied to a selected column (`amount.sum()::text`), PostgREST's
+/// `db-aggregates-enabled`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Aggregate {
+    pub function: AggregateFunction,
+    /// The cast of the aggregate's result (`.sum()::text`).
+    pub cast: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggregateFunction {
+    Count,
+    Sum,
+    Avg,
+    Max,
+    Min,
+}
+
+impl AggregateFunction {
+    /// The SQL function, and the name Postgres gives an unaliased result column.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Count => "count",
+            Self::Sum => "sum",
+            Self::Avg => "avg",
+            Self::Max => "max",
+            Self::Min => "min",
+        }
+    }
 }
 
 impl Embed {

@@ -34,6 +34,8 @@ struct Prepared {
     /// The schema was picked by a profile header, so the response names it.
     profile_negotiated: bool,
     body: Bytes,
+    /// PostgREST's `db-aggregates-enabled`.
+    aggregates_enabled: bool,
 }
 
 async fn prepare(
@@ -87,6 +89,7 @@ async fn prepare(
         prefs,
         profile_negotiated,
         body,
+        aggregates_enabled: project.rest.aggregates_enabled,
     })
 }
 
@@ -241,7 +244,7 @@ pub async fn rpc(
         }
         req.scope.function_settings = chosen.hoisted_settings.clone();
         let range = row_range(&headers, params.limit(&[]), params.offset(&[]))?;
-        let mut builder = SelectBuilder::new(&cache, &params, req.media);
+        let mut builder = SelectBuilder::new(&cache, &params, req.media, req.aggregates_enabled);
         let with_count = req.prefs.count.is_some();
         let sql = rpc::call(
             &cache,
@@ -363,7 +366,7 @@ async fn read_table(
         count,
         Some(CountPreference::Planned | CountPreference::Estimated)
     );
-    let mut builder = SelectBuilder::new(cache, params, req.media);
+    let mut builder = SelectBuilder::new(cache, params, req.media, req.aggregates_enabled);
     let (sql, explain) = table_statements::read(&mut builder, table, params, range, exact, !head)?;
     let singular = req.media.is_single();
     let result = executor::run_estimated(
@@ -480,7 +483,7 @@ async fn insert(
         upsert,
     };
     let returning = returning_for(&req.prefs);
-    let mut builder = SelectBuilder::new(cache, params, req.media);
+    let mut builder = SelectBuilder::new(cache, params, req.media, req.aggregates_enabled);
     let sql = table_statements::insert(&mut builder, table, params, &spec, returning)?;
     let singular = req.media.is_single() && returning == Returning::Rows;
     let result = executor::run(&project.pools, &req.scope, &sql, &[rows_json], |r| {
@@ -572,7 +575,7 @@ async fn put(
         upsert: Some((table.primary_key.clone(), Resolution::MergeDuplicates)),
     };
     let returning = returning_for(&req.prefs);
-    let mut builder = SelectBuilder::new(cache, params, req.media);
+    let mut builder = SelectBuilder::new(cache, params, req.media, req.aggregates_enabled);
     let sql = table_statements::insert(&mut builder, table, params, &spec, returning)?;
     let result = executor::run(&project.pools, &req.scope, &sql, &[rows_json], |_| Ok(())).await?;
     let mut reply = Reply::new(if returning == Returning::Rows {
@@ -659,7 +662,7 @@ async fn update(
         .unwrap_or("{}")
         .to_owned();
     let returning = returning_for(&req.prefs);
-    let mut builder = SelectBuilder::new(cache, params, req.media);
+    let mut builder = SelectBuilder::new(cache, params, req.media, req.aggregates_enabled);
     let sql = table_statements::update(&mut builder, table, params, &columns, returning)?;
     let singular = req.media.is_single() && returning == Returning::Rows;
     let params_sql = if columns.is_empty() {
@@ -683,7 +686,7 @@ async fn delete(
     req: &Prepared,
 ) -> Result<Reply, ApiError> {
     let returning = returning_for(&req.prefs);
-    let mut builder = SelectBuilder::new(cache, params, req.media);
+    let mut builder = SelectBuilder::new(cache, params, req.media, req.aggregates_enabled);
     let sql = table_statements::delete(&mut builder, table, params, returning)?;
     let singular = req.media.is_single() && returning == Returning::Rows;
     let result = executor::run(&project.pools, &req.scope, &sql, &[], |r| {

@@ -35,14 +35,18 @@ use schema_cache::SchemaCache;
 /// What `/rest/v1` keeps between requests: the schema cache, swapped whole on reload.
 pub struct RestState {
     cache: RwLock<Arc<SchemaCache>>,
+    /// PostgREST's `db-aggregates-enabled` (off by default, as on Supabase): `count()`,
+    /// `sum()` … in `select`.
+    aggregates_enabled: bool,
 }
 
 impl RestState {
-    pub async fn load(pools: &Pools) -> anyhow::Result<Self> {
+    pub async fn load(pools: &Pools, aggregates_enabled: bool) -> anyhow::Result<Self> {
         let client = pools.admin.get().await?;
         let cache = SchemaCache::load(&**client).await?;
         Ok(Self {
             cache: RwLock::new(Arc::new(cache)),
+            aggregates_enabled,
         })
     }
 

@@ -3,8 +3,8 @@
 //! `"failed to parse filter (eqx.1)" (line 1, column 1)`.
 
 use super::ast::{
-    CompareOp, Embed, Field, Filter, FtsOp, IsValue, JsonKey, JsonStep, LogicTree, Operation,
-    OrderTerm, Quantifier, SelectItem,
+    Aggregate, AggregateFunction, CompareOp, Embed, Field, Filter, FtsOp, IsValue, JsonKey,
+    JsonStep, LogicTree, Operation, OrderTerm, Quantifier, SelectItem,
 };
 
 /// A query-string parameter PostgREST could not parse (PGRST100).
@@ -234,8 +234,14 @@ fn select_item(cur: &mut Cursor) -> Result<SelectItem, SyntaxError> {
     if cur.eat("*") {
         return Ok(SelectItem::Star);
     }
-    if cur.rest_starts_with("...") {
-        return Err(cur.error("field name (* or [a..z0..9_$]); spread embedding is not supported"));
+    if cur.eat("...") {
+        // `...relation!hint!inner(items)`: no alias, no JSON path (PostgREST's grammar).
+        let relation = cur.name()?;
+        cur.skip_spaces();
+        if cur.peek() != Some('!') && cur.peek() != Some('(') {
+            return Err(cur.error("\"(\""));
+        }
+        return embed_rest(cur, relation, None, true);
     }
     let first = cur.field()?;
     // `alias:` (but not `::cast`)
@@ -249,40 +255,102 @@ fn select_item(cur: &mut Cursor) -> Result<SelectItem, SyntaxError> {
         (None, first)
     };
     cur.skip_spaces();
+    if field.name == "count" && field.json_path.is_empty() && cur.peek() == Some('(') {
+        // `count()` counts rows; `count` names no relation (PostgREST's grammar).
+        cur.expect("()")?;
+        return Ok(SelectItem::Column {
+            field: Field {
+                name: "*".to_owned(),
+                json_path: Vec::new(),
+            },
+            alias,
+            cast: None,
+            aggregate: Some(Aggregate {
+                function: AggregateFunction::Count,
+                cast: optional_cast(cur)?,
+            }),
+        });
+    }
     if cur.peek() == Some('!') || cur.peek() == Some('(') {
         if !field.json_path.is_empty() {
             return Err(cur.error("\",\" or end of input"));
         }
-        let mut embed = Embed {
-            relation: field.name,
-            alias,
-            hint: None,
-            inner: false,
-            items: Vec::new(),
-        };
-        while cur.eat("!") {
-            let word = cur.name()?;
-            match word.as_str() {
-                "inner" => embed.inner = true,
-                "left" => embed.inner = false,
-                _ if embed.hint.is_none() => embed.hint = Some(word),
-                _ => return Err(cur.error("\"inner\" or \"left\"")),
-            }
-        }
-        cur.expect("(")?;
-        cur.enter()?;
-        embed.items = select_items(cur)?;
-        cur.nesting -= 1;
-        cur.skip_spaces();
-        cur.expect(")")?;
-        return Ok(SelectItem::Embed(embed));
+        return embed_rest(cur, field.name, alias, false);
     }
-    let cast = if cur.eat("::") {
-        Some(cast_type(cur)?)
+    let cast = optional_cast(cur)?;
+    let aggregate = if cur.eat(".") {
+        let start = cur.pos;
+        while cur.peek().is_some_and(|c| c.is_ascii_alphabetic()) {
+            cur.pos += 1;
+        }
+        let word: String = cur.chars[start..cur.pos].iter().collect();
+        let function = match word.as_str() {
+            "count" => AggregateFunction::Count,
+            "sum" => AggregateFunction::Sum,
+            "avg" => AggregateFunction::Avg,
+            "max" => AggregateFunction::Max,
+            "min" => AggregateFunction::Min,
+            _ => {
+                cur.pos = start;
+                return Err(cur.error("aggregate function (sum, avg, count, max, min)"));
+            }
+        };
+        cur.expect("()")?;
+        Some(Aggregate {
+            function,
+            cast: optional_cast(cur)?,
+        })
     } else {
         None
     };
-    Ok(SelectItem::Column { field, alias, cast })
+    Ok(SelectItem::Column {
+        field,
+        alias,
+        cast,
+        aggregate,
+    })
+}
+
+/// `::type`, if there.
+fn optional_cast(cur: &mut Cursor) -> Result<Option<String>, SyntaxError> {
+    if cur.eat("::") {
+        Ok(Some(cast_type(cur)?))
+    } else {
+        Ok(None)
+    }
+}
+
+/// The rest of an embed after its name: `!hint!inner(items)`.
+fn embed_rest(
+    cur: &mut Cursor,
+    relation: String,
+    alias: Option<String>,
+    spread: bool,
+) -> Result<SelectItem, SyntaxError> {
+    let mut embed = Embed {
+        relation,
+        alias,
+        hint: None,
+        inner: false,
+        spread,
+        items: Vec::new(),
+    };
+    while cur.eat("!") {
+        let word = cur.name()?;
+        match word.as_str() {
+            "inner" => embed.inner = true,
+            "left" => embed.inner = false,
+            _ if embed.hint.is_none() => embed.hint = Some(word),
+            _ => return Err(cur.error("\"inner\" or \"left\"")),
+        }
+    }
+    cur.expect("(")?;
+    cur.enter()?;
+    embed.items = select_items(cur)?;
+    cur.nesting -= 1;
+    cur.skip_spaces();
+    cur.expect(")")?;
+    Ok(SelectItem::Embed(embed))
 }
 
 /// The type after `::`, which the SQL writes as `CAST(<expr> AS <type>)`. PostgREST reads it
@@ -627,7 +695,8 @@ mod tests {
             SelectItem::Column {
                 field: col("name"),
                 alias: Some("full".into()),
-                cast: None
+                cast: None,
+                aggregate: None
             }
         );
         assert_eq!(
@@ -635,7 +704,8 @@ mod tests {
             SelectItem::Column {
                 field: col("age"),
                 alias: None,
-                cast: Some("text".into())
+                cast: Some("text".into()),
+                aggregate: None
             }
         );
         let SelectItem::Column { field, .. } = &items[3] else {
@@ -711,6 +781,76 @@ mod tests {
             panic!()
         };
         assert_eq!(e.items, vec![SelectItem::Star]);
+    }
+
+    #[test]
+    fn spread_embeds() {
+        let items = parse_select("id,...owner!fk!inner(name,...org(title))").unwrap();
+        let SelectItem::Embed(e) = &items[1] else {
+            panic!()
+        };
+        assert!(e.spread && e.inner);
+        assert_eq!(
+            (e.relation.as_str(), e.hint.as_deref()),
+            ("owner", Some("fk"))
+        );
+        assert!(matches!(&e.items[1], SelectItem::Embed(inner) if inner.spread));
+        // No alias and no JSON path on a spread, and it needs its parentheses.
+        assert!(parse_select("a:...owner(name)").is_err());
+        assert!(parse_select("...owner->x(name)").is_err());
+        assert!(parse_select("...owner").is_err());
+        assert!(parse_select("..owner(name)").is_err());
+    }
+
+    fn aggregate_of(select: &str) -> (Field, Option<String>, Option<String>, Aggregate) {
+        match parse_select(select).unwrap().pop() {
+            Some(SelectItem::Column {
+                field,
+                alias,
+                cast,
+                aggregate: Some(aggregate),
+            }) => (field, alias, cast, aggregate),
+            other => panic!("not an aggregate: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn aggregates() {
+        let (field, alias, cast, agg) = aggregate_of("count()");
+        assert_eq!((field.name.as_str(), alias, cast), ("*", None, None));
+        assert_eq!(agg.function, AggregateFunction::Count);
+        let (_, alias, _, agg) = aggregate_of("n:count()::text");
+        assert_eq!(alias.as_deref(), Some("n"));
+        assert_eq!(agg.cast.as_deref(), Some("text"));
+        let (field, alias, cast, agg) = aggregate_of("s:data->>key::int.sum()::text");
+        assert_eq!(field.name, "data");
+        assert_eq!(field.json_path.len(), 1);
+        assert_eq!(alias.as_deref(), Some("s"));
+        assert_eq!(cast.as_deref(), Some("int"));
+        assert_eq!(agg.function, AggregateFunction::Sum);
+        assert_eq!(agg.cast.as_deref(), Some("text"));
+        for (select, function) in [
+            ("a.avg()", AggregateFunction::Avg),
+            ("a.max()", AggregateFunction::Max),
+            ("a.min()", AggregateFunction::Min),
+            ("a.count()", AggregateFunction::Count),
+        ] {
+            assert_eq!(aggregate_of(select).3.function, function);
+        }
+        for bad in [
+            "a.median()",
+            "a.sum",
+            "a.sum(b)",
+            "count(id)",
+            "count(*)",
+            "a.sum()::",
+        ] {
+            assert!(parse_select(bad).is_err(), "{bad}");
+        }
+        // `sum()` alone is an (empty) embed of a relation named sum, as PostgREST reads it.
+        assert!(
+            matches!(&parse_select("sum()").unwrap()[0], SelectItem::Embed(e) if e.relation == "sum")
+        );
     }
 
     #[test]

@@ -310,7 +310,8 @@ pub fn call(
             });
             Ok(format!(
                 "SELECT {total}, pg_catalog.count(*)::bigint, {body}, NULL::text \
-                 FROM (SELECT {list} FROM {from} WHERE {conditions}{paging}) _pgrst_t"
+                 FROM (SELECT {} FROM {from}{} WHERE {conditions}{}{paging}) _pgrst_t",
+                list.columns, list.joins, list.group_by
             ))
         }
         (ReturnKind::Scalar, true) => Ok(format!(

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use axum::http::StatusCode;
 
-use super::ast::{EmbedPath, SelectItem};
+use super::ast::{Aggregate, EmbedPath, SelectItem};
 use super::conditions::{field_sql, order_sql, tree_sql};
 use super::error::ApiError;
 use super::preferences::{MediaType, RowRange};
@@ -21,6 +21,8 @@ pub struct SelectBuilder<'a> {
     media: MediaType,
     next_alias: usize,
     embedded: HashSet<EmbedPath>,
+    /// PostgREST's `db-aggregates-enabled` (`--db-aggregates-enabled`).
+    aggregates_enabled: bool,
 }
 
 /// PostgREST's CSV, built by Postgres over the rows `_pgrst_t`: a header of the first row's
@@ -31,13 +33,19 @@ const CSV_BODY: &str = "coalesce((SELECT string_agg(_pgrst_k, ',') \
      || E'\\n' || coalesce(string_agg(substring(_pgrst_t::text, 2, length(_pgrst_t::text) - 2), E'\\n'), '')";
 
 impl<'a> SelectBuilder<'a> {
-    pub fn new(cache: &'a SchemaCache, params: &'a QueryParams, media: MediaType) -> Self {
+    pub fn new(
+        cache: &'a SchemaCache,
+        params: &'a QueryParams,
+        media: MediaType,
+        aggregates_enabled: bool,
+    ) -> Self {
         Self {
             cache,
             params,
             media,
             next_alias: 0,
             embedded: HashSet::new(),
+            aggregates_enabled,
         }
     }
 
@@ -54,44 +62,127 @@ impl<'a> SelectBuilder<'a> {
         }
     }
 
-    /// The select list of one level. `table` is what `reference` names, when it is a table
-    /// or view (embedding needs its foreign keys).
+    /// The select list of one level, with the lateral joins of its spread embeds and its
+    /// `GROUP BY` when it aggregates. `table` is what `reference` names, when it is a table or
+    /// view (embedding needs its foreign keys).
     pub fn select_list(
         &mut self,
         table: Option<&Table>,
         reference: &str,
         items: &[SelectItem],
         path: &EmbedPath,
-    ) -> Result<String, ApiError> {
-        let mut columns = Vec::new();
+    ) -> Result<SelectList, ApiError> {
+        let level = self.level(table, reference, items, path, false)?;
+        Ok(level.into_list())
+    }
+
+    /// One level of the select: `spread` when it is lifted into its parent, which then applies
+    /// its aggregates (PostgREST's hoisting), so they aggregate over the parent's rows.
+    fn level(
+        &mut self,
+        table: Option<&Table>,
+        reference: &str,
+        items: &[SelectItem],
+        path: &EmbedPath,
+        spread: bool,
+    ) -> Result<Level, ApiError> {
+        let has_aggregate = |items: &[SelectItem]| {
+            items.iter().any(|item| {
+                matches!(
+                    item,
+                    SelectItem::Column {
+                        aggregate: Some(_),
+                        ..
+                    }
+                )
+            })
+        };
+        if !self.aggregates_enabled && has_aggregate(items) {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "PGRST123",
+                "Use of aggregate functions is not allowed",
+                None,
+                None,
+            ));
+        }
+        // Aggregated: by its own aggregates, or by those its spread embeds hoist into it.
+        let aggregated = (!spread && has_aggregate(items))
+            || items.iter().any(
+                |item| matches!(item, SelectItem::Embed(e) if e.spread && has_aggregate(&e.items)),
+            );
+        let mut level = Level {
+            aggregated,
+            ..Level::default()
+        };
         let mut embed_names: Vec<&str> = Vec::new();
         for item in items {
             match item {
-                SelectItem::Star => columns.push(format!("{reference}.*")),
-                SelectItem::Column { field, alias, cast } => {
-                    let mut sql = field_sql(reference, field);
+                // With aggregates, `*` is its columns, each a grouping term (as PostgREST).
+                SelectItem::Star if aggregated && table.is_some() => {
+                    for column in table.map(|t| t.columns.as_slice()).unwrap_or_default() {
+                        let sql = format!("{reference}.{}", ident(&column.name));
+                        level.columns.push(sql.clone());
+                        level.groups.push(sql);
+                        level.lifted.push(Lifted::plain(&column.name));
+                    }
+                }
+                SelectItem::Star => {
+                    level.columns.push(format!("{reference}.*"));
+                    level.lifted.push(Lifted::plain("*"));
+                }
+                SelectItem::Column {
+                    field,
+                    alias,
+                    cast,
+                    aggregate,
+                } => {
+                    let star = field.name == "*" && field.json_path.is_empty();
+                    let mut sql = if star {
+                        format!("{reference}.*")
+                    } else {
+                        field_sql(reference, field)
+                    };
                     if let Some(cast) = cast {
                         // As PostgREST writes it; the parser let only a type name through.
                         sql = format!("CAST({sql} AS {cast})");
                     }
                     let name = alias.as_deref().unwrap_or_else(|| field.output_name());
-                    columns.push(format!("{sql} AS {}", ident(name)));
-                }
-                SelectItem::Embed(embed)
-                    if embed.items.is_empty()
-                        && matches!(
-                            embed.relation.as_str(),
-                            "count" | "sum" | "avg" | "min" | "max"
-                        ) =>
-                {
-                    // `count()` and friends: aggregates, which PostgREST has off by default.
-                    return Err(ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "PGRST123",
-                        "Use of aggregate functions is not allowed",
-                        None,
-                        None,
-                    ));
+                    match aggregate {
+                        None => {
+                            level.columns.push(format!("{sql} AS {}", ident(name)));
+                            // An aliased (or JSON path) column is grouped by its output name.
+                            level
+                                .groups
+                                .push(if alias.is_some() || !field.json_path.is_empty() {
+                                    ident(name)
+                                } else {
+                                    field_sql(reference, field)
+                                });
+                            level.lifted.push(Lifted::plain(name));
+                        }
+                        Some(aggregate) if spread => {
+                            // Hoisted: the column as it is, the parent aggregates it.
+                            level.columns.push(if star {
+                                sql
+                            } else {
+                                format!("{sql} AS {}", ident(name))
+                            });
+                            level.lifted.push(Lifted {
+                                name: name.to_owned(),
+                                aggregate: Some((aggregate.clone(), alias.clone())),
+                            });
+                        }
+                        Some(aggregate) => {
+                            let name = alias.as_deref().unwrap_or(aggregate.function.name());
+                            level.columns.push(format!(
+                                "{} AS {}",
+                                aggregate_sql(aggregate, &sql),
+                                ident(name)
+                            ));
+                            level.lifted.push(Lifted::plain(name));
+                        }
+                    }
                 }
                 SelectItem::Embed(embed) => {
                     let Some(parent) = table else {
@@ -107,6 +198,18 @@ impl<'a> SelectBuilder<'a> {
                         ));
                     };
                     let rel = resolve(self.cache, parent, embed)?;
+                    if embed.spread && !rel.to_one {
+                        return Err(ApiError::new(
+                            StatusCode::BAD_REQUEST,
+                            "PGRST119",
+                            format!("A spread operation on '{}' is not possible", embed.relation),
+                            Some(&format!(
+                                "'{}' and '{}' do not form a many-to-one or one-to-one relationship",
+                                parent.name, embed.relation
+                            )),
+                            None,
+                        ));
+                    }
                     if embed_names.contains(&embed.output_name()) {
                         return Err(duplicate_embed(parent, embed.output_name(), path.len()));
                     }
@@ -121,24 +224,92 @@ impl<'a> SelectBuilder<'a> {
                     let alias = self.alias(&rel);
                     let (from, conditions) =
                         self.embed_source(&rel, &alias, reference, &embed.items, &child_path)?;
-                    let list =
-                        self.select_list(Some(rel.target), &alias, &embed.items, &child_path)?;
-                    let value = if rel.to_one {
+                    let inner = self.level(
+                        Some(rel.target),
+                        &alias,
+                        &embed.items,
+                        &child_path,
+                        embed.spread,
+                    )?;
+                    if embed.spread {
+                        self.lift(&mut level, &rel, inner, &from, &conditions);
+                        continue;
+                    }
+                    let lifted = inner.into_list();
+                    let list = &lifted.columns;
+                    let source = format!(
+                        "{from}{} WHERE {conditions}{}",
+                        lifted.joins, lifted.group_by
+                    );
+                    let mut value = if rel.to_one {
                         format!(
-                            "(SELECT row_to_json(_pgrst_e) FROM (SELECT {list} FROM {from} WHERE {conditions}) _pgrst_e)"
+                            "(SELECT row_to_json(_pgrst_e) FROM (SELECT {list} FROM {source}) _pgrst_e)"
                         )
                     } else {
                         let paging = self.paging(&alias, &child_path)?;
                         format!(
-                            "COALESCE((SELECT json_agg(_pgrst_e) FROM (SELECT {list} FROM {from} WHERE {conditions}{paging}) _pgrst_e), '[]')"
+                            "COALESCE((SELECT json_agg(_pgrst_e) FROM (SELECT {list} FROM {source}{paging}) _pgrst_e), '[]')"
                         )
                     };
-                    columns.push(format!("{value} AS {}", ident(embed.output_name())));
+                    let name = ident(embed.output_name());
+                    if aggregated {
+                        // A grouping term, so comparable: jsonb, as PostgREST embeds it.
+                        value = format!("({value})::jsonb");
+                        level.groups.push(name.clone());
+                    }
+                    level.columns.push(format!("{value} AS {name}"));
+                    level.lifted.push(Lifted::plain(embed.output_name()));
                 }
             }
         }
-        // An empty list is valid SQL (`SELECT FROM t`): empty objects, one per row.
-        Ok(columns.join(", "))
+        Ok(level)
+    }
+
+    /// A spread embed: its level joined laterally (one row at most: to-one), its columns
+    /// lifted into `level`, and the aggregates it hoists applied here.
+    fn lift(
+        &mut self,
+        level: &mut Level,
+        rel: &Relationship,
+        inner: Level,
+        from: &str,
+        conditions: &str,
+    ) {
+        let joined = self.alias(rel);
+        let group_by = inner.group_by();
+        level.joins.push(format!(
+            " LEFT JOIN LATERAL (SELECT {} FROM {from}{} WHERE {conditions}{group_by}) AS {joined} ON TRUE",
+            inner.columns.join(", "),
+            inner.joins.concat(),
+        ));
+        for lifted in inner.lifted {
+            let sql = if lifted.name == "*" {
+                format!("{joined}.*")
+            } else {
+                format!("{joined}.{}", ident(&lifted.name))
+            };
+            match lifted.aggregate {
+                Some((aggregate, alias)) => {
+                    let name = alias.unwrap_or_else(|| aggregate.function.name().to_owned());
+                    level.columns.push(format!(
+                        "{} AS {}",
+                        aggregate_sql(&aggregate, &sql),
+                        ident(&name)
+                    ));
+                    level.lifted.push(Lifted::plain(&name));
+                }
+                None => {
+                    level.columns.push(if lifted.name == "*" {
+                        sql.clone()
+                    } else {
+                        format!("{sql} AS {}", ident(&lifted.name))
+                    });
+                    level.groups.push(sql);
+                    // A spread inside a spread passes the column on as it is.
+                    level.lifted.push(lifted);
+                }
+            }
+        }
     }
 
     /// The WHERE conditions of one level: its filters, and for every `!inner` embed that a
@@ -255,6 +426,86 @@ impl<'a> SelectBuilder<'a> {
             }
         }
         Ok(())
+    }
+}
+
+/// What one level of the select yields.
+#[derive(Default)]
+struct Level {
+    /// `expression AS name`, in order.
+    columns: Vec<String>,
+    /// The lateral joins of its spread embeds.
+    joins: Vec<String>,
+    /// What it groups by, when it aggregates.
+    groups: Vec<String>,
+    aggregated: bool,
+    /// What a parent lifts when this level is spread: its output names.
+    lifted: Vec<Lifted>,
+}
+
+impl Level {
+    fn group_by(&self) -> String {
+        if self.aggregated && !self.groups.is_empty() {
+            format!(" GROUP BY {}", self.groups.join(", "))
+        } else {
+            String::new()
+        }
+    }
+
+    fn into_list(self) -> SelectList {
+        SelectList {
+            group_by: self.group_by(),
+            // An empty list is valid SQL (`SELECT FROM t`): empty objects, one per row.
+            columns: self.columns.join(", "),
+            joins: self.joins.concat(),
+        }
+    }
+}
+
+/// A column a spread embed lifts into its parent: `*` for all of them; with the aggregate
+/// (and the alias) the parent applies.
+#[derive(Clone)]
+struct Lifted {
+    name: String,
+    aggregate: Option<(Aggregate, Option<String>)>,
+}
+
+impl Lifted {
+    fn plain(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            aggregate: None,
+        }
+    }
+}
+
+/// A level's select list: `SELECT {columns} FROM <source>{joins} WHERE … {group_by}`.
+pub struct SelectList {
+    pub columns: String,
+    /// ` LEFT JOIN LATERAL (…) AS … ON TRUE` for each spread embed.
+    pub joins: String,
+    /// ` GROUP BY …` when the level aggregates, else empty.
+    pub group_by: String,
+}
+
+impl SelectList {
+    /// A list of plain columns, nothing joined or grouped.
+    pub fn plain(columns: String) -> Self {
+        Self {
+            columns,
+            joins: String::new(),
+            group_by: String::new(),
+        }
+    }
+}
+
+/// `FUNC(expression)`, cast as asked: `CAST(SUM(x) AS text)`. The function is one of five
+/// names the parser knows, the cast a type name it let through.
+fn aggregate_sql(aggregate: &Aggregate, expression: &str) -> String {
+    let sql = format!("{}({expression})", aggregate.function.name());
+    match &aggregate.cast {
+        Some(cast) => format!("CAST({sql} AS {cast})"),
+        None => sql,
     }
 }
 

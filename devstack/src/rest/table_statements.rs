@@ -9,7 +9,7 @@ use super::error::ApiError;
 use super::preferences::{Resolution, RowRange};
 use super::query_params::QueryParams;
 use super::schema_cache::Table;
-use super::select_query::{SelectBuilder, top_level_paging};
+use super::select_query::{SelectBuilder, SelectList, top_level_paging};
 use super::sql_text::{ident, literal, qualified};
 
 /// What a mutation gives back.
@@ -52,7 +52,8 @@ pub fn read(
     Ok((
         format!(
             "SELECT {total}, pg_catalog.count(*)::bigint, {body}, NULL::text \
-             FROM (SELECT {list} FROM {reference} WHERE {conditions}{paging}) _pgrst_t"
+             FROM (SELECT {} FROM {reference}{} WHERE {conditions}{}{paging}) _pgrst_t",
+            list.columns, list.joins, list.group_by
         ),
         explain,
     ))
@@ -207,10 +208,11 @@ fn returning_sql(
         Returning::Location => table.primary_key.iter().map(String::as_str).collect(),
         Returning::Rows => {
             let needs_all = params.select.is_empty()
-                || params
-                    .select
-                    .iter()
-                    .any(|item| matches!(item, SelectItem::Star | SelectItem::Embed(_)));
+                || params.select.iter().any(|item| match item {
+                    SelectItem::Star | SelectItem::Embed(_) => true,
+                    // `count()` counts the rows whatever their columns.
+                    SelectItem::Column { field, .. } => field.name == "*",
+                });
             if needs_all {
                 return format!("{target}.*");
             }
@@ -259,8 +261,11 @@ fn mutation_result(
             builder.select_list(Some(table), &reference, &params.select, &Vec::new())?,
             builder.rows_body("coalesce(json_agg(_pgrst_t), '[]')::text"),
         ),
-        Returning::Location => (format!("{reference}.*"), "NULL::text".to_owned()),
-        Returning::Count => ("1".to_owned(), "NULL::text".to_owned()),
+        Returning::Location => (
+            SelectList::plain(format!("{reference}.*")),
+            "NULL::text".to_owned(),
+        ),
+        Returning::Count => (SelectList::plain("1".to_owned()), "NULL::text".to_owned()),
     };
     let location = if returning == Returning::Location && !table.primary_key.is_empty() {
         let pairs: Vec<String> = table
@@ -284,9 +289,12 @@ fn mutation_result(
     };
     Ok(format!(
         "WITH pgrst_mutation AS ({mutation}) \
-         SELECT NULL::bigint, pg_catalog.count(*)::bigint, {body}, {location}{} \
-         FROM (SELECT {list} FROM pgrst_mutation AS {reference}{order}) _pgrst_t",
-        if inserted {
+         SELECT NULL::bigint, pg_catalog.count(*)::bigint, {body}, {location}{inserted} \
+         FROM (SELECT {columns} FROM pgrst_mutation AS {reference}{joins}{group_by}{order}) _pgrst_t",
+        columns = list.columns,
+        joins = list.joins,
+        group_by = list.group_by,
+        inserted = if inserted {
             format!(", {INSERTED_COUNT}")
         } else {
             String::new()
