@@ -1,8 +1,9 @@
 // Accounts on a stack with confirmations on, as every hosted project has them
 // (`devstack start --email-confirmations`), a minute between mails to one address and secure
 // password change on: sign-up waits for its e-mail, /verify by link or code, /resend, rate
-// limits, no enumeration through sign-up, both addresses confirm an e-mail change, and a stale
-// session changes its password only with a reauthentication nonce. Runs its own devstack.
+// limits, no enumeration through sign-up, recovery and magic link, both addresses confirm an
+// e-mail change (also under PKCE), and a stale session changes its password only with a
+// reauthentication nonce. Runs its own devstack.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { uniqueEmail } from './support/stack.mjs';
@@ -263,4 +264,33 @@ test('a reauthentication nonce expires with mailer_otp_exp (1 hour)', async () =
   const late = await authRequest(own.project, '/user', { method: 'PUT', token: session.access_token, body: { password: 'late-password', nonce: mailedCode(mail) } });
   assert.deepEqual([late.status, late.json], [422, { code: 'reauthentication_not_valid', message: 'Nonce has expired or is invalid' }]);
   assert.equal((await client().auth.signInWithPassword({ email, password: 'late-password' })).error?.code, 'invalid_credentials');
+});
+
+test('recovery and magic link with confirmations on: one mail a minute for both (they share GoTrue\'s recovery token); a recovery link confirms a pending address', async () => {
+  const { email, password } = await confirmedUser('recover-on');
+  assert.equal((await client().auth.resetPasswordForEmail(email, { redirectTo: `${own.project.url}/reset` })).error, null);
+  const [recovery] = await own.mail.waitForMessages(email, 2);
+  assert.equal(verifyLink(recovery).type, 'recovery');
+  const tooSoon = await client().auth.signInWithOtp({ email });
+  assert.deepEqual([tooSoon.error?.status, tooSoon.error?.code], [429, 'over_email_send_rate_limit']);
+  const followed = await followLink(verifyLink(recovery).link);
+  assert.deepEqual([followed.to, followed.fragment.type], [`${own.project.url}/reset`, 'recovery']);
+  const recovering = await clientWithSession(own.project, followed.fragment);
+  assert.equal((await recovering.auth.updateUser({ password: 'recovered-password' })).error, null);
+  assert.equal((await client().auth.signInWithPassword({ email, password })).error?.code, 'invalid_credentials');
+
+  psql(`UPDATE auth.users SET recovery_sent_at = now() - interval '61 seconds' WHERE email = '${email}'`);
+  assert.equal((await client().auth.signInWithOtp({ email })).error, null);
+  const [magic] = await own.mail.waitForMessages(email, 3);
+  assert.equal(verifyLink(magic).type, 'magiclink');
+  const signedIn = await client().auth.verifyOtp({ email, token: mailedCode(magic), type: 'email' });
+  assert.equal(signedIn.error, null);
+  assert.equal((await followLink(verifyLink(magic).link)).fragment.error_code, 'otp_expired', 'the link went with the code');
+
+  const pending = uniqueEmail('recover-pending');
+  await client().auth.signUp({ email: pending, password: 'pending-password' });
+  assert.equal((await client().auth.resetPasswordForEmail(pending)).error, null);
+  const [reset] = await own.mail.waitForMessages(pending, 2);
+  const confirmed = await clientWithSession(own.project, (await followLink(verifyLink(reset).link)).fragment);
+  assert.ok((await confirmed.auth.getUser()).data.user.email_confirmed_at, 'the recovery link confirmed the address');
 });
