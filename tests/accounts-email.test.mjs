@@ -176,6 +176,28 @@ test('admin invitations: inviteUserByEmail mails a link that signs the invitee i
   assert.equal(notAdmin.error?.status, 403);
 });
 
+test('an invitation link works once, and not after mailer_otp_exp; nor does its code', async () => {
+  const admin = serviceClient();
+  const email = uniqueEmail('invitee-once');
+  assert.equal((await admin.auth.admin.inviteUserByEmail(email, { redirectTo: site })).error, null);
+  const [mail] = await waitForMessages(email, 1);
+  const { link } = verifyLink(mail);
+  assert.ok((await followLink(link)).fragment.access_token);
+  const again = await followLink(link);
+  assert.deepEqual([again.fragment.error_code, again.fragment.error_description], ['otp_expired', 'Email link is invalid or has expired']);
+
+  const late = uniqueEmail('invitee-late');
+  const invited = await admin.auth.admin.inviteUserByEmail(late);
+  assert.equal(invited.error, null);
+  const [lateMail] = await waitForMessages(late, 1);
+  sql(`UPDATE auth.users SET confirmation_sent_at = now() - interval '61 minutes' WHERE email = '${late}'`);
+  assert.equal((await followLink(verifyLink(lateMail).link)).fragment.error_code, 'otp_expired');
+  const code = await anonClient().auth.verifyOtp({ email: late, token: mailedCode(lateMail), type: 'invite' });
+  assert.deepEqual([code.error?.status, code.error?.code], [403, 'otp_expired']);
+  const { data } = await admin.auth.admin.getUserById(invited.data.user.id);
+  assert.equal(data.user.email_confirmed_at, undefined, 'still unconfirmed');
+});
+
 test('admin.generateLink: every type, no mail sent; the links and codes verify', async () => {
   const admin = serviceClient();
   const { email } = await signedUpUser(stack, 'genlink');

@@ -3,7 +3,7 @@
 // the session's aal and amr in the access token, and RLS that requires aal2.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { anonClient, signedUpUser, stack } from './support/stack.mjs';
+import { anonClient, signedUpUser, sql, stack } from './support/stack.mjs';
 import { authRequest, totpCode as totp } from './support/auth-mail.mjs';
 
 const claimsOf = (token) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url'));
@@ -86,4 +86,52 @@ test("another user's factor is not found; phone and webauthn enrolment answer as
   assert.deepEqual([phone.status, phone.json.code], [422, 'mfa_phone_enroll_not_enabled']);
   const unauthenticated = await authRequest(stack, '/factors', { method: 'POST', body: { factor_type: 'totp' } });
   assert.equal(unauthenticated.status, 401);
+});
+
+test('an expired challenge is refused 422 mfa_challenge_expired and removed; malformed verifications answer GoTrue\'s errors', async () => {
+  const { client, session } = await signedUpUser(stack, 'mfa-late');
+  const { data: enrolled } = await client.auth.mfa.enroll({ factorType: 'totp' });
+  const { data: challenge } = await client.auth.mfa.challenge({ factorId: enrolled.id });
+  sql(`UPDATE auth.mfa_challenges SET created_at = now() - interval '301 seconds' WHERE id = '${challenge.id}'`);
+  const verify = (factorId, body) => authRequest(stack, `/factors/${factorId}/verify`, { method: 'POST', token: session.access_token, body });
+  const late = await verify(enrolled.id, { challenge_id: challenge.id, code: totp(enrolled.totp.secret) });
+  assert.deepEqual([late.status, late.json], [422, {
+    code: 'mfa_challenge_expired',
+    message: `MFA challenge ${challenge.id} has expired, verify against another challenge or create a new challenge.`,
+  }]);
+  const gone = await verify(enrolled.id, { challenge_id: challenge.id, code: totp(enrolled.totp.secret) });
+  assert.deepEqual([gone.status, gone.json], [422, { code: 'mfa_factor_not_found', message: 'MFA factor with the provided challenge ID not found' }]);
+  assert.deepEqual(sql(`SELECT count(*) FROM auth.mfa_challenges WHERE id = '${challenge.id}'`), [['0']]);
+
+  const notUuid = await verify('not-a-uuid', { challenge_id: challenge.id, code: '123456' });
+  assert.deepEqual([notUuid.status, notUuid.json], [404, { code: 'validation_failed', message: 'factor_id must be an UUID' }]);
+  const { data: fresh } = await client.auth.mfa.challenge({ factorId: enrolled.id });
+  const noCode = await verify(enrolled.id, { challenge_id: fresh.id, code: '' });
+  assert.deepEqual([noCode.status, noCode.json], [400, { code: 'validation_failed', message: 'Code needs to be non-empty' }]);
+  const { data: level } = await client.auth.mfa.getAuthenticatorAssuranceLevel();
+  assert.equal(level.currentLevel, 'aal1', 'nothing was verified');
+});
+
+test('a challenge is verified only from the address it was made from (the first of X-Forwarded-For, as GoTrue reads it)', async () => {
+  const { client, session } = await signedUpUser(stack, 'mfa-ip');
+  const { data: enrolled } = await client.auth.mfa.enroll({ factorType: 'totp' });
+  const from = async (ip, path, body) => {
+    const res = await fetch(`${stack.url}/auth/v1/factors/${enrolled.id}/${path}`, {
+      method: 'POST',
+      headers: {
+        apikey: stack.anonKey, authorization: `Bearer ${session.access_token}`, 'content-type': 'application/json',
+        'x-supabase-api-version': '2024-01-01', 'x-forwarded-for': ip,
+      },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, json: await res.json() };
+  };
+  const challenge = await from('203.0.113.5, 10.0.0.1', 'challenge', {});
+  assert.equal(challenge.status, 200);
+  assert.deepEqual(sql(`SELECT host(ip_address) FROM auth.mfa_challenges WHERE id = '${challenge.json.id}'`), [['203.0.113.5']]);
+  const elsewhere = await from('198.51.100.7', 'verify', { challenge_id: challenge.json.id, code: totp(enrolled.totp.secret) });
+  assert.deepEqual([elsewhere.status, elsewhere.json], [422, { code: 'mfa_ip_address_mismatch', message: 'Challenge and verify IP addresses mismatch.' }]);
+  const here = await from('not-an-address, 203.0.113.5', 'verify', { challenge_id: challenge.json.id, code: totp(enrolled.totp.secret) });
+  assert.equal(here.status, 200);
+  assert.equal(claimsOf(here.json.access_token).aal, 'aal2');
 });

@@ -2,7 +2,8 @@
 // `devstack start`: per client (told apart here by GOTRUE_RATE_LIMIT_HEADER, as behind the hosted
 // proxy) a bucket of 30 for each of e-mail sign-ups, /recover, /otp and PUT /user at
 // `sign_in_sign_ups` per 5 minutes; anonymous sign-ins at `anonymous_users` an hour; MFA
-// challenges at GOTRUE_MFA_RATE_LIMIT_CHALLENGE_AND_VERIFY a minute; and, with confirmations on,
+// challenges and verifications (a bucket each) at GOTRUE_MFA_RATE_LIMIT_CHALLENGE_AND_VERIFY a
+// minute; and, with confirmations on,
 // `email_sent` mails an hour for the whole project. Over a per-client limit:
 // `429 over_request_rate_limit`; over the mail limit: `429 over_email_send_rate_limit`.
 // Only the last test sends mail: the project's mail budget is 3.
@@ -12,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from '@supabase/supabase-js';
 import { uniqueEmail } from './support/stack.mjs';
 import { ownStackForFile } from './support/own-stack.mjs';
+import { totpCode } from './support/auth-mail.mjs';
 
 const BASE = Number(process.env.E2E_PORT_BASE ?? 24400);
 const BURST = 30;
@@ -113,6 +115,36 @@ test('PUT /user and MFA challenges are counted per client once signed in', async
   assert.deepEqual(challenges.answered, Array(challenges.answered.length).fill(undefined));
   const challenge = challenges.over;
   assert.equal(challenge.error?.code, 'over_request_rate_limit');
+});
+
+test('MFA verifications are counted per client in a bucket of their own: 429 over_request_rate_limit after the burst, the right code too', async () => {
+  const email = uniqueEmail('mfa-verify');
+  const password = 'a-good-password';
+  assert.equal((await admin().auth.admin.createUser({ email, password, email_confirm: true })).error, null);
+  const me = clientAs(tag());
+  assert.equal((await me.auth.signInWithPassword({ email, password })).error, null);
+  const { data: factor, error } = await me.auth.mfa.enroll({ factorType: 'totp' });
+  assert.equal(error, null);
+  const { data: challenge } = await me.auth.mfa.challenge({ factorId: factor.id });
+  const guess = totpCode(factor.totp.secret, 10); // five minutes ahead: not a code now
+  const verifies = await untilLimited(() => me.auth.mfa.verify({ factorId: factor.id, challengeId: challenge.id, code: guess }));
+  assert.deepEqual(verifies.answered, Array(verifies.answered.length).fill('mfa_verification_failed'));
+  assert.equal(verifies.over.error?.code, 'over_request_rate_limit');
+  assert.equal(verifies.over.error?.message, 'Request rate limit reached');
+  const right = await me.auth.mfa.verify({ factorId: factor.id, challengeId: challenge.id, code: totpCode(factor.totp.secret) });
+  assert.deepEqual([right.error?.status, right.error?.code], [429, 'over_request_rate_limit']);
+
+  // Challenges have their own bucket; a factor that is not the caller's is answered before the limit.
+  assert.equal((await me.auth.mfa.challenge({ factorId: factor.id })).error, null);
+  const unknown = await me.auth.mfa.verify({ factorId: crypto.randomUUID(), challengeId: challenge.id, code: guess });
+  assert.deepEqual([unknown.error?.status, unknown.error?.code], [404, 'mfa_factor_not_found']);
+  // Another client (another rate-limit key, the same IP address) verifies the same challenge:
+  // the limit is the client's, not the factor's.
+  const elsewhere = clientAs(tag());
+  assert.equal((await elsewhere.auth.signInWithPassword({ email, password })).error, null);
+  const { data: lifted, error: liftError } = await elsewhere.auth.mfa.verify({ factorId: factor.id, challengeId: challenge.id, code: totpCode(factor.totp.secret) });
+  assert.equal(liftError, null);
+  assert.equal(JSON.parse(Buffer.from(lifted.access_token.split('.')[1], 'base64url')).aal, 'aal2');
 });
 
 test('email_sent: the project mails 3 an hour with confirmations on; the next sign-up is refused 429 over_email_send_rate_limit and leaves no account', async () => {

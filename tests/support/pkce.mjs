@@ -5,15 +5,15 @@ import { createClient } from '@supabase/supabase-js';
 import { stack } from './stack.mjs';
 import { followLink } from './auth-mail.mjs';
 
-/** A browser-like client in the PKCE flow, keeping its code verifier in memory. */
-export function pkceClient() {
+/** A browser-like client of `project` in the PKCE flow, keeping its code verifier in memory. */
+export function pkceClient(project = stack) {
   const items = new Map();
   const storage = {
     getItem: (k) => items.get(k) ?? null,
     setItem: (k, v) => void items.set(k, v),
     removeItem: (k) => void items.delete(k),
   };
-  return createClient(stack.url, stack.anonKey, {
+  return createClient(project.url, project.anonKey, {
     auth: { flowType: 'pkce', storage, persistSession: true, autoRefreshToken: false, detectSessionInUrl: false },
   });
 }

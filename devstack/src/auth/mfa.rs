@@ -3,6 +3,8 @@
 //! `amr`, so RLS can require `auth.jwt()->>'aal' = 'aal2'`; an `aal1` session cannot remove a
 //! verified factor nor add a second one.
 
+use std::net::IpAddr;
+
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::Path;
@@ -193,13 +195,15 @@ fn factor_not_found() -> AuthError {
     AuthError::not_found("mfa_factor_not_found", "Factor not found")
 }
 
-/// GoTrue's `loadFactor`: the caller's own factor, else 404.
+/// GoTrue's `loadFactor`: the caller's own factor, else 404. It runs before the challenge and
+/// verify rate limits, as GoTrue's router has it.
 async fn own_factor(
     db: &impl GenericClient,
     user_id: Uuid,
     raw_id: &str,
 ) -> AuthResult<(Uuid, String, String)> {
-    let id = Uuid::parse_str(raw_id).map_err(|_| factor_not_found())?;
+    let id = Uuid::parse_str(raw_id)
+        .map_err(|_| AuthError::not_found("validation_failed", "factor_id must be an UUID"))?;
     let row = db
         .query_opt(
             "SELECT status, coalesce(secret, '') FROM auth.mfa_factors WHERE id = $1 AND user_id = $2",
@@ -216,15 +220,15 @@ pub async fn challenge(
     Path(factor_id): Path<String>,
 ) -> AuthResult<Response> {
     let (caller, _, _) = signed_in(&ctx, &headers).await?;
-    ctx.rate_limit(|l| &l.factor_challenge)?;
     let db = ctx.project.pools.admin.get().await?;
     let (factor_id, _, _) = own_factor(&**db, caller.user.id, &factor_id).await?;
+    ctx.rate_limit(|l| &l.factor_challenge)?;
     let id = Uuid::new_v4();
     let created: DateTime<Utc> = db
         .query_one(
             "INSERT INTO auth.mfa_challenges (id, factor_id, created_at, ip_address) \
-             VALUES ($1, $2, now(), '127.0.0.1') RETURNING created_at",
-            &[&id, &factor_id],
+             VALUES ($1, $2, now(), $3) RETURNING created_at",
+            &[&id, &factor_id, &ctx.client_ip()],
         )
         .await?
         .get(0);
@@ -255,15 +259,15 @@ pub async fn verify(
     body: Bytes,
 ) -> AuthResult<Response> {
     let (caller, session_id, _) = signed_in(&ctx, &headers).await?;
+    let user_id = caller.user.id;
+    let mut db = ctx.project.pools.admin.get().await?;
+    let tx = db.transaction().await?;
+    let (factor_id, _, secret) = own_factor(&*tx, user_id, &factor_id).await?;
     ctx.rate_limit(|l| &l.factor_verify)?;
     let params: VerifyFactorParams = parse_json(&body)?;
     if params.code.is_empty() {
         return Err(AuthError::validation("Code needs to be non-empty"));
     }
-    let user_id = caller.user.id;
-    let mut db = ctx.project.pools.admin.get().await?;
-    let tx = db.transaction().await?;
-    let (factor_id, _, secret) = own_factor(&*tx, user_id, &factor_id).await?;
     let not_found = || {
         AuthError::unprocessable(
             "mfa_factor_not_found",
@@ -271,15 +275,22 @@ pub async fn verify(
         )
     };
     let challenge_id = Uuid::parse_str(&params.challenge_id).map_err(|_| not_found())?;
-    let created: DateTime<Utc> = tx
+    let challenge = tx
         .query_opt(
-            "SELECT created_at FROM auth.mfa_challenges \
+            "SELECT created_at, ip_address FROM auth.mfa_challenges \
              WHERE id = $1 AND factor_id = $2 AND verified_at IS NULL FOR UPDATE",
             &[&challenge_id, &factor_id],
         )
         .await?
-        .ok_or_else(not_found)?
-        .get(0);
+        .ok_or_else(not_found)?;
+    let (created, challenged_from): (DateTime<Utc>, IpAddr) = (challenge.get(0), challenge.get(1));
+    // GoTrue's validateChallenge: verified from where it was challenged.
+    if challenged_from != ctx.client_ip() {
+        return Err(AuthError::unprocessable(
+            "mfa_ip_address_mismatch",
+            "Challenge and verify IP addresses mismatch.",
+        ));
+    }
     if Utc::now() > created + CHALLENGE_LIFETIME {
         tx.execute(
             "DELETE FROM auth.mfa_challenges WHERE id = $1",

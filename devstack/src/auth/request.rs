@@ -1,7 +1,7 @@
 //! What every `/auth/v1` handler needs from a request: the gateway's API-key check, the JSON
 //! body parsed with GoTrue's error, and the caller behind the bearer token.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use axum::extract::ConnectInfo;
@@ -41,6 +41,17 @@ impl AuthContext {
     /// [`Limiters`]); over it, GoTrue's `429 over_request_rate_limit`.
     pub fn rate_limit(&self, limit: impl FnOnce(&Limiters) -> &Limiter) -> AuthResult<()> {
         limit(&self.limiters).check(&self.headers, self.peer)
+    }
+
+    /// The client's address as GoTrue's `GetIPAddress` reads it: the first address in
+    /// `X-Forwarded-For` that parses, else the connection's peer (an IPv4-mapped address as
+    /// the IPv4 one, as Go prints it).
+    pub fn client_ip(&self) -> IpAddr {
+        header_str(&self.headers, "x-forwarded-for")
+            .and_then(|v| v.split(',').find_map(|ip| ip.trim().parse::<IpAddr>().ok()))
+            .or_else(|| self.peer.map(|peer| peer.ip()))
+            .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+            .to_canonical()
     }
 
     /// Counts a mail about to be sent against the project's `email_sent` limit (GoTrue checks

@@ -104,21 +104,16 @@ pub async fn verify_get(
     }
     let redirect_to = redirect::redirect_target(&ctx.settings, Some(&params.redirect_to), &headers);
     let pkce = params.token.starts_with(pkce::PREFIX);
-    // GoTrue's PKCE redirects repeat their message or error in the query.
-    let target = |pairs: &[(&str, &str)]| {
-        if pkce {
-            with_query(&redirect_to, pairs)
-        } else {
-            redirect_to.clone()
-        }
-    };
     let outcome = verify_hash(&ctx, &headers, &params.kind, &params.token, pkce).await;
     let location = match outcome {
         Ok((Verified::Session(session), kind)) => session_redirect(&redirect_to, &session, kind),
         Ok((Verified::AuthCode(code), _)) => with_query(&redirect_to, &[("code", &code)]),
         Ok((Verified::FirstOfTwo, _)) => {
+            // GoTrue's `prepRedirectURL`: the query is re-encoded in either flow, and carries
+            // the message too in a PKCE one.
             let pairs = [("message", SINGLE_CONFIRMATION_ACCEPTED)];
-            fragment_redirect(&target(&pairs), &pairs)
+            let query: &[(&str, &str)] = if pkce { &pairs } else { &[] };
+            fragment_redirect(&with_query(&redirect_to, query), &pairs)
         }
         Err(e) if e.status.is_server_error() => return Err(e),
         Err(e) => {
@@ -132,7 +127,13 @@ pub async fn verify_get(
                 ("error_code", e.error_code),
                 ("error_description", &e.message),
             ];
-            fragment_redirect(&target(&pairs), &pairs)
+            // GoTrue's `prepErrorRedirectURL`: a PKCE flow's error is in the query too.
+            let base = if pkce {
+                with_query(&redirect_to, &pairs)
+            } else {
+                redirect_to.clone()
+            };
+            fragment_redirect(&base, &pairs)
         }
     };
     Ok((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
@@ -515,35 +516,89 @@ fn session_redirect(redirect_to: &str, session: &SessionResponse, kind: &str) ->
 }
 
 /// `redirect_to` with `pairs` set in its query (GoTrue's `prepPKCERedirectURL`, and the query
-/// half of its PKCE messages and errors); unchanged when it is not a URL.
+/// half of its messages and PKCE errors): the query is parsed and re-encoded as Go's
+/// `url.Values` escapes it, `pairs` replacing the values of their keys; the fragment is kept.
+/// Unchanged when it is not a URL. (Go also sorts the keys; devstack keeps the app's own
+/// parameters first, in their order, which no client reads differently.)
 fn with_query(redirect_to: &str, pairs: &[(&str, &str)]) -> String {
-    let Ok(mut url) = url::Url::parse(redirect_to) else {
+    if url::Url::parse(redirect_to).is_err() {
         return redirect_to.to_owned();
+    }
+    let (before_fragment, fragment) = match redirect_to.split_once('#') {
+        Some((before, fragment)) => (before, Some(fragment)),
+        None => (redirect_to, None),
     };
-    let kept: Vec<(String, String)> = url
-        .query_pairs()
+    let (base, query) = before_fragment
+        .split_once('?')
+        .unwrap_or((before_fragment, ""));
+    let values: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
         .filter(|(k, _)| !pairs.iter().any(|(name, _)| name == k))
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .chain(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        )
         .collect();
-    url.query_pairs_mut()
-        .clear()
-        .extend_pairs(kept)
-        .extend_pairs(pairs.iter().copied());
-    url.to_string()
+    let mut url = base.to_owned();
+    if !values.is_empty() {
+        url.push('?');
+        url.push_str(&encode_values(&values));
+    }
+    if let Some(fragment) = fragment {
+        url.push('#');
+        url.push_str(fragment);
+    }
+    url
 }
 
 /// `redirect_to` with its fragment replaced by `pairs` (and GoTrue's `sb` marker on messages
 /// and errors, which auth-js looks for).
 fn fragment_redirect(redirect_to: &str, pairs: &[(&str, &str)]) -> String {
-    let mut fragment = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs {
-        fragment.append_pair(k, v);
+    let mut values: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let session = pairs.iter().any(|(k, _)| *k == "access_token");
+    if !session {
+        values.push(("sb".to_owned(), String::new()));
     }
-    if !pairs.iter().any(|(k, _)| *k == "access_token") {
-        fragment.append_pair("sb", "");
+    let mut fragment = encode_values(&values);
+    if !session {
+        // GoTrue sets the encoded values as the URL's (decoded) fragment, which Go's
+        // `url.URL.String` escapes once more: only `%` is not allowed there.
+        fragment = fragment.replace('%', "%25");
     }
     let base = redirect_to.split('#').next().unwrap_or(redirect_to);
-    format!("{base}#{}", fragment.finish())
+    format!("{base}#{fragment}")
+}
+
+/// Go's `url.Values.Encode` of `values` in their order (GoTrue's fragments list their keys
+/// sorted, as Go does), each part escaped as `url.QueryEscape` does.
+fn encode_values(values: &[(String, String)]) -> String {
+    values
+        .iter()
+        .map(|(k, v)| format!("{}={}", query_escape(k), query_escape(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Go's `url.QueryEscape`: all but letters, digits and `-_.~` escaped, a space as `+`.
+fn query_escape(s: &str) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(char::from(b));
+            }
+            b' ' => out.push('+'),
+            _ => {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -564,6 +619,71 @@ mod tests {
             url,
             "http://127.0.0.1:3000/welcome#error=access_denied&error_code=otp_expired\
              &error_description=Email+link+is+invalid+or+has+expired&sb="
+        );
+    }
+
+    /// GoTrue's TestPrepRedirectURL and TestPrepErrorRedirectURL (verify_test.go).
+    #[test]
+    fn messages_and_errors_as_gotrue_prepares_them() {
+        let message = [("message", SINGLE_CONFIRMATION_ACCEPTED)];
+        let escaped =
+            "Confirmation+link+accepted.+Please+proceed+to+confirm+link+sent+to+the+other+email";
+        assert_eq!(
+            fragment_redirect(
+                &with_query("https://example.com/?first=another", &message),
+                &message
+            ),
+            format!("https://example.com/?first=another&message={escaped}#message={escaped}&sb=")
+        );
+        assert_eq!(
+            fragment_redirect(
+                &with_query("https://example.com/?message=Valid+redirect+URL", &message),
+                &message
+            ),
+            format!("https://example.com/?message={escaped}#message={escaped}&sb=")
+        );
+        assert_eq!(
+            fragment_redirect(&with_query("https://example.com/", &[]), &message),
+            format!("https://example.com/#message={escaped}&sb=")
+        );
+        assert_eq!(
+            fragment_redirect(
+                &with_query("https://example.com/?first=another", &[]),
+                &message
+            ),
+            format!("https://example.com/?first=another#message={escaped}&sb=")
+        );
+        let error = [
+            ("error", "invalid_request"),
+            ("error_code", "validation_failed"),
+            ("error_description", "Invalid redirect URL"),
+        ];
+        let encoded = "error=invalid_request&error_code=validation_failed&error_description=Invalid+redirect+URL";
+        assert_eq!(
+            fragment_redirect(
+                &with_query("https://example.com/?error=Error+to+be+overriden", &error),
+                &error
+            ),
+            format!("https://example.com/?{encoded}#{encoded}&sb=")
+        );
+        assert_eq!(
+            fragment_redirect("https://example.com/?test=param", &error),
+            format!("https://example.com/?test=param#{encoded}&sb=")
+        );
+    }
+
+    #[test]
+    fn go_escapes_the_query_and_once_more_the_fragment() {
+        assert_eq!(query_escape("a b~*:/é"), "a+b~%2A%3A%2F%C3%A9");
+        assert_eq!(
+            fragment_redirect("http://h/p", &[("message", "a: b")]),
+            "http://h/p#message=a%253A+b&sb="
+        );
+        assert_eq!(with_query("not a url", &[("code", "c")]), "not a url");
+        assert_eq!(
+            with_query("http://127.0.0.1:3000", &[("code", "c")]),
+            "http://127.0.0.1:3000?code=c",
+            "Go keeps an empty path empty"
         );
     }
 
