@@ -135,6 +135,7 @@ export function authenticateSender(credentials, headers, body, now) {
 
 // --- body --------------------------------------------------------------------------------------
 const MAX_MASK_URL_LEN = 2048;
+const MAX_MASK_PATH_LEN = 1024;
 const MAX_ERROR_CHARS = 2000;
 const MAX_CREDITS_USED = 1000;
 const MAX_LABELS = 1000;
@@ -143,7 +144,7 @@ const MAX_METADATA_KEYS = 100;
 const MAX_METADATA_BYTES = 16 * 1024;
 const MAX_JSON_DEPTH = 8;
 const STATUSES = ['processing', 'done', 'error'];
-const FIELD_NAMES = ['task_id', 'status', 'mask_url', 'labels', 'metadata', 'credits_used', 'error'];
+const FIELD_NAMES = ['task_id', 'status', 'mask_url', 'mask_path', 'labels', 'metadata', 'credits_used', 'error'];
 
 /** uuid's `Uuid::parse_str` error text for `text`, which did not parse. */
 function uuidError(text) {
@@ -197,6 +198,7 @@ const STRICT_FIELDS = {
   task_id: FIELD.string('a formatted UUID string', parseTaskId),
   status: FIELD.string('a string', parseStatus),
   mask_url: FIELD.option(FIELD.string('a string')),
+  mask_path: FIELD.option(FIELD.string('a string')),
   labels: FIELD.option(FIELD.value),
   metadata: FIELD.option(FIELD.value),
   credits_used: FIELD.option(FIELD.i64),
@@ -205,7 +207,7 @@ const STRICT_FIELDS = {
 
 // What JSON.parse hides from the fast path: a field given twice, `2.0` for credits_used,
 // surrogate escapes (serde refuses lone ones).
-const FIELD_KEYS = /"(?:task_id|status|mask_url|labels|metadata|credits_used|error)"\s*:/g;
+const FIELD_KEYS = /"(?:task_id|status|mask_url|mask_path|labels|metadata|credits_used|error)"\s*:/g;
 const FLOAT_CREDITS = /"credits_used"\s*:\s*-?\d+[.eE]/;
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 
@@ -252,7 +254,7 @@ function quickFields(body) {
     } else if (key === 'credits_used') {
       if (!Number.isSafeInteger(v) || Object.is(v, -0)) return null;
       fields.credits_used = v;
-    } else if (key === 'mask_url' || key === 'error') {
+    } else if (key === 'mask_url' || key === 'mask_path' || key === 'error') {
       if (typeof v !== 'string') return null;
       fields[key] = v;
     } else {
@@ -309,6 +311,18 @@ function checkMaskUrl(raw) {
   if (url.username || url.password) throw invalid('mask_url', 'mask_url must not carry credentials');
 }
 
+/** An object name in `masks`: non-empty segments, none `.` or `..`, no backslash or control character. */
+function checkMaskPath(path) {
+  if (utf8Length(path) > MAX_MASK_PATH_LEN) throw invalid('mask_path', `mask_path is longer than ${MAX_MASK_PATH_LEN} bytes`);
+  const clean = path.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
+  if (!clean || path.includes('\\') || /[\u0000-\u001f\u007f-\u009f]/.test(path)) {
+    throw invalid(
+      'mask_path',
+      'mask_path must be an object name in masks, such as <task id>/mask.png (no empty, `.` or `..` segments, backslashes or control characters)',
+    );
+  }
+}
+
 function checkBounded(field, value, measured, maxBytes) {
   const m = measured ?? measure(value);
   if (m.nul) throw invalid(field, `${field} must not contain U+0000 (Postgres cannot store it)`);
@@ -323,6 +337,7 @@ function checkBounded(field, value, measured, maxBytes) {
 export function parseWebhook(body) {
   const input = readInput(body);
   if (input.mask_url !== undefined) checkMaskUrl(input.mask_url);
+  if (input.mask_path !== undefined) checkMaskPath(input.mask_path);
   if (input.labels !== undefined) {
     if (!Array.isArray(input.labels)) throw invalid('labels', 'labels must be a JSON array');
     if (input.labels.length > MAX_LABELS) throw invalid('labels', `labels has more than ${MAX_LABELS} entries`);
@@ -349,7 +364,7 @@ export function parseWebhook(body) {
 export function rpcArgs(webhook, deliveryId) {
   const args = { p_task_id: webhook.task_id, p_status: webhook.status };
   if (deliveryId !== null) args.p_delivery_id = deliveryId;
-  for (const [field, arg] of [['mask_url', 'p_mask_url'], ['labels', 'p_labels'], ['metadata', 'p_metadata'], ['credits_used', 'p_credits_used'], ['error', 'p_error']]) {
+  for (const [field, arg] of [['mask_url', 'p_mask_url'], ['labels', 'p_labels'], ['metadata', 'p_metadata'], ['credits_used', 'p_credits_used'], ['error', 'p_error'], ['mask_path', 'p_mask_path']]) {
     if (webhook[field] !== undefined) args[arg] = webhook[field];
   }
   return args;
