@@ -11,6 +11,8 @@ use super::schema_cache::{ForeignKey, SchemaCache, Table};
 
 pub struct Junction<'a> {
     pub table: &'a Table,
+    /// The junction's key to the parent.
+    pub to_parent: &'a ForeignKey,
     /// The junction's key to the target.
     pub to_target: &'a ForeignKey,
 }
@@ -30,8 +32,8 @@ impl Junction<'_> {
             "relationship": format!(
                 "{} using {}({}) and {}({})",
                 self.table.name,
-                r.fk.name,
-                r.fk.columns.join(", "),
+                self.to_parent.name,
+                self.to_parent.columns.join(", "),
                 self.to_target.name,
                 self.to_target.columns.join(", ")
             ),
@@ -76,9 +78,11 @@ pub fn many_to_many<'a>(
                 to_one: false,
                 junction: Some(Junction {
                     table: junction,
+                    to_parent,
                     to_target,
                 }),
-                fk: to_parent,
+                fk: Some(to_parent),
+                function: None,
             });
         }
     }

@@ -1,6 +1,7 @@
 //! Which foreign key an embedded resource (`select=*,author(*)`) follows, PostgREST's way:
 //! by target table name, foreign key constraint name or column, narrowed by a `!hint`, or
-//! through a junction table (see `junctions`).
+//! through a junction table (see `junctions`); or which function of the parent's row gives
+//! its rows (a computed relationship).
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -8,7 +9,7 @@ use serde_json::{Value, json};
 use super::ast::Embed;
 use super::error::ApiError;
 use super::junctions::{Junction, many_to_many};
-use super::schema_cache::{ForeignKey, SchemaCache, Table};
+use super::schema_cache::{ForeignKey, Function, SchemaCache, Table};
 
 pub struct Relationship<'a> {
     pub target: &'a Table,
@@ -19,8 +20,11 @@ pub struct Relationship<'a> {
     pub to_one: bool,
     /// Many-to-many: the junction table and how it joins the target.
     pub junction: Option<Junction<'a>>,
-    /// The key followed (through a junction: the junction's key to the parent).
-    pub(super) fk: &'a ForeignKey,
+    /// The key followed (through a junction: the junction's key to the parent); none for a
+    /// computed relationship.
+    pub(super) fk: Option<&'a ForeignKey>,
+    /// A computed relationship: the function called with the parent's row (`join` is empty).
+    pub function: Option<&'a Function>,
 }
 
 pub fn resolve<'a>(
@@ -28,6 +32,9 @@ pub fn resolve<'a>(
     parent: &Table,
     embed: &Embed,
 ) -> Result<Relationship<'a>, ApiError> {
+    if let Some(computed) = computed(cache, parent, embed) {
+        return Ok(computed);
+    }
     let wanted = embed.relation.as_str();
     let matches_hint = |fk: &ForeignKey| match embed.hint.as_deref() {
         None => true,
@@ -65,7 +72,8 @@ pub fn resolve<'a>(
                 join: pairs(&fk.columns, &fk.foreign_columns),
                 to_one: true,
                 junction: None,
-                fk,
+                fk: Some(fk),
+                function: None,
             });
         }
         // one-to-many (one-to-one when the key is unique): the target holds the key
@@ -80,7 +88,8 @@ pub fn resolve<'a>(
                 join: pairs(&fk.foreign_columns, &fk.columns),
                 to_one: is_unique(target, &fk.columns),
                 junction: None,
-                fk,
+                fk: Some(fk),
+                function: None,
             });
         }
     }
@@ -111,7 +120,11 @@ pub fn resolve<'a>(
             let hints: Vec<String> = found
                 .iter()
                 .map(|r| {
-                    let via = r.junction.as_ref().map_or(&r.fk.name, |j| &j.table.name);
+                    let via = match (&r.junction, r.fk) {
+                        (Some(junction), _) => junction.table.name.as_str(),
+                        (None, Some(fk)) => fk.name.as_str(),
+                        (None, None) => r.target.name.as_str(),
+                    };
                     format!("'{}!{via}'", r.target.name)
                 })
                 .collect();
@@ -133,6 +146,34 @@ pub fn resolve<'a>(
     }
 }
 
+/// A computed relationship named by the embed: a function of the parent's schema whose one
+/// parameter is the parent's row type and which returns a table's rows; to-one when it returns
+/// one row (not `SETOF`, or `ROWS 1`). As in PostgREST, it wins over a foreign key of the
+/// same name.
+fn computed<'a>(cache: &'a SchemaCache, parent: &Table, embed: &Embed) -> Option<Relationship<'a>> {
+    let row_type = (parent.schema.clone(), parent.name.clone());
+    cache
+        .functions(&parent.schema, &embed.relation)
+        .iter()
+        .find_map(|function| {
+            let [param] = function.params.as_slice() else {
+                return None;
+            };
+            if param.row_of.as_ref() != Some(&row_type) {
+                return None;
+            }
+            let (schema, table) = function.returns_table.as_ref()?;
+            Some(Relationship {
+                target: cache.table(schema, table)?,
+                join: Vec::new(),
+                to_one: !function.returns_set || function.single_row,
+                junction: None,
+                fk: None,
+                function: Some(function),
+            })
+        })
+}
+
 /// One side of a self-referencing key: the rows pointing at this one (`children`) or the
 /// row this one points at.
 fn self_relationship<'a>(table: &'a Table, fk: &'a ForeignKey, children: bool) -> Relationship<'a> {
@@ -142,7 +183,8 @@ fn self_relationship<'a>(table: &'a Table, fk: &'a ForeignKey, children: bool) -
             join: pairs(&fk.foreign_columns, &fk.columns),
             to_one: is_unique(table, &fk.columns),
             junction: None,
-            fk,
+            fk: Some(fk),
+            function: None,
         }
     } else {
         Relationship {
@@ -150,7 +192,8 @@ fn self_relationship<'a>(table: &'a Table, fk: &'a ForeignKey, children: bool) -
             join: pairs(&fk.columns, &fk.foreign_columns),
             to_one: true,
             junction: None,
-            fk,
+            fk: Some(fk),
+            function: None,
         }
     }
 }
@@ -176,10 +219,13 @@ fn describe(parent: &Table, r: &Relationship) -> Value {
     if let Some(junction) = &r.junction {
         return junction.describe(parent, r);
     }
-    let parent_holds_key = r.fk.table == parent.name && r.fk.schema == parent.schema;
+    let Some(fk) = r.fk else {
+        return json!({"embedding": format!("{} with {}", parent.name, r.target.name)});
+    };
+    let parent_holds_key = fk.table == parent.name && fk.schema == parent.schema;
     let parent_columns: Vec<&str> = r.join.iter().map(|(p, _)| p.as_str()).collect();
     let cardinality = match (r.to_one, parent_holds_key) {
-        (true, true) if is_unique(parent, &r.fk.columns) => "one-to-one",
+        (true, true) if is_unique(parent, &fk.columns) => "one-to-one",
         (true, true) => "many-to-one",
         (true, false) => "one-to-one",
         (false, _) => "one-to-many",
@@ -190,7 +236,7 @@ fn describe(parent: &Table, r: &Relationship) -> Value {
         "embedding": format!("{} with {}", parent.name, r.target.name),
         "relationship": format!(
             "{} using {}({}) and {}({})",
-            r.fk.name,
+            fk.name,
             parent.name,
             parent_columns.join(", "),
             r.target.name,

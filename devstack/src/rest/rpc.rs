@@ -352,11 +352,13 @@ mod tests {
                     type_sql: (*type_sql).into(),
                     has_default: *has_default,
                     variadic: false,
+                    row_of: None,
                 })
                 .collect(),
             returns_set: false,
             returns: ReturnKind::Scalar,
             returns_table: None,
+            single_row: false,
             volatility: 'i',
             hoisted_settings: Vec::new(),
         }

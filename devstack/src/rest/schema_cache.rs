@@ -59,6 +59,8 @@ pub struct Function {
     pub returns: ReturnKind,
     /// The table or view whose row type the function returns, which makes embedding possible.
     pub returns_table: Option<(String, String)>,
+    /// `ROWS 1`: a set-returning function that PostgREST embeds as one object.
+    pub single_row: bool,
     /// `v` volatile, `s` stable, `i` immutable.
     pub volatility: char,
     /// The function's own `SET` clauses that PostgREST hoists into the transaction before the
@@ -79,6 +81,10 @@ pub struct FunctionParam {
     pub type_sql: String,
     pub has_default: bool,
     pub variadic: bool,
+    /// The table or view whose row type this is (`[schema, name]`), for computed
+    /// relationships.
+    #[serde(default)]
+    pub row_of: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,6 +161,7 @@ impl SchemaCache {
                 returns_table: row
                     .get::<_, Option<String>>(7)
                     .zip(row.get::<_, Option<String>>(8)),
+                single_row: row.get::<_, f64>(10) == 1.0,
                 params: serde_json::from_value(params)?,
                 hoisted_settings: row
                     .get::<_, Vec<String>>(9)
@@ -349,7 +356,11 @@ SELECT n.nspname::text, p.proname::text, p.provolatile::text, p.proretset,
              'name', coalesce(args.name, ''),
              'type', format_type(args.type_oid, NULL),
              'has_default', args.input_index > args.input_count - p.pronargdefaults,
-             'variadic', args.mode = 'v') ORDER BY args.i)
+             'variadic', args.mode = 'v',
+             'row_of', (SELECT json_build_array(tn.nspname, tc.relname)
+                        FROM pg_type t JOIN pg_class tc ON tc.oid = t.typrelid
+                        JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+                        WHERE t.oid = args.type_oid)) ORDER BY args.i)
     FROM (
       SELECT a.i, a.type_oid, p.proargnames[a.i] AS name, coalesce(p.proargmodes[a.i], 'i') AS mode,
              row_number() OVER (ORDER BY a.i) AS input_index,
@@ -357,7 +368,7 @@ SELECT n.nspname::text, p.proname::text, p.provolatile::text, p.proretset,
       FROM unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) WITH ORDINALITY a(type_oid, i)
       WHERE coalesce(p.proargmodes[a.i], 'i') IN ('i', 'b', 'v')
     ) args), '[]'),
-  rn.nspname::text, rc.relname::text, coalesce(p.proconfig, '{}')
+  rn.nspname::text, rc.relname::text, coalesce(p.proconfig, '{}'), p.prorows::float8
 FROM pg_proc p
 JOIN pg_namespace n ON n.oid = p.pronamespace
 JOIN pg_type rt ON rt.oid = p.prorettype

@@ -222,8 +222,13 @@ impl<'a> SelectBuilder<'a> {
                         continue;
                     }
                     let alias = self.alias(&rel);
-                    let (from, conditions) =
-                        self.embed_source(&rel, &alias, reference, &embed.items, &child_path)?;
+                    let (from, conditions) = self.embed_source(
+                        &rel,
+                        &alias,
+                        (parent, reference),
+                        &embed.items,
+                        &child_path,
+                    )?;
                     let inner = self.level(
                         Some(rel.target),
                         &alias,
@@ -340,8 +345,13 @@ impl<'a> SelectBuilder<'a> {
                 let mut child_path = path.clone();
                 child_path.push(embed.output_name().to_owned());
                 let alias = self.alias(&rel);
-                let (from, inner) =
-                    self.embed_source(&rel, &alias, reference, &embed.items, &child_path)?;
+                let (from, inner) = self.embed_source(
+                    &rel,
+                    &alias,
+                    (parent, reference),
+                    &embed.items,
+                    &child_path,
+                )?;
                 conditions.push(format!("EXISTS (SELECT 1 FROM {from} WHERE {inner})"));
             }
         }
@@ -376,15 +386,23 @@ impl<'a> SelectBuilder<'a> {
         &mut self,
         rel: &Relationship,
         alias: &str,
-        parent_reference: &str,
+        (parent, parent_reference): (&Table, &str),
         items: &[SelectItem],
         path: &EmbedPath,
     ) -> Result<(String, String), ApiError> {
         self.embedded.insert(path.clone());
-        let mut from = format!(
-            "{} AS {alias}",
-            qualified(&rel.target.schema, &rel.target.name)
-        );
+        // A computed relationship's rows come from its function, called with the parent's row.
+        let mut from = match rel.function {
+            Some(function) => format!(
+                "{}({}) AS {alias}",
+                qualified(&function.schema, &function.name),
+                row_reference(parent, parent_reference)
+            ),
+            None => format!(
+                "{} AS {alias}",
+                qualified(&rel.target.schema, &rel.target.name)
+            ),
+        };
         // Through a junction, PostgREST joins it to the target and matches it to the parent.
         let joined = match &rel.junction {
             Some(junction) => {
@@ -399,7 +417,10 @@ impl<'a> SelectBuilder<'a> {
             }
             None => alias.to_owned(),
         };
-        let mut conditions = vec![equalities(parent_reference, &joined, &rel.join)];
+        let mut conditions = Vec::new();
+        if !rel.join.is_empty() {
+            conditions.push(equalities(parent_reference, &joined, &rel.join));
+        }
         conditions.push(self.conditions(Some(rel.target), alias, items, path)?);
         Ok((from, conditions.join(" AND ")))
     }
@@ -510,6 +531,16 @@ fn aggregate_sql(aggregate: &Aggregate, expression: &str) -> String {
 }
 
 /// `right.b = left.a AND …` for the (a, b) column pairs, `left` and `right` already aliases.
+/// The parent's row as a value: its alias, or at the top level (`FROM schema.table` without
+/// one) the table's own name, which Postgres exposes for it.
+fn row_reference(parent: &Table, reference: &str) -> String {
+    if reference == qualified(&parent.schema, &parent.name) {
+        ident(&parent.name)
+    } else {
+        reference.to_owned()
+    }
+}
+
 fn equalities(left: &str, right: &str, pairs: &[(String, String)]) -> String {
     pairs
         .iter()
