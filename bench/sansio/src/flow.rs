@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use edge_auth::{Caller, bearer_token};
 use edge_crypto::{KeyRing, envelope_key_id};
-use edge_http::{ApiError, BodyLimit, Cors, parse_json_object, request_id};
+use edge_http::{ApiError, BodyLimit, Cors, LimitedBody, parse_json_object, request_id};
 use edge_step::{Fetched, Got, Need, Subrequest, need};
 use edge_tenant::{ConnectionKeyAad, KeyBinding, KeyRole, LOOPBACK_SWITCH, loopback_allowed};
 use serde::{Deserialize, Serialize};
@@ -220,7 +220,12 @@ async fn read_body(ctx: &Ctx) -> Result<Vec<u8>, ApiError> {
     })
     .await
     {
-        Got::Body(bytes) => Ok(bytes),
+        // The driver stops at the limit; the flow decides all the same (a driver is a caller).
+        Got::Body(bytes) => {
+            let mut body = LimitedBody::new(BODY_LIMIT);
+            body.push(&bytes)?;
+            Ok(body.into_bytes())
+        }
         Got::BodyTooLarge => Err(ApiError::payload_too_large(BODY_LIMIT.bytes())),
         _ => Err(ApiError::bad_request(
             "unreadable_body",

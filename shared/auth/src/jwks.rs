@@ -41,7 +41,7 @@ impl VerifyingKey {
 
 /// Who holds a JWKS's ES256 keys and checks their signatures.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum KeyBackend {
+pub(crate) enum KeyBackend {
     /// This crate: p256, or the runtime's WebCrypto awaited from Rust (`webcrypto`).
     #[default]
     Builtin,
@@ -83,7 +83,7 @@ impl JwkSet {
     }
 
     /// [`JwkSet::from_json`], the ES256 keys prepared for `backend`.
-    pub async fn from_json_for(json: &str, backend: KeyBackend) -> Result<Self, JwksError> {
+    pub(crate) async fn from_json_for(json: &str, backend: KeyBackend) -> Result<Self, JwksError> {
         let raw: RawKeySet = serde_json::from_str(json).map_err(|_| JwksError::NotAKeySet)?;
         let mut keys = HashMap::with_capacity(raw.keys.len());
         for entry in &raw.keys {

@@ -54,7 +54,7 @@ pub use bearer::bearer_token;
 pub use caller::{AuthAssurance, Caller};
 pub use constant_time::constant_time_eq;
 pub use error::{AuthError, ConfigError};
-pub use jwks::{JwkSet, JwksError, KeyBackend};
+pub use jwks::{JwkSet, JwksError};
 pub use jwks_cache::{FetchError, JwksFetcher, NoJwks};
 pub use time::UnixTime;
 pub use verifier::{TokenVerifier, Verified, VerifierConfig};
